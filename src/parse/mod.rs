@@ -1,0 +1,170 @@
+//! The zero-copy parser: `parse(spec, bytes)` gives a [`Message`] that borrows its input.
+//!
+//! Built from small nom parsers, one per structure (`mti`, `bitmap`, `length_prefix`,
+//! `field`), composed bottom-up. nom stays inside: the public function returns a plain
+//! `Result<Message, ParseError>`. Parsing allocates nothing and never panics: every length is
+//! checked against the spec's maximum and against the bytes left before anything is taken.
+
+mod bitmap;
+pub(crate) mod field;
+
+use crate::error::{ErrorKind, Location, ParseError};
+use crate::message::{Message, Mti, Span};
+use crate::spec::{MAX_FIELD, Spec};
+use nom::IResult;
+
+/// A failure inside a nom parser: what, and how many input bytes were left at the offending
+/// byte (the caller turns that into an offset).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fail {
+    kind: ErrorKind,
+    rest: usize,
+}
+
+impl<I: nom::Input> nom::error::ParseError<I> for Fail {
+    fn from_error_kind(input: I, _kind: nom::error::ErrorKind) -> Self {
+        let available = input.input_len();
+        Fail { kind: ErrorKind::Truncated { needed: available + 1, available }, rest: available }
+    }
+
+    fn append(_input: I, _kind: nom::error::ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+type PResult<'a, T> = IResult<&'a [u8], T, Fail>;
+
+fn fail<T>(rest: usize, kind: ErrorKind) -> PResult<'static, T> {
+    Err(nom::Err::Error(Fail { kind, rest }))
+}
+
+/// Takes exactly `n` bytes, or fails as truncated at the current position.
+fn take_exact(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
+    if input.len() < n {
+        return fail(input.len(), ErrorKind::Truncated { needed: n, available: input.len() });
+    }
+    nom::Parser::parse(&mut nom::bytes::complete::take(n), input)
+}
+
+/// Parses one whole message: header, MTI, bitmaps and every field the bitmaps name, with no
+/// byte left over.
+///
+/// ```
+/// use iso8583_inspect::{parse, spec::ISO87_ASCII};
+/// let bytes = b"08000020000000000000123456";
+/// let msg = parse(&ISO87_ASCII, bytes).unwrap();
+/// assert_eq!(msg.mti().to_string(), "0800");
+/// assert_eq!(msg.stan(), Some(Ok(123456)));
+///
+/// let err = parse(&ISO87_ASCII, b"0800002000000000000012345A").unwrap_err();
+/// assert_eq!(err.to_string(), "field 11 at offset 25: expected 6 digits, found 'A'");
+/// ```
+pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseError> {
+    let total = input.len();
+    let to_error = |location: Location| {
+        move |e: nom::Err<Fail>| {
+            let f = match e {
+                nom::Err::Error(f) | nom::Err::Failure(f) => f,
+                nom::Err::Incomplete(_) => Fail {
+                    kind: ErrorKind::Truncated { needed: 1, available: 0 },
+                    rest: 0,
+                },
+            };
+            ParseError { location, offset: total.saturating_sub(f.rest), kind: f.kind }
+        }
+    };
+
+    let header_len = spec.header.len();
+    let (rest, _) = take_exact(input, header_len).map_err(to_error(Location::Header))?;
+    let (rest, mti) = mti(spec, rest).map_err(to_error(Location::Mti))?;
+    let mut bitmap_at = [total - rest.len(), 0, 0];
+    let (mut rest, primary) = bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
+    let mut bitmap = [primary, 0, 0];
+    if primary & bitmap::TOP != 0 {
+        bitmap_at[1] = total - rest.len();
+        let (r, secondary) =
+            bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
+        bitmap[1] = secondary;
+        rest = r;
+    }
+
+    let mut spans = [Span::ABSENT; MAX_FIELD + 1];
+    let mut word = 0;
+    while word < 3 {
+        let mut bits = bitmap.get(word).copied().unwrap_or(0);
+        while bits != 0 {
+            let lead = bits.leading_zeros() as usize;
+            bits &= !(bitmap::TOP >> lead);
+            let n = word * 64 + lead + 1;
+            if n == 1 {
+                continue;
+            }
+            if n == 65 && spec.tertiary_bitmap {
+                bitmap_at[2] = total - rest.len();
+                let (r, tertiary) =
+                    bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
+                bitmap[2] = tertiary;
+                rest = r;
+                continue;
+            }
+            let Some(fs) = spec.field(n) else {
+                return Err(ParseError {
+                    location: Location::Bitmap,
+                    offset: bitmap_at.get(word).copied().unwrap_or(0),
+                    kind: ErrorKind::UndefinedField { field: n as u8 },
+                });
+            };
+            let start = total - rest.len();
+            let (r, _) = field::field(fs, rest).map_err(to_error(Location::Field(n as u8)))?;
+            if let Some(span) = spans.get_mut(n) {
+                *span = Span::new(start, total - r.len());
+            }
+            rest = r;
+        }
+        word += 1;
+    }
+    if !rest.is_empty() {
+        return Err(ParseError {
+            location: Location::Message,
+            offset: total - rest.len(),
+            kind: ErrorKind::TrailingBytes { count: rest.len() },
+        });
+    }
+    Ok(Message::from_parts(spec, input, mti, bitmap, spans))
+}
+
+/// The MTI in the spec's format.
+fn mti<'a>(spec: &Spec, input: &'a [u8]) -> PResult<'a, Mti> {
+    use crate::spec::MtiFormat;
+    let width = match spec.mti {
+        MtiFormat::Ascii | MtiFormat::Ebcdic => 4,
+        MtiFormat::Bcd => 2,
+    };
+    let (rest, raw) = take_exact(input, width)?;
+    let mut value: u16 = 0;
+    match spec.mti {
+        MtiFormat::Ascii | MtiFormat::Ebcdic => {
+            let zero = if spec.mti == MtiFormat::Ascii { b'0' } else { 0xF0 };
+            for (i, &b) in raw.iter().enumerate() {
+                let d = b.wrapping_sub(zero);
+                if d > 9 {
+                    let found = crate::error::Found::Byte(b);
+                    return fail(input.len() - i, ErrorKind::NonDigit { expected: 4, found });
+                }
+                value = value * 10 + u16::from(d);
+            }
+        }
+        MtiFormat::Bcd => {
+            for (i, &b) in raw.iter().enumerate() {
+                for nibble in [b >> 4, b & 0x0F] {
+                    if nibble > 9 {
+                        let found = crate::error::Found::Nibble(nibble);
+                        return fail(input.len() - i, ErrorKind::NonDigit { expected: 4, found });
+                    }
+                    value = value * 10 + u16::from(nibble);
+                }
+            }
+        }
+    }
+    Ok((rest, Mti::new(value)))
+}

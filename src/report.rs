@@ -1,0 +1,1 @@
+//! Output of messages for people and programs.

@@ -1,0 +1,421 @@
+//! Specs from TOML or JSON files, and the consistency checks every spec passes.
+//!
+//! ```toml
+//! name = "acme-pos"
+//! mti = "ascii"            # ascii | bcd | ebcdic
+//! bitmap = "hex"           # hex | binary
+//! tertiary_bitmap = false  # optional
+//! header = { tpdu = 6 }    # optional: { fixed = N } or { tpdu = N }
+//!
+//! [fields.2]
+//! name = "Primary Account Number"
+//! type = "n"               # n | a | an | ans | b | z | x+n
+//! length = 19              # fixed length, or the maximum of a variable one
+//! var = "ll"               # optional: ll | lll | llll (absent: fixed)
+//! encoding = "ascii"       # ascii | ebcdic | ebcdic500 | bcd | binary | hex | hex-chars
+//! prefix = "ascii"         # optional: ascii | ebcdic | bcd | binary (default ascii)
+//! align = "right"          # optional, odd BCD digit counts: right | left
+//! ```
+//! JSON takes the same keys (`{"name": ..., "fields": {"2": {...}}}`).
+
+use super::{
+    Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, MtiFormat,
+    Names, PrefixEncoding, Spec,
+};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Why a spec could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read spec {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The TOML or JSON is malformed or has an unknown key or value (the message names the
+    /// line and the key).
+    #[error("spec syntax: {0}")]
+    Syntax(String),
+    /// The spec is readable but cannot describe messages.
+    #[error("spec field {field}: {reason}")]
+    Field {
+        /// The field number.
+        field: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Something outside the fields is wrong.
+    #[error("spec: {0}")]
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    name: String,
+    mti: MtiDef,
+    bitmap: BitmapDef,
+    #[serde(default)]
+    tertiary_bitmap: bool,
+    #[serde(default)]
+    header: Option<HeaderDef>,
+    fields: BTreeMap<String, FieldDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum MtiDef {
+    Ascii,
+    Bcd,
+    Ebcdic,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum BitmapDef {
+    Hex,
+    Binary,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+enum HeaderDef {
+    Fixed(u16),
+    Tpdu(u16),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldDef {
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "type")]
+    content: ContentDef,
+    length: u16,
+    #[serde(default)]
+    var: Option<VarDef>,
+    encoding: EncodingDef,
+    #[serde(default)]
+    prefix: Option<PrefixDef>,
+    #[serde(default)]
+    align: Option<AlignDef>,
+}
+
+#[derive(Deserialize)]
+enum ContentDef {
+    #[serde(rename = "n")]
+    N,
+    #[serde(rename = "a")]
+    A,
+    #[serde(rename = "an")]
+    An,
+    #[serde(rename = "ans")]
+    Ans,
+    #[serde(rename = "b")]
+    B,
+    #[serde(rename = "z")]
+    Z,
+    #[serde(rename = "x+n")]
+    XN,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum VarDef {
+    Ll,
+    Lll,
+    Llll,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum EncodingDef {
+    Ascii,
+    Ebcdic,
+    Ebcdic500,
+    Bcd,
+    Binary,
+    Hex,
+    HexChars,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum PrefixDef {
+    Ascii,
+    Ebcdic,
+    Bcd,
+    Binary,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum AlignDef {
+    Right,
+    Left,
+}
+
+impl Spec {
+    /// Loads a spec from TOML text; the error names the line and the key at fault.
+    pub fn from_toml_str(text: &str) -> Result<Spec, SpecError> {
+        let file: SpecFile = toml::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
+        from_file(file)
+    }
+
+    /// Loads a spec from JSON text.
+    pub fn from_json_str(text: &str) -> Result<Spec, SpecError> {
+        let file: SpecFile =
+            serde_json::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
+        from_file(file)
+    }
+
+    /// Loads a spec file: JSON if its name ends in `.json`, TOML otherwise.
+    pub fn load(path: impl AsRef<Path>) -> Result<Spec, SpecError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            Spec::from_json_str(&text)
+        } else {
+            Spec::from_toml_str(&text)
+        }
+    }
+}
+
+fn from_file(file: SpecFile) -> Result<Spec, SpecError> {
+    let mut numbers = Vec::with_capacity(file.fields.len());
+    for (key, def) in file.fields {
+        let n: usize = key
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_FIELD).contains(n))
+            .ok_or_else(|| SpecError::Invalid(format!("field key {key:?} is not a number 2-192")))?;
+        numbers.push((n, def));
+    }
+    let top = numbers.iter().map(|(n, _)| *n).max().unwrap_or(1);
+    let mut fields = vec![None; top + 1];
+    let mut names = vec![String::new(); top + 1];
+    for (n, def) in numbers {
+        if let (Some(slot), Some(name)) = (fields.get_mut(n), names.get_mut(n)) {
+            *slot = Some(field_from(&def));
+            *name = def.name;
+        }
+    }
+    let spec = Spec {
+        name: Cow::Owned(file.name),
+        header: match file.header {
+            None => Header::None,
+            Some(HeaderDef::Fixed(n)) => Header::Fixed(n),
+            Some(HeaderDef::Tpdu(n)) => Header::Tpdu(n),
+        },
+        mti: match file.mti {
+            MtiDef::Ascii => MtiFormat::Ascii,
+            MtiDef::Bcd => MtiFormat::Bcd,
+            MtiDef::Ebcdic => MtiFormat::Ebcdic,
+        },
+        bitmap: match file.bitmap {
+            BitmapDef::Hex => BitmapFormat::HexAscii,
+            BitmapDef::Binary => BitmapFormat::Binary,
+        },
+        tertiary_bitmap: file.tertiary_bitmap,
+        fields: Cow::Owned(fields),
+        names: Names::Owned(names),
+    };
+    spec.check()?;
+    Ok(spec)
+}
+
+fn field_from(def: &FieldDef) -> FieldSpec {
+    let content = match def.content {
+        ContentDef::N => Content::N,
+        ContentDef::A => Content::A,
+        ContentDef::An => Content::An,
+        ContentDef::Ans => Content::Ans,
+        ContentDef::B => Content::B,
+        ContentDef::Z => Content::Z,
+        ContentDef::XN => Content::XN,
+    };
+    let length = match def.var {
+        None => Length::Fixed(def.length),
+        Some(VarDef::Ll) => Length::LlVar(def.length),
+        Some(VarDef::Lll) => Length::LllVar(def.length),
+        Some(VarDef::Llll) => Length::LlllVar(def.length),
+    };
+    let encoding = match def.encoding {
+        EncodingDef::Ascii => Encoding::Ascii,
+        EncodingDef::Ebcdic => Encoding::Ebcdic,
+        EncodingDef::Ebcdic500 => Encoding::Ebcdic500,
+        EncodingDef::Bcd => Encoding::Bcd,
+        EncodingDef::Binary => Encoding::Binary,
+        EncodingDef::Hex => Encoding::Hex,
+        EncodingDef::HexChars => Encoding::HexChars,
+    };
+    let prefix = match def.prefix {
+        None | Some(PrefixDef::Ascii) => PrefixEncoding::Ascii,
+        Some(PrefixDef::Ebcdic) => PrefixEncoding::Ebcdic,
+        Some(PrefixDef::Bcd) => PrefixEncoding::Bcd,
+        Some(PrefixDef::Binary) => PrefixEncoding::Binary,
+    };
+    let align = match def.align {
+        None | Some(AlignDef::Right) => Align::Right,
+        Some(AlignDef::Left) => Align::Left,
+    };
+    FieldSpec { content, length, encoding, prefix, align }
+}
+
+/// The consistency checks of [`Spec::check`].
+pub(super) fn check(spec: &Spec) -> Result<(), SpecError> {
+    if spec.fields.len() > MAX_FIELD + 1 {
+        return Err(SpecError::Invalid(format!(
+            "{} field slots: a message holds at most fields 2-{MAX_FIELD}",
+            spec.fields.len() - 1
+        )));
+    }
+    for (n, field) in spec.fields.iter().enumerate() {
+        let Some(field) = field else { continue };
+        let bad = |reason: String| Err(SpecError::Field { field: n, reason });
+        if n < 2 {
+            return bad("bit 1 announces the secondary bitmap; fields start at 2".into());
+        }
+        if n == 65 && spec.tertiary_bitmap {
+            return bad("bit 65 announces the tertiary bitmap in this spec".into());
+        }
+        if n > 128 && !spec.tertiary_bitmap {
+            return bad("fields above 128 need `tertiary_bitmap = true`".into());
+        }
+        let max = field.length.max();
+        if max == 0 {
+            return bad("a length of 0 cannot carry a value".into());
+        }
+        if field.prefix_width() > 0 && max > field.prefix_capacity() {
+            return bad(format!(
+                "maximum {max} does not fit its {}-digit {:?} length prefix (at most {})",
+                field.length.prefix_digits(),
+                field.prefix,
+                field.prefix_capacity()
+            ));
+        }
+        let numeric = matches!(field.content, Content::N | Content::Z | Content::XN);
+        match field.encoding {
+            Encoding::Bcd if !numeric => {
+                return bad(format!(
+                    "`{}` content cannot be BCD; only n, z and x+n can",
+                    field.content.as_str()
+                ));
+            }
+            Encoding::Binary | Encoding::Hex | Encoding::HexChars if field.content != Content::B => {
+                return bad(format!(
+                    "`{}` content cannot use {} encoding; only b can",
+                    field.content.as_str(),
+                    field.encoding.as_str()
+                ));
+            }
+            Encoding::Ascii | Encoding::Ebcdic | Encoding::Ebcdic500 | Encoding::Bcd
+                if field.content == Content::B =>
+            {
+                return bad("`b` content needs binary, hex or hex-chars encoding".into());
+            }
+            _ => {}
+        }
+        if field.content == Content::XN && max < 2 {
+            return bad("`x+n` needs a sign and at least one digit".into());
+        }
+        if field.encoding == Encoding::HexChars && matches!(field.length, Length::Fixed(n) if n % 2 == 1) {
+            return bad("a fixed hex-chars field needs an even number of characters".into());
+        }
+    }
+    if let Header::Fixed(0) = spec.header {
+        return Err(SpecError::Invalid("a fixed header of 0 bytes: omit the header instead".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "acme"
+mti = "ascii"
+bitmap = "hex"
+header = { fixed = 4 }
+
+[fields.2]
+name = "PAN"
+type = "n"
+length = 19
+var = "ll"
+encoding = "ascii"
+
+[fields.4]
+type = "n"
+length = 12
+encoding = "bcd"
+
+[fields.52]
+type = "b"
+length = 8
+encoding = "binary"
+"#;
+
+    #[test]
+    fn loads_toml() {
+        let spec = Spec::from_toml_str(GOOD).unwrap();
+        assert_eq!(spec.name, "acme");
+        assert_eq!(spec.header, Header::Fixed(4));
+        assert_eq!(spec.field(2).unwrap().length, Length::LlVar(19));
+        assert_eq!(spec.field(4).unwrap().encoding, Encoding::Bcd);
+        assert_eq!(spec.field_name(2), "PAN");
+        assert!(spec.field(3).is_none());
+    }
+
+    #[test]
+    fn loads_json() {
+        let json = r#"{"name":"j","mti":"bcd","bitmap":"binary",
+            "fields":{"3":{"type":"n","length":6,"encoding":"bcd"},
+                      "35":{"type":"z","length":37,"var":"ll","encoding":"bcd","prefix":"bcd","align":"left"}}}"#;
+        let spec = Spec::from_json_str(json).unwrap();
+        assert_eq!(spec.mti, MtiFormat::Bcd);
+        assert_eq!(spec.field(35).unwrap().align, Align::Left);
+        assert_eq!(spec.field(35).unwrap().prefix_width(), 1);
+    }
+
+    fn err(text: &str) -> String {
+        Spec::from_toml_str(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn rejects_inconsistent_specs_at_load() {
+        let head = "name='x'\nmti='ascii'\nbitmap='hex'\n";
+        let e = err(&format!("{head}[fields.3]\ntype='n'\nlength=0\nencoding='ascii'\n"));
+        assert!(e.contains("field 3") && e.contains("length of 0"), "{e}");
+        let e = err(&format!("{head}[fields.2]\ntype='n'\nlength=120\nvar='ll'\nencoding='ascii'\n"));
+        assert!(e.contains("field 2") && e.contains("does not fit"), "{e}");
+        let e = err(&format!("{head}[fields.2]\ntype='ans'\nlength=12\nencoding='bcd'\n"));
+        assert!(e.contains("cannot be BCD"), "{e}");
+        let e = err(&format!("{head}[fields.130]\ntype='n'\nlength=2\nencoding='ascii'\n"));
+        assert!(e.contains("tertiary_bitmap"), "{e}");
+        let e = err(&format!("{head}[fields.1]\ntype='n'\nlength=2\nencoding='ascii'\n"));
+        assert!(e.contains("secondary bitmap"), "{e}");
+        let e = err(&format!("{head}[fields.x]\ntype='n'\nlength=2\nencoding='ascii'\n"));
+        assert!(e.contains("not a number"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line_and_key() {
+        let e = err("name='x'\nmti='ascii'\nbitmap='hex'\n[fields.2]\ntype='n'\nlength=2\nencodin='ascii'\n");
+        assert!(e.contains("line 7") || e.contains("7 |"), "{e}");
+        assert!(e.contains("encodin"), "{e}");
+        let e = err("name='x'\nmti='octal'\nbitmap='hex'\n[fields]\n");
+        assert!(e.contains("octal") && (e.contains("line 2") || e.contains("2 |")), "{e}");
+    }
+}
