@@ -90,7 +90,10 @@ impl<'s> MessageBuilder<'s> {
         }
         for f in msg.fields() {
             if let Some(slot) = b.fields.get_mut(f.number()) {
-                *slot = Some(Slot { units: f.len(), data: f.data().to_vec() });
+                *slot = Some(Slot {
+                    units: f.len(),
+                    data: f.data().to_vec(),
+                });
             }
         }
         b
@@ -112,7 +115,10 @@ impl<'s> MessageBuilder<'s> {
     pub fn set_header(&mut self, header: &[u8]) -> Result<&mut Self, EncodeError> {
         let expected = self.spec.header.len();
         if header.len() != expected {
-            return Err(EncodeError::BadHeader { expected, got: header.len() });
+            return Err(EncodeError::BadHeader {
+                expected,
+                got: header.len(),
+            });
         }
         self.header = header.to_vec();
         Ok(self)
@@ -216,7 +222,9 @@ impl<'s> MessageBuilder<'s> {
             BitmapFormat::Binary => 8,
             BitmapFormat::HexAscii => 16,
         };
-        let bitmaps = 1 + usize::from(words[0] >> 63 != 0) + usize::from(words[1] >> 63 != 0 && self.spec.tertiary_bitmap);
+        let bitmaps = 1
+            + usize::from(words[0] >> 63 != 0)
+            + usize::from(words[1] >> 63 != 0 && self.spec.tertiary_bitmap);
         let fields: usize = self
             .present()
             .map(|(fs, slot)| fs.prefix_width() + slot.data.len())
@@ -236,7 +244,10 @@ impl<'s> MessageBuilder<'s> {
     pub fn encode_into<B: BufMut>(&self, out: &mut B) -> Result<(), EncodeError> {
         let expected = self.spec.header.len();
         if self.header.len() != expected {
-            return Err(EncodeError::BadHeader { expected, got: self.header.len() });
+            return Err(EncodeError::BadHeader {
+                expected,
+                got: self.header.len(),
+            });
         }
         if self.mti.value() > 9999 {
             return Err(EncodeError::BadMti);
@@ -284,7 +295,11 @@ impl<'s> MessageBuilder<'s> {
             BitmapFormat::HexAscii => {
                 for i in (0..16).rev() {
                     let c = HEX_UPPER[((word >> (i * 4)) & 0xF) as usize];
-                    out.put_u8(if self.lowercase_bitmap { c.to_ascii_lowercase() } else { c });
+                    out.put_u8(if self.lowercase_bitmap {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c
+                    });
                 }
             }
         }
@@ -317,7 +332,11 @@ fn put_prefix<B: BufMut>(out: &mut B, fs: &FieldSpec, units: usize) {
     }
     match fs.prefix {
         PrefixEncoding::Ascii | PrefixEncoding::Ebcdic => {
-            let zero = if fs.prefix == PrefixEncoding::Ascii { b'0' } else { 0xF0 };
+            let zero = if fs.prefix == PrefixEncoding::Ascii {
+                b'0'
+            } else {
+                0xF0
+            };
             for i in (0..digits).rev() {
                 out.put_u8(zero + (units / 10usize.pow(i as u32) % 10) as u8);
             }
@@ -340,20 +359,34 @@ fn put_prefix<B: BufMut>(out: &mut B, fs: &FieldSpec, units: usize) {
 
 fn check_length(n: usize, fs: &FieldSpec, units: usize) -> Result<(), EncodeError> {
     match fs.length {
-        Length::Fixed(len) if units != usize::from(len) => {
-            Err(EncodeError::WrongLength { field: n, expected: usize::from(len), got: units })
+        Length::Fixed(len) if units != usize::from(len) => Err(EncodeError::WrongLength {
+            field: n,
+            expected: usize::from(len),
+            got: units,
+        }),
+        Length::LlVar(max) | Length::LllVar(max) | Length::LlllVar(max)
+            if units > usize::from(max) =>
+        {
+            Err(EncodeError::TooLong {
+                field: n,
+                max: usize::from(max),
+                got: units,
+            })
         }
-        Length::LlVar(max) | Length::LllVar(max) | Length::LlllVar(max) if units > usize::from(max) => {
-            Err(EncodeError::TooLong { field: n, max: usize::from(max), got: units })
-        }
-        _ if fs.data_width(units).is_none() => Err(EncodeError::BadLength { field: n, got: units }),
+        _ if fs.data_width(units).is_none() => Err(EncodeError::BadLength {
+            field: n,
+            got: units,
+        }),
         _ => Ok(()),
     }
 }
 
 fn unhex(n: usize, text: &[u8]) -> Result<Vec<u8>, EncodeError> {
     if text.len() % 2 != 0 {
-        return Err(EncodeError::BadLength { field: n, got: text.len() });
+        return Err(EncodeError::BadLength {
+            field: n,
+            got: text.len(),
+        });
     }
     text.chunks_exact(2)
         .enumerate()
@@ -364,8 +397,14 @@ fn unhex(n: usize, text: &[u8]) -> Result<Vec<u8>, EncodeError> {
                 found: Found::Byte(pair.get(k).copied().unwrap_or(0)),
                 content: "b (hex)",
             };
-            let hi = pair.first().and_then(|&c| hex_val(c)).ok_or_else(|| bad(0))?;
-            let lo = pair.get(1).and_then(|&c| hex_val(c)).ok_or_else(|| bad(1))?;
+            let hi = pair
+                .first()
+                .and_then(|&c| hex_val(c))
+                .ok_or_else(|| bad(0))?;
+            let lo = pair
+                .get(1)
+                .and_then(|&c| hex_val(c))
+                .ok_or_else(|| bad(1))?;
             Ok(hi << 4 | lo)
         })
         .collect()
@@ -380,7 +419,12 @@ fn encode_binary(n: usize, fs: &FieldSpec, value: &[u8]) -> Result<Slot, EncodeE
     let data = match fs.encoding {
         Encoding::Hex | Encoding::HexChars => value
             .iter()
-            .flat_map(|b| [HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 0xF)]])
+            .flat_map(|b| {
+                [
+                    HEX_UPPER[usize::from(b >> 4)],
+                    HEX_UPPER[usize::from(b & 0xF)],
+                ]
+            })
             .collect(),
         _ => value.to_vec(),
     };
@@ -400,12 +444,23 @@ fn encode_chars(n: usize, fs: &FieldSpec, chars: &[u8]) -> Result<Slot, EncodeEr
         };
         if !ok {
             let found = Found::Byte(c);
-            return Err(EncodeError::BadChar { field: n, position, found, content: fs.content.as_str() });
+            return Err(EncodeError::BadChar {
+                field: n,
+                position,
+                found,
+                content: fs.content.as_str(),
+            });
         }
     }
     let data = match fs.encoding {
-        Encoding::Ebcdic => chars.iter().map(|&c| LATIN1_TO_CP037[usize::from(c)]).collect(),
-        Encoding::Ebcdic500 => chars.iter().map(|&c| LATIN1_TO_CP500[usize::from(c)]).collect(),
+        Encoding::Ebcdic => chars
+            .iter()
+            .map(|&c| LATIN1_TO_CP037[usize::from(c)])
+            .collect(),
+        Encoding::Ebcdic500 => chars
+            .iter()
+            .map(|&c| LATIN1_TO_CP500[usize::from(c)])
+            .collect(),
         Encoding::Bcd => {
             let (sign, digits) = match (fs.content, chars.split_first()) {
                 (Content::XN, Some((&s, rest))) => (Some(s), rest),
@@ -433,7 +488,11 @@ fn pack_bcd(out: &mut Vec<u8>, digits: &[u8], align: crate::spec::Align) {
     let mut chars = digits.iter();
     let mut byte = 0u8;
     for pos in 0..total {
-        let v = if Some(pos) == pad { 0 } else { chars.next().map_or(0, |&c| nibble(c)) };
+        let v = if Some(pos) == pad {
+            0
+        } else {
+            chars.next().map_or(0, |&c| nibble(c))
+        };
         if pos % 2 == 0 {
             byte = v << 4;
         } else {
@@ -463,12 +522,35 @@ mod tests {
         let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_REQUEST);
         b.set_text(4, "000000001000").unwrap();
         let e = b.set_text(4, "00000000100A").unwrap_err();
-        assert_eq!(e.to_string(), "field 4: character 11 is 'A', which `n` content does not allow");
-        assert_eq!(b.set_text(4, "1").unwrap_err(), EncodeError::WrongLength { field: 4, expected: 12, got: 1 });
-        assert_eq!(b.set_text(2, &"1".repeat(20)).unwrap_err(), EncodeError::TooLong { field: 2, max: 19, got: 20 });
-        assert_eq!(b.set_text(1, "x").unwrap_err(), EncodeError::UndefinedField(1));
+        assert_eq!(
+            e.to_string(),
+            "field 4: character 11 is 'A', which `n` content does not allow"
+        );
+        assert_eq!(
+            b.set_text(4, "1").unwrap_err(),
+            EncodeError::WrongLength {
+                field: 4,
+                expected: 12,
+                got: 1
+            }
+        );
+        assert_eq!(
+            b.set_text(2, &"1".repeat(20)).unwrap_err(),
+            EncodeError::TooLong {
+                field: 2,
+                max: 19,
+                got: 20
+            }
+        );
+        assert_eq!(
+            b.set_text(1, "x").unwrap_err(),
+            EncodeError::UndefinedField(1)
+        );
         let bytes = b.to_vec().unwrap();
-        assert_eq!(parse(&ISO87_ASCII, &bytes).unwrap().amount(), Some(Ok(1000)));
+        assert_eq!(
+            parse(&ISO87_ASCII, &bytes).unwrap().amount(),
+            Some(Ok(1000))
+        );
     }
 
     #[test]
@@ -481,7 +563,10 @@ mod tests {
         let msg = parse(&ISO87_BCD, &bytes).unwrap();
         let f2 = msg.field(2).unwrap();
         assert_eq!(f2.prefix(), [0x19]);
-        assert_eq!(f2.data(), [0x62, 0x28, 0x48, 0x04, 0x02, 0x56, 0x48, 0x90, 0x01, 0x80]);
+        assert_eq!(
+            f2.data(),
+            [0x62, 0x28, 0x48, 0x04, 0x02, 0x56, 0x48, 0x90, 0x01, 0x80]
+        );
         let f28 = msg.field(28).unwrap();
         assert_eq!(f28.data(), [b'D', 0x00, 0x00, 0x01, 0x50]);
         assert_eq!(f28.to_i64(), Ok(-150));
@@ -492,12 +577,21 @@ mod tests {
     fn cup_header_round_trips() {
         let mut b = MessageBuilder::new(&CUP_POS, Mti::FINANCIAL_REQUEST);
         assert!(b.set_header(&[0x60, 0, 3]).is_err());
-        b.set_header(&[0x60, 0x00, 0x03, 0x00, 0x00, 0x60, 0x31, 0x00, 0x31, 0x10, 0x03]).unwrap();
-        b.set_text(3, "000000").unwrap().set_text(11, "000123").unwrap();
+        b.set_header(&[
+            0x60, 0x00, 0x03, 0x00, 0x00, 0x60, 0x31, 0x00, 0x31, 0x10, 0x03,
+        ])
+        .unwrap();
+        b.set_text(3, "000000")
+            .unwrap()
+            .set_text(11, "000123")
+            .unwrap();
         let bytes = b.to_bytes().unwrap();
         let msg = parse(&CUP_POS, &bytes).unwrap();
         assert_eq!(msg.tpdu().unwrap().destination, [0x00, 0x03]);
         assert_eq!(msg.stan(), Some(Ok(123)));
-        assert_eq!(MessageBuilder::from_message(&msg).to_bytes().unwrap(), bytes);
+        assert_eq!(
+            MessageBuilder::from_message(&msg).to_bytes().unwrap(),
+            bytes
+        );
     }
 }

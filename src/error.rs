@@ -231,7 +231,9 @@ pub enum EncodeError {
         got: usize,
     },
     /// A character the field's content does not allow.
-    #[error("field {field}: character {position} is {found}, which `{content}` content does not allow")]
+    #[error(
+        "field {field}: character {position} is {found}, which `{content}` content does not allow"
+    )]
     BadChar {
         /// The field.
         field: usize,

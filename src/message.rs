@@ -22,7 +22,10 @@ impl Span {
 
     pub(crate) fn new(start: usize, end: usize) -> Span {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span { start: clamp(start), end: clamp(end) }
+        Span {
+            start: clamp(start),
+            end: clamp(end),
+        }
     }
 }
 
@@ -189,13 +192,17 @@ impl<'a> Field<'a> {
     /// The length prefix bytes (empty for fixed fields).
     #[must_use]
     pub fn prefix(&self) -> &'a [u8] {
-        self.wire.get(..self.spec.prefix_width()).unwrap_or_default()
+        self.wire
+            .get(..self.spec.prefix_width())
+            .unwrap_or_default()
     }
 
     /// The data bytes as on the wire, prefix excluded.
     #[must_use]
     pub fn data(&self) -> &'a [u8] {
-        self.wire.get(self.spec.prefix_width()..).unwrap_or_default()
+        self.wire
+            .get(self.spec.prefix_width()..)
+            .unwrap_or_default()
     }
 
     /// The length in the spec's units (digits, characters or bytes): the fixed length or the
@@ -235,7 +242,11 @@ impl<'a> Field<'a> {
                 let signed = self.spec.content == Content::XN;
                 let (sign, digits, packed) = if signed {
                     let units = self.len().saturating_sub(1);
-                    (data.first().copied(), units, data.get(1..).unwrap_or_default())
+                    (
+                        data.first().copied(),
+                        units,
+                        data.get(1..).unwrap_or_default(),
+                    )
                 } else {
                     (None, self.len(), data)
                 };
@@ -312,7 +323,11 @@ impl<'a> Field<'a> {
             value = value
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(u64::from(d)))
-                .ok_or(ValueError::Length { field, expected: 19, found: count })?;
+                .ok_or(ValueError::Length {
+                    field,
+                    expected: 19,
+                    found: count,
+                })?;
         }
         if count == 0 {
             return Err(ValueError::NotNumeric { field });
@@ -323,8 +338,11 @@ impl<'a> Field<'a> {
     /// An `x+n` amount with its sign: `C` (credit) positive, `D` (debit) negative.
     pub fn to_i64(&self) -> Result<i64, ValueError> {
         let field = self.number;
-        let magnitude = i64::try_from(self.to_u64()?)
-            .map_err(|_| ValueError::Length { field, expected: 18, found: self.len() })?;
+        let magnitude = i64::try_from(self.to_u64()?).map_err(|_| ValueError::Length {
+            field,
+            expected: 18,
+            found: self.len(),
+        })?;
         match self.chars().next() {
             Some(b'D') if self.spec.content == Content::XN => Ok(-magnitude),
             _ => Ok(magnitude),
@@ -372,8 +390,17 @@ enum CharsInner<'a> {
     Plain(std::slice::Iter<'a, u8>),
     Table(std::slice::Iter<'a, u8>, &'static [u8; 256]),
     UpperHex(std::slice::Iter<'a, u8>),
-    Hex { data: &'a [u8], pos: usize },
-    Bcd { sign: Option<u8>, packed: &'a [u8], pos: usize, end: usize, track: bool },
+    Hex {
+        data: &'a [u8],
+        pos: usize,
+    },
+    Bcd {
+        sign: Option<u8>,
+        packed: &'a [u8],
+        pos: usize,
+        end: usize,
+        track: bool,
+    },
 }
 
 impl Iterator for Chars<'_> {
@@ -387,11 +414,21 @@ impl Iterator for Chars<'_> {
             CharsInner::UpperHex(it) => it.next().map(u8::to_ascii_uppercase),
             CharsInner::Hex { data, pos } => {
                 let byte = data.get(*pos / 2)?;
-                let nibble = if *pos % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+                let nibble = if *pos % 2 == 0 {
+                    byte >> 4
+                } else {
+                    byte & 0x0F
+                };
                 *pos += 1;
                 HEX_UPPER.get(usize::from(nibble)).copied()
             }
-            CharsInner::Bcd { sign, packed, pos, end, track } => {
+            CharsInner::Bcd {
+                sign,
+                packed,
+                pos,
+                end,
+                track,
+            } => {
                 if let Some(s) = sign.take() {
                     return Some(s);
                 }
@@ -399,7 +436,11 @@ impl Iterator for Chars<'_> {
                     return None;
                 }
                 let byte = packed.get(*pos / 2)?;
-                let nibble = if *pos % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+                let nibble = if *pos % 2 == 0 {
+                    byte >> 4
+                } else {
+                    byte & 0x0F
+                };
                 *pos += 1;
                 Some(match nibble {
                     0x0D if *track => b'=',
@@ -464,7 +505,10 @@ impl Text {
             }
             len += 1;
         }
-        Ok(Text { len: len as u8, buf })
+        Ok(Text {
+            len: len as u8,
+            buf,
+        })
     }
 
     /// The characters.
@@ -502,7 +546,10 @@ impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.as_str() {
             Some(s) => f.write_str(s),
-            None => self.as_bytes().iter().try_for_each(|&b| fmt::Write::write_char(f, char::from(b))),
+            None => self
+                .as_bytes()
+                .iter()
+                .try_for_each(|&b| fmt::Write::write_char(f, char::from(b))),
         }
     }
 }
@@ -583,7 +630,11 @@ pub struct ProcessingCode {
 
 impl fmt::Display for ProcessingCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}{:02}{:02}", self.transaction_type, self.from_account, self.to_account)
+        write!(
+            f,
+            "{:02}{:02}{:02}",
+            self.transaction_type, self.from_account, self.to_account
+        )
     }
 }
 
@@ -706,7 +757,13 @@ impl<'a> Message<'a> {
         bitmap: [u64; 3],
         spans: [Span; MAX_FIELD + 1],
     ) -> Message<'a> {
-        Message { spec, input, mti, bitmap, spans }
+        Message {
+            spec,
+            input,
+            mti,
+            bitmap,
+            spans,
+        }
     }
 
     /// The spec the message was parsed with.
@@ -731,9 +788,11 @@ impl<'a> Message<'a> {
     #[must_use]
     pub fn tpdu(&self) -> Option<Tpdu> {
         match (self.spec.header, self.header()) {
-            (Header::Tpdu(_), [id, d0, d1, s0, s1, ..]) => {
-                Some(Tpdu { id: *id, destination: [*d0, *d1], source: [*s0, *s1] })
-            }
+            (Header::Tpdu(_), [id, d0, d1, s0, s1, ..]) => Some(Tpdu {
+                id: *id,
+                destination: [*d0, *d1],
+                source: [*s0, *s1],
+            }),
             _ => None,
         }
     }
@@ -771,7 +830,11 @@ impl<'a> Message<'a> {
         let span = self.spans.get(n)?;
         let wire = self.input.get(span.start as usize..span.end as usize)?;
         let spec = self.spec.field(n)?;
-        Some(Field { number: n as u8, spec, wire })
+        Some(Field {
+            number: n as u8,
+            spec,
+            wire,
+        })
     }
 
     /// The fields present, in field-number order.
@@ -805,7 +868,11 @@ impl<'a> Message<'a> {
             len += 1;
         }
         if len != N {
-            return Some(Err(ValueError::Length { field, expected: N, found: len }));
+            return Some(Err(ValueError::Length {
+                field,
+                expected: N,
+                found: len,
+            }));
         }
         Some(Ok(out))
     }
@@ -867,7 +934,11 @@ impl<'a> Message<'a> {
                     && t.hour < 24
                     && t.minute < 60
                     && t.second < 60;
-                if ok { Ok(t) } else { Err(ValueError::OutOfRange { field: 7 }) }
+                if ok {
+                    Ok(t)
+                } else {
+                    Err(ValueError::OutOfRange { field: 7 })
+                }
             })
         })
     }
@@ -875,7 +946,8 @@ impl<'a> Message<'a> {
     /// Field 11, the system trace audit number.
     #[must_use]
     pub fn stan(&self) -> Option<Result<u32, ValueError>> {
-        self.digits::<6>(11).map(|r| r.map(|d| d.iter().fold(0u32, |v, c| v * 10 + u32::from(c - b'0'))))
+        self.digits::<6>(11)
+            .map(|r| r.map(|d| d.iter().fold(0u32, |v, c| v * 10 + u32::from(c - b'0'))))
     }
 
     /// Field 12, the local transaction time (`hhmmss`, or the time part of the 1993
@@ -884,11 +956,17 @@ impl<'a> Message<'a> {
     pub fn local_time(&self) -> Option<Result<LocalTime, ValueError>> {
         let f = self.field(12)?;
         let d = match f.len() {
-            12 => self.digits::<12>(12)?.map(|d| [d[6], d[7], d[8], d[9], d[10], d[11]]),
+            12 => self
+                .digits::<12>(12)?
+                .map(|d| [d[6], d[7], d[8], d[9], d[10], d[11]]),
             _ => self.digits::<6>(12)?,
         };
         Some(d.and_then(|d| {
-            let t = LocalTime { hour: two(&d[0..2]), minute: two(&d[2..4]), second: two(&d[4..6]) };
+            let t = LocalTime {
+                hour: two(&d[0..2]),
+                minute: two(&d[2..4]),
+                second: two(&d[4..6]),
+            };
             if t.hour < 24 && t.minute < 60 && t.second < 60 {
                 Ok(t)
             } else {
@@ -902,7 +980,10 @@ impl<'a> Message<'a> {
     pub fn local_date(&self) -> Option<Result<MonthDay, ValueError>> {
         self.digits::<4>(13).map(|r| {
             r.and_then(|d| {
-                let md = MonthDay { month: two(&d[0..2]), day: two(&d[2..4]) };
+                let md = MonthDay {
+                    month: two(&d[0..2]),
+                    day: two(&d[2..4]),
+                };
                 if (1..=12).contains(&md.month) && (1..=31).contains(&md.day) {
                     Ok(md)
                 } else {
@@ -915,7 +996,8 @@ impl<'a> Message<'a> {
     /// Field 18, the merchant category code.
     #[must_use]
     pub fn mcc(&self) -> Option<Result<Mcc, ValueError>> {
-        self.digits::<4>(18).map(|r| r.map(|d| Mcc(d.iter().fold(0u16, |v, c| v * 10 + u16::from(c - b'0')))))
+        self.digits::<4>(18)
+            .map(|r| r.map(|d| Mcc(d.iter().fold(0u16, |v, c| v * 10 + u16::from(c - b'0')))))
     }
 
     /// Field 32, the acquiring institution identification code.
@@ -1009,8 +1091,14 @@ impl PartialEq for Message<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.header() == other.header()
             && self.mti == other.mti
-            && self.fields().map(|f| f.number).eq(other.fields().map(|f| f.number))
-            && self.fields().zip(other.fields()).all(|(a, b)| a.value_eq(&b))
+            && self
+                .fields()
+                .map(|f| f.number)
+                .eq(other.fields().map(|f| f.number))
+            && self
+                .fields()
+                .zip(other.fields())
+                .all(|(a, b)| a.value_eq(&b))
     }
 }
 

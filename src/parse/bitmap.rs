@@ -22,7 +22,12 @@ pub(super) fn bitmap(format: BitmapFormat, input: &[u8]) -> PResult<'_, u64> {
             let mut word = 0u64;
             for (i, &c) in raw.iter().enumerate() {
                 let Some(v) = hex_val(c) else {
-                    return fail(input.len() - i, ErrorKind::NotHex { found: Found::Byte(c) });
+                    return fail(
+                        input.len() - i,
+                        ErrorKind::NotHex {
+                            found: Found::Byte(c),
+                        },
+                    );
                 };
                 word = (word << 4) | u64::from(v);
             }

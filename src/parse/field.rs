@@ -41,7 +41,11 @@ pub(crate) fn prefix_value(encoding: PrefixEncoding, raw: &[u8]) -> Option<usize
     let mut value = 0usize;
     match encoding {
         PrefixEncoding::Ascii | PrefixEncoding::Ebcdic => {
-            let zero = if encoding == PrefixEncoding::Ascii { b'0' } else { 0xF0 };
+            let zero = if encoding == PrefixEncoding::Ascii {
+                b'0'
+            } else {
+                0xF0
+            };
             for &b in raw {
                 let d = b.wrapping_sub(zero);
                 if d > 9 {
@@ -83,13 +87,29 @@ fn bad_prefix_char(encoding: PrefixEncoding, raw: &[u8]) -> (usize, Found) {
 
 /// Checks the data of a field; `left` is the input length at the data's first byte, so the
 /// failing byte `i` sits `left - i` bytes from the end.
-fn check_content(fs: &FieldSpec, data: &[u8], units: usize, left: usize) -> Result<(), nom::Err<super::Fail>> {
-    let err = |i: usize, kind: ErrorKind| Err(nom::Err::Error(super::Fail { kind, rest: left - i }));
+fn check_content(
+    fs: &FieldSpec,
+    data: &[u8],
+    units: usize,
+    left: usize,
+) -> Result<(), nom::Err<super::Fail>> {
+    let err = |i: usize, kind: ErrorKind| {
+        Err(nom::Err::Error(super::Fail {
+            kind,
+            rest: left - i,
+        }))
+    };
     match (fs.content, fs.encoding) {
         (Content::N, Encoding::Ascii) => {
             if let Some(i) = data.iter().position(|b| !b.is_ascii_digit()) {
                 let found = Found::Byte(data.get(i).copied().unwrap_or(0));
-                return err(i, ErrorKind::NonDigit { expected: units, found });
+                return err(
+                    i,
+                    ErrorKind::NonDigit {
+                        expected: units,
+                        found,
+                    },
+                );
             }
         }
         (Content::N | Content::Z | Content::XN, Encoding::Ebcdic | Encoding::Ebcdic500) => {
@@ -106,15 +126,20 @@ fn check_content(fs: &FieldSpec, data: &[u8], units: usize, left: usize) -> Resu
         }
         (Content::XN, Encoding::Ascii) => {
             for (i, &b) in data.iter().enumerate() {
-                let ok = if i == 0 { b == b'C' || b == b'D' } else { b.is_ascii_digit() };
+                let ok = if i == 0 {
+                    b == b'C' || b == b'D'
+                } else {
+                    b.is_ascii_digit()
+                };
                 if !ok {
                     return err(i, kind_for(Content::XN, i, units, Found::Byte(b)));
                 }
             }
         }
         (Content::Z, Encoding::Ascii) => {
-            if let Some(i) =
-                data.iter().position(|&b| !(b.is_ascii_digit() || b == b'=' || b == b'D'))
+            if let Some(i) = data
+                .iter()
+                .position(|&b| !(b.is_ascii_digit() || b == b'=' || b == b'D'))
             {
                 let found = Found::Byte(data.get(i).copied().unwrap_or(0));
                 return err(i, ErrorKind::BadTrackChar { found });
@@ -124,13 +149,22 @@ fn check_content(fs: &FieldSpec, data: &[u8], units: usize, left: usize) -> Resu
             let (digits, skip) = if fs.content == Content::XN {
                 let sign = data.first().copied().unwrap_or(0);
                 if sign != b'C' && sign != b'D' {
-                    return err(0, ErrorKind::BadSign { found: Found::Byte(sign) });
+                    return err(
+                        0,
+                        ErrorKind::BadSign {
+                            found: Found::Byte(sign),
+                        },
+                    );
                 }
                 (data.get(1..).unwrap_or_default(), 1)
             } else {
                 (data, 0)
             };
-            let count = if fs.content == Content::XN { units - 1 } else { units };
+            let count = if fs.content == Content::XN {
+                units - 1
+            } else {
+                units
+            };
             let pad = pad_nibble_at(count, fs.align);
             for (i, &b) in digits.iter().enumerate() {
                 for (k, nibble) in [(0, b >> 4), (1, b & 0x0F)] {
@@ -144,9 +178,14 @@ fn check_content(fs: &FieldSpec, data: &[u8], units: usize, left: usize) -> Resu
                     };
                     if !ok {
                         let kind = if fs.content == Content::Z {
-                            ErrorKind::BadTrackChar { found: Found::Nibble(nibble) }
+                            ErrorKind::BadTrackChar {
+                                found: Found::Nibble(nibble),
+                            }
                         } else {
-                            ErrorKind::NonDigit { expected: count, found: Found::Nibble(nibble) }
+                            ErrorKind::NonDigit {
+                                expected: count,
+                                found: Found::Nibble(nibble),
+                            }
                         };
                         return err(i + skip, kind);
                     }
@@ -167,8 +206,14 @@ fn check_content(fs: &FieldSpec, data: &[u8], units: usize, left: usize) -> Resu
 fn kind_for(content: Content, i: usize, units: usize, found: Found) -> ErrorKind {
     match content {
         Content::XN if i == 0 => ErrorKind::BadSign { found },
-        Content::XN => ErrorKind::NonDigit { expected: units - 1, found },
+        Content::XN => ErrorKind::NonDigit {
+            expected: units - 1,
+            found,
+        },
         Content::Z => ErrorKind::BadTrackChar { found },
-        _ => ErrorKind::NonDigit { expected: units, found },
+        _ => ErrorKind::NonDigit {
+            expected: units,
+            found,
+        },
     }
 }

@@ -24,7 +24,13 @@ pub(crate) struct Fail {
 impl<I: nom::Input> nom::error::ParseError<I> for Fail {
     fn from_error_kind(input: I, _kind: nom::error::ErrorKind) -> Self {
         let available = input.input_len();
-        Fail { kind: ErrorKind::Truncated { needed: available + 1, available }, rest: available }
+        Fail {
+            kind: ErrorKind::Truncated {
+                needed: available + 1,
+                available,
+            },
+            rest: available,
+        }
     }
 
     fn append(_input: I, _kind: nom::error::ErrorKind, other: Self) -> Self {
@@ -41,7 +47,13 @@ fn fail<T>(rest: usize, kind: ErrorKind) -> PResult<'static, T> {
 /// Takes exactly `n` bytes, or fails as truncated at the current position.
 fn take_exact(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
     if input.len() < n {
-        return fail(input.len(), ErrorKind::Truncated { needed: n, available: input.len() });
+        return fail(
+            input.len(),
+            ErrorKind::Truncated {
+                needed: n,
+                available: input.len(),
+            },
+        );
     }
     nom::Parser::parse(&mut nom::bytes::complete::take(n), input)
 }
@@ -66,11 +78,18 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
             let f = match e {
                 nom::Err::Error(f) | nom::Err::Failure(f) => f,
                 nom::Err::Incomplete(_) => Fail {
-                    kind: ErrorKind::Truncated { needed: 1, available: 0 },
+                    kind: ErrorKind::Truncated {
+                        needed: 1,
+                        available: 0,
+                    },
                     rest: 0,
                 },
             };
-            ParseError { location, offset: total.saturating_sub(f.rest), kind: f.kind }
+            ParseError {
+                location,
+                offset: total.saturating_sub(f.rest),
+                kind: f.kind,
+            }
         }
     };
 
@@ -78,7 +97,8 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
     let (rest, _) = take_exact(input, header_len).map_err(to_error(Location::Header))?;
     let (rest, mti) = mti(spec, rest).map_err(to_error(Location::Mti))?;
     let mut bitmap_at = [total - rest.len(), 0, 0];
-    let (mut rest, primary) = bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
+    let (mut rest, primary) =
+        bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
     let mut bitmap = [primary, 0, 0];
     if primary & bitmap::TOP != 0 {
         bitmap_at[1] = total - rest.len();
@@ -144,7 +164,11 @@ fn mti<'a>(spec: &Spec, input: &'a [u8]) -> PResult<'a, Mti> {
     let mut value: u16 = 0;
     match spec.mti {
         MtiFormat::Ascii | MtiFormat::Ebcdic => {
-            let zero = if spec.mti == MtiFormat::Ascii { b'0' } else { 0xF0 };
+            let zero = if spec.mti == MtiFormat::Ascii {
+                b'0'
+            } else {
+                0xF0
+            };
             for (i, &b) in raw.iter().enumerate() {
                 let d = b.wrapping_sub(zero);
                 if d > 9 {

@@ -12,12 +12,16 @@
 //! ## Where the layouts differ from their sources
 //! - [`ISO87_ASCII`] follows pyiso8583 `default_ascii`: binary fields (52, 55, 64, 65, 96, 128)
 //!   are hex characters and their length (fixed, or the LLL prefix of 55) counts **characters**
-//!   (55 holds at most 510). jPOS `ISO87APackager` counts **bytes** in the prefix of a hex
-//!   binary field (`IFA_LLLBINARY`); load a jPOS layout as a custom spec with `encoding = "hex"`.
+//!   (55 holds at most 510). jPOS writes a fixed binary field as hex too (`IFA_BINARY`, 16
+//!   characters for 8 bytes, the same bytes on the wire), but a variable one (`IFA_LLLBINARY`)
+//!   as **raw bytes** after an ASCII prefix counting bytes, and its `ISO87APackager` makes 55 a
+//!   text field. [`ISO93_ASCII`] follows jPOS; a custom spec chooses per field with
+//!   `encoding = "hex"`, `"hex-chars"` or `"binary"`.
 //! - In the ISO 1987 built-ins bit 65 is an 8-byte field, as pyiso8583 and jPOS `ISO87A` treat
 //!   it, not a tertiary bitmap; [`ISO93_ASCII`] reads bit 65 as the tertiary bitmap.
 //! - [`ISO87_BCD`] follows jPOS `ISO87BPackager`, including its quirks: 54 holds at most 120
-//!   characters, 65 is one byte, 93 six characters and 96 sixteen bytes.
+//!   characters, 55 is text (`ans...999`), 65 is one byte, 93 six characters and 96 sixteen
+//!   bytes.
 //! - `x+n` fields (28-31, 97) count the sign in their length (`x+n 8` is 9 units), as both
 //!   pyiso8583 and jPOS do; in BCD the sign is one ASCII byte followed by the packed digits.
 //! - Text content classes (`a`, `an`, `ans`) are not checked character by character, so the
@@ -40,13 +44,25 @@ struct Def {
 }
 
 const fn f(content: Content, n: u16, name: &'static str) -> Def {
-    Def { content, length: Length::Fixed(n), name }
+    Def {
+        content,
+        length: Length::Fixed(n),
+        name,
+    }
 }
 const fn ll(content: Content, n: u16, name: &'static str) -> Def {
-    Def { content, length: Length::LlVar(n), name }
+    Def {
+        content,
+        length: Length::LlVar(n),
+        name,
+    }
 }
 const fn lll(content: Content, n: u16, name: &'static str) -> Def {
-    Def { content, length: Length::LllVar(n), name }
+    Def {
+        content,
+        length: Length::LllVar(n),
+        name,
+    }
 }
 const UNUSED: Def = f(Ans, 0, "");
 
@@ -278,8 +294,16 @@ const ISO93: [Def; 129] = [
     f(N, 10, "Authorizations, reversal number"),
     f(N, 3, "Country code, transaction destination institution"),
     f(N, 3, "Country code, transaction originator institution"),
-    ll(N, 11, "Transaction destination institution identification code"),
-    ll(N, 11, "Transaction originator institution identification code"),
+    ll(
+        N,
+        11,
+        "Transaction destination institution identification code",
+    ),
+    ll(
+        N,
+        11,
+        "Transaction originator institution identification code",
+    ),
     ll(Ans, 99, "Card issuer reference data"),
     lll(B, 999, "Key management data"),
     f(XN, 17, "Amount, net reconciliation"),
@@ -329,7 +353,11 @@ const CUP: [(usize, Def, Align); 34] = [
     (22, f(N, 3, "Point-of-Service Entry Mode"), Align::Left),
     (23, f(N, 3, "Card Sequence Number"), Align::Right),
     (25, f(N, 2, "Point-of-Service Condition Code"), Align::Right),
-    (26, f(N, 2, "Point-of-Service PIN Capture Code"), Align::Right),
+    (
+        26,
+        f(N, 2, "Point-of-Service PIN Capture Code"),
+        Align::Right,
+    ),
     (32, ll(N, 11, "Acquiring Institution ID Code"), Align::Left),
     (35, ll(Z, 37, "Track 2 Data"), Align::Left),
     (36, lll(Z, 104, "Track 3 Data"), Align::Left),
@@ -342,15 +370,31 @@ const CUP: [(usize, Def, Align); 34] = [
     (48, lll(N, 322, "Additional Data - Private"), Align::Left),
     (49, f(An, 3, "Currency Code, Transaction"), Align::Right),
     (52, f(B, 8, "PIN Data"), Align::Right),
-    (53, f(N, 16, "Security Related Control Information"), Align::Right),
+    (
+        53,
+        f(N, 16, "Security Related Control Information"),
+        Align::Right,
+    ),
     // The 2002 terminal spec says ..20; posd accepts ..40 (two balances): take the larger.
     (54, lll(Ans, 40, "Additional Amounts"), Align::Right),
     (55, lll(B, 255, "ICC System Related Data"), Align::Right),
     (59, lll(Ans, 999, "Reserved Private"), Align::Right),
-    (60, lll(N, 17, "Reserved Private (type, batch, NMI)"), Align::Left),
-    (61, lll(N, 29, "Original Message (batch, trace, date)"), Align::Left),
+    (
+        60,
+        lll(N, 17, "Reserved Private (type, batch, NMI)"),
+        Align::Left,
+    ),
+    (
+        61,
+        lll(N, 29, "Original Message (batch, trace, date)"),
+        Align::Left,
+    ),
     (62, lll(Ans, 512, "Reserved Private"), Align::Right),
-    (63, lll(Ans, 163, "Reserved Private (operator / card organisation)"), Align::Right),
+    (
+        63,
+        lll(Ans, 163, "Reserved Private (operator / card organisation)"),
+        Align::Right,
+    ),
     (64, f(B, 8, "MAC"), Align::Right),
     (1, UNUSED, Align::Right),
 ];
@@ -363,7 +407,7 @@ enum Style {
     AsciiBinary,
     /// jPOS `ISO87BPackager`: BCD numerics and prefixes, ASCII text, raw binary.
     Bcd,
-    /// jPOS `ISO93APackager`: text, hex binary counting bytes.
+    /// jPOS `ISO93APackager`: text, fixed binary as hex, variable binary raw.
     Ascii93,
 }
 
@@ -371,7 +415,11 @@ const fn field_of(d: Def, style: Style, align: Align) -> FieldSpec {
     let numeric = matches!(d.content, N | Z | XN);
     let encoding = match (style, d.content) {
         (Style::Ascii, B) => Encoding::HexChars,
-        (Style::Ascii93, B) => Encoding::Hex,
+        // jPOS IFA_BINARY is hex characters; IFA_LLBINARY / IFA_LLLBINARY are raw bytes.
+        (Style::Ascii93, B) => match d.length {
+            Length::Fixed(_) => Encoding::Hex,
+            _ => Encoding::Binary,
+        },
         (Style::AsciiBinary | Style::Bcd, B) => Encoding::Binary,
         (Style::Bcd, _) if numeric => Encoding::Bcd,
         _ => Encoding::Ascii,
@@ -387,7 +435,13 @@ const fn field_of(d: Def, style: Style, align: Align) -> FieldSpec {
         (Style::Ascii, B, Length::LlVar(n)) => Length::LlVar(n * 2),
         (_, _, l) => l,
     };
-    FieldSpec { content: d.content, length, encoding, prefix, align }
+    FieldSpec {
+        content: d.content,
+        length,
+        encoding,
+        prefix,
+        align,
+    }
 }
 
 const fn table(defs: &[Def; 129], style: Style, first_tertiary: bool) -> [Option<FieldSpec>; 129] {
@@ -420,6 +474,7 @@ const fn names_of(defs: &[Def; 129]) -> [&'static str; 129] {
 const fn iso87_bcd_table() -> [Option<FieldSpec>; 129] {
     let mut t = table(&ISO87, Style::Bcd, false);
     t[54] = Some(field_of(lll(An, 120, ""), Style::Bcd, Align::Right));
+    t[55] = Some(field_of(lll(Ans, 999, ""), Style::Bcd, Align::Right));
     t[65] = Some(field_of(f(B, 1, ""), Style::Bcd, Align::Right));
     t[93] = Some(field_of(f(An, 6, ""), Style::Bcd, Align::Right));
     t[96] = Some(field_of(f(B, 16, ""), Style::Bcd, Align::Right));
@@ -486,7 +541,8 @@ pub static ISO87_BCD: Spec = Spec {
 };
 
 /// ISO 8583:1993 in ASCII with hex-character bitmaps (bit 65 announces a tertiary bitmap),
-/// binary fields as hex characters whose length counts bytes: jPOS `ISO93APackager`.
+/// fixed binary fields as hex characters, variable ones as raw bytes after an ASCII prefix
+/// counting bytes: jPOS `ISO93APackager`.
 pub static ISO93_ASCII: Spec = Spec {
     name: Cow::Borrowed("iso93-ascii"),
     header: Header::None,
@@ -522,8 +578,13 @@ pub fn builtin(name: &str) -> Option<&'static Spec> {
 }
 
 /// Every built-in spec.
-pub static BUILTINS: [&Spec; 5] =
-    [&ISO87_ASCII, &ISO87_ASCII_BINARY_BITMAP, &ISO87_BCD, &ISO93_ASCII, &CUP_POS];
+pub static BUILTINS: [&Spec; 5] = [
+    &ISO87_ASCII,
+    &ISO87_ASCII_BINARY_BITMAP,
+    &ISO87_BCD,
+    &ISO93_ASCII,
+    &CUP_POS,
+];
 
 #[cfg(test)]
 mod tests {
@@ -532,7 +593,8 @@ mod tests {
     #[test]
     fn every_builtin_passes_its_own_checks() {
         for spec in BUILTINS {
-            spec.check().unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+            spec.check()
+                .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
             assert_eq!(builtin(&spec.name), Some(spec));
         }
     }
@@ -542,7 +604,10 @@ mod tests {
         let f55 = ISO87_ASCII.field(55).unwrap();
         assert_eq!(f55.length, Length::LllVar(510));
         assert_eq!(f55.encoding, Encoding::HexChars);
-        assert_eq!(ISO87_ASCII_BINARY_BITMAP.field(55).unwrap().length, Length::LllVar(255));
+        assert_eq!(
+            ISO87_ASCII_BINARY_BITMAP.field(55).unwrap().length,
+            Length::LllVar(255)
+        );
         assert_eq!(ISO87_ASCII.field(52).unwrap().length, Length::Fixed(16));
     }
 

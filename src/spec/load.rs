@@ -19,8 +19,8 @@
 //! JSON takes the same keys (`{"name": ..., "fields": {"2": {...}}}`).
 
 use super::{
-    Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, MtiFormat,
-    Names, PrefixEncoding, Spec,
+    Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, MtiFormat, Names,
+    PrefixEncoding, Spec,
 };
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -183,7 +183,10 @@ impl Spec {
             path: path.display().to_string(),
             source,
         })?;
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             Spec::from_json_str(&text)
         } else {
             Spec::from_toml_str(&text)
@@ -198,7 +201,9 @@ fn from_file(file: SpecFile) -> Result<Spec, SpecError> {
             .parse()
             .ok()
             .filter(|n| (1..=MAX_FIELD).contains(n))
-            .ok_or_else(|| SpecError::Invalid(format!("field key {key:?} is not a number 2-192")))?;
+            .ok_or_else(|| {
+                SpecError::Invalid(format!("field key {key:?} is not a number 2-192"))
+            })?;
         numbers.push((n, def));
     }
     let top = numbers.iter().map(|(n, _)| *n).max().unwrap_or(1);
@@ -269,7 +274,13 @@ fn field_from(def: &FieldDef) -> FieldSpec {
         None | Some(AlignDef::Right) => Align::Right,
         Some(AlignDef::Left) => Align::Left,
     };
-    FieldSpec { content, length, encoding, prefix, align }
+    FieldSpec {
+        content,
+        length,
+        encoding,
+        prefix,
+        align,
+    }
 }
 
 /// The consistency checks of [`Spec::check`].
@@ -312,7 +323,9 @@ pub(super) fn check(spec: &Spec) -> Result<(), SpecError> {
                     field.content.as_str()
                 ));
             }
-            Encoding::Binary | Encoding::Hex | Encoding::HexChars if field.content != Content::B => {
+            Encoding::Binary | Encoding::Hex | Encoding::HexChars
+                if field.content != Content::B =>
+            {
                 return bad(format!(
                     "`{}` content cannot use {} encoding; only b can",
                     field.content.as_str(),
@@ -329,12 +342,16 @@ pub(super) fn check(spec: &Spec) -> Result<(), SpecError> {
         if field.content == Content::XN && max < 2 {
             return bad("`x+n` needs a sign and at least one digit".into());
         }
-        if field.encoding == Encoding::HexChars && matches!(field.length, Length::Fixed(n) if n % 2 == 1) {
+        if field.encoding == Encoding::HexChars
+            && matches!(field.length, Length::Fixed(n) if n % 2 == 1)
+        {
             return bad("a fixed hex-chars field needs an even number of characters".into());
         }
     }
     if let Header::Fixed(0) = spec.header {
-        return Err(SpecError::Invalid("a fixed header of 0 bytes: omit the header instead".into()));
+        return Err(SpecError::Invalid(
+            "a fixed header of 0 bytes: omit the header instead".into(),
+        ));
     }
     Ok(())
 }
@@ -396,26 +413,43 @@ encoding = "binary"
     #[test]
     fn rejects_inconsistent_specs_at_load() {
         let head = "name='x'\nmti='ascii'\nbitmap='hex'\n";
-        let e = err(&format!("{head}[fields.3]\ntype='n'\nlength=0\nencoding='ascii'\n"));
+        let e = err(&format!(
+            "{head}[fields.3]\ntype='n'\nlength=0\nencoding='ascii'\n"
+        ));
         assert!(e.contains("field 3") && e.contains("length of 0"), "{e}");
-        let e = err(&format!("{head}[fields.2]\ntype='n'\nlength=120\nvar='ll'\nencoding='ascii'\n"));
+        let e = err(&format!(
+            "{head}[fields.2]\ntype='n'\nlength=120\nvar='ll'\nencoding='ascii'\n"
+        ));
         assert!(e.contains("field 2") && e.contains("does not fit"), "{e}");
-        let e = err(&format!("{head}[fields.2]\ntype='ans'\nlength=12\nencoding='bcd'\n"));
+        let e = err(&format!(
+            "{head}[fields.2]\ntype='ans'\nlength=12\nencoding='bcd'\n"
+        ));
         assert!(e.contains("cannot be BCD"), "{e}");
-        let e = err(&format!("{head}[fields.130]\ntype='n'\nlength=2\nencoding='ascii'\n"));
+        let e = err(&format!(
+            "{head}[fields.130]\ntype='n'\nlength=2\nencoding='ascii'\n"
+        ));
         assert!(e.contains("tertiary_bitmap"), "{e}");
-        let e = err(&format!("{head}[fields.1]\ntype='n'\nlength=2\nencoding='ascii'\n"));
+        let e = err(&format!(
+            "{head}[fields.1]\ntype='n'\nlength=2\nencoding='ascii'\n"
+        ));
         assert!(e.contains("secondary bitmap"), "{e}");
-        let e = err(&format!("{head}[fields.x]\ntype='n'\nlength=2\nencoding='ascii'\n"));
+        let e = err(&format!(
+            "{head}[fields.x]\ntype='n'\nlength=2\nencoding='ascii'\n"
+        ));
         assert!(e.contains("not a number"), "{e}");
     }
 
     #[test]
     fn syntax_errors_name_the_line_and_key() {
-        let e = err("name='x'\nmti='ascii'\nbitmap='hex'\n[fields.2]\ntype='n'\nlength=2\nencodin='ascii'\n");
+        let e = err(
+            "name='x'\nmti='ascii'\nbitmap='hex'\n[fields.2]\ntype='n'\nlength=2\nencodin='ascii'\n",
+        );
         assert!(e.contains("line 7") || e.contains("7 |"), "{e}");
         assert!(e.contains("encodin"), "{e}");
         let e = err("name='x'\nmti='octal'\nbitmap='hex'\n[fields]\n");
-        assert!(e.contains("octal") && (e.contains("line 2") || e.contains("2 |")), "{e}");
+        assert!(
+            e.contains("octal") && (e.contains("line 2") || e.contains("2 |")),
+            "{e}"
+        );
     }
 }
