@@ -39,7 +39,9 @@ pub struct MessageBuilder<'s> {
     fields: Vec<Option<Slot>>,
     force_secondary: bool,
     force_tertiary: bool,
-    lowercase_bitmap: bool,
+    /// The bitmaps of the parsed message this builder copies, and their wire bytes, so that
+    /// an unchanged message is written back byte for byte (hex bitmaps in any case).
+    original_bitmaps: Option<([u64; 3], [Vec<u8>; 3])>,
 }
 
 impl fmt::Debug for MessageBuilder<'_> {
@@ -64,7 +66,7 @@ impl<'s> MessageBuilder<'s> {
             fields: vec![None; MAX_FIELD + 1],
             force_secondary: false,
             force_tertiary: false,
-            lowercase_bitmap: false,
+            original_bitmaps: None,
         }
     }
 
@@ -81,13 +83,10 @@ impl<'s> MessageBuilder<'s> {
             fields: vec![None; MAX_FIELD + 1],
             force_secondary: msg.bitmaps()[0] & (1 << 63) != 0,
             force_tertiary: spec.tertiary_bitmap && msg.bitmaps()[1] & (1 << 63) != 0,
-            lowercase_bitmap: false,
+            original_bitmaps: None,
         };
-        if spec.bitmap == BitmapFormat::HexAscii {
-            let at = spec.header.len() + mti_width(spec.mti);
-            let hex = msg.as_bytes().get(at..at + 16).unwrap_or_default();
-            b.lowercase_bitmap = hex.iter().any(u8::is_ascii_lowercase);
-        }
+        let raw = |i: usize| msg.bitmap_bytes(i).map(<[u8]>::to_vec).unwrap_or_default();
+        b.original_bitmaps = Some((msg.bitmaps(), [raw(0), raw(1), raw(2)]));
         for f in msg.fields() {
             if let Some(slot) = b.fields.get_mut(f.number()) {
                 *slot = Some(Slot {
@@ -255,14 +254,14 @@ impl<'s> MessageBuilder<'s> {
         let words = self.bitmaps();
         out.put_slice(&self.header);
         put_mti(out, self.spec.mti, self.mti);
-        self.put_bitmap(out, words[0]);
+        self.put_bitmap(out, &words, 0);
         if words[0] >> 63 != 0 {
-            self.put_bitmap(out, words[1]);
+            self.put_bitmap(out, &words, 1);
         }
         for n in 2..=MAX_FIELD {
             if n == 65 && self.spec.tertiary_bitmap {
                 if words[1] >> 63 != 0 {
-                    self.put_bitmap(out, words[2]);
+                    self.put_bitmap(out, &words, 2);
                 }
                 continue;
             }
@@ -289,17 +288,19 @@ impl<'s> MessageBuilder<'s> {
         Ok(out)
     }
 
-    fn put_bitmap<B: BufMut>(&self, out: &mut B, word: u64) {
+    fn put_bitmap<B: BufMut>(&self, out: &mut B, words: &[u64; 3], i: usize) {
+        if let Some((original, raw)) = &self.original_bitmaps {
+            if original == words {
+                out.put_slice(&raw[i]);
+                return;
+            }
+        }
+        let word = words[i];
         match self.spec.bitmap {
             BitmapFormat::Binary => out.put_u64(word),
             BitmapFormat::HexAscii => {
-                for i in (0..16).rev() {
-                    let c = HEX_UPPER[((word >> (i * 4)) & 0xF) as usize];
-                    out.put_u8(if self.lowercase_bitmap {
-                        c.to_ascii_lowercase()
-                    } else {
-                        c
-                    });
+                for shift in (0..16).rev() {
+                    out.put_u8(HEX_UPPER[((word >> (shift * 4)) & 0xF) as usize]);
                 }
             }
         }

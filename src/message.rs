@@ -809,6 +809,29 @@ impl<'a> Message<'a> {
         self.bitmap
     }
 
+    /// The wire bytes of bitmap `i` (0 primary, 1 secondary, 2 tertiary), if present.
+    #[must_use]
+    pub fn bitmap_bytes(&self, i: usize) -> Option<&'a [u8]> {
+        let width = match self.spec.bitmap {
+            crate::spec::BitmapFormat::Binary => 8,
+            crate::spec::BitmapFormat::HexAscii => 16,
+        };
+        let primary = self.spec.header.len()
+            + match self.spec.mti {
+                crate::spec::MtiFormat::Bcd => 2,
+                _ => 4,
+            };
+        let start = match i {
+            0 => primary,
+            1 if self.bitmap[0] >> 63 != 0 => primary + width,
+            2 if self.spec.tertiary_bitmap && self.bitmap[1] >> 63 != 0 => {
+                self.spans.get(65)?.start as usize
+            }
+            _ => return None,
+        };
+        self.input.get(start..start + width)
+    }
+
     /// Whether the message carries field `n` (bitmap bits themselves are not fields).
     #[inline]
     #[must_use]

@@ -125,6 +125,10 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
                     bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
                 bitmap[2] = tertiary;
                 rest = r;
+                // Slot 65 is no field in such a spec: it keeps where the tertiary bitmap was.
+                if let Some(span) = spans.get_mut(65) {
+                    *span = Span::new(bitmap_at[2], total - rest.len());
+                }
                 continue;
             }
             let Some(fs) = spec.field(n) else {
