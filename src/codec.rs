@@ -109,3 +109,60 @@ pub(crate) const fn pad_nibble_at(digits: usize, align: crate::spec::Align) -> O
         }
     }
 }
+
+/// Whether every byte is an ASCII digit, eight bytes at a time.
+#[inline]
+pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    let mut chunks = data.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Every high nibble is 3, and adding 6 to a low nibble above 9 would carry into it.
+        if w & HIGH != THREES || w.wrapping_add(SIXES) & HIGH != THREES {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_check_agrees_with_the_byte_by_byte_one() {
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut data = *b"01234567890123456";
+                data[at] = b;
+                assert_eq!(
+                    all_ascii_digits(&data),
+                    data.iter().all(u8::is_ascii_digit),
+                    "{b:#x} at {at}"
+                );
+            }
+        }
+        assert!(all_ascii_digits(b""));
+    }
+
+    #[test]
+    fn ebcdic_tables_are_inverse() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                LATIN1_TO_CP037[usize::from(CP037_TO_LATIN1[usize::from(b)])],
+                b
+            );
+            assert_eq!(
+                LATIN1_TO_CP500[usize::from(CP500_TO_LATIN1[usize::from(b)])],
+                b
+            );
+        }
+        assert_eq!(CP037_TO_LATIN1[0xF0], b'0');
+        assert_eq!(CP037_TO_LATIN1[0xC1], b'A');
+        assert_eq!(CP037_TO_LATIN1[0x40], b' ');
+    }
+}

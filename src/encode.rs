@@ -345,7 +345,7 @@ fn put_prefix<B: BufMut>(out: &mut B, fs: &FieldSpec, units: usize) {
         PrefixEncoding::Bcd => {
             for i in (0..fs.prefix_width()).rev() {
                 let pair = units / 100usize.pow(i as u32) % 100;
-                out.put_u8(((pair / 10) << 4 | pair % 10) as u8);
+                out.put_u8((((pair / 10) << 4) | (pair % 10)) as u8);
             }
         }
         PrefixEncoding::Binary => {

@@ -720,25 +720,31 @@ pub struct Message<'a> {
     spans: [Span; MAX_FIELD + 1],
 }
 
-/// The numbers of the fields a message carries, in order; see [`Message::fields`].
+/// The fields a message carries, in order; see [`Message::fields`].
 #[derive(Clone, Debug)]
 pub struct Fields<'m, 'a> {
     msg: &'m Message<'a>,
-    next: usize,
+    /// The bits not yet visited, word by word.
+    bits: [u64; 3],
+    word: usize,
 }
 
 impl<'a> Iterator for Fields<'_, 'a> {
     type Item = Field<'a>;
 
     fn next(&mut self) -> Option<Field<'a>> {
-        while self.next <= MAX_FIELD {
-            let n = self.next;
-            self.next += 1;
-            if let Some(f) = self.msg.field(n) {
+        loop {
+            let bits = self.bits.get_mut(self.word)?;
+            if *bits == 0 {
+                self.word += 1;
+                continue;
+            }
+            let lead = bits.leading_zeros() as usize;
+            *bits &= !(1u64 << 63 >> lead);
+            if let Some(f) = self.msg.field(self.word * 64 + lead + 1) {
                 return Some(f);
             }
         }
-        None
     }
 }
 
@@ -863,7 +869,11 @@ impl<'a> Message<'a> {
     /// The fields present, in field-number order.
     #[must_use]
     pub fn fields(&self) -> Fields<'_, 'a> {
-        Fields { msg: self, next: 2 }
+        Fields {
+            msg: self,
+            bits: self.bitmap,
+            word: 0,
+        }
     }
 
     /// How many fields the message carries.

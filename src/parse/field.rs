@@ -1,7 +1,7 @@
 //! One field: its length prefix, its data, and the check of its content.
 
 use super::{PResult, fail, take_exact};
-use crate::codec::{hex_val, pad_nibble_at};
+use crate::codec::{all_ascii_digits, hex_val, pad_nibble_at};
 use crate::error::{ErrorKind, Found};
 use crate::spec::{Content, Encoding, FieldSpec, Length, PrefixEncoding};
 
@@ -101,6 +101,9 @@ fn check_content(
     };
     match (fs.content, fs.encoding) {
         (Content::N, Encoding::Ascii) => {
+            if all_ascii_digits(data) {
+                return Ok(());
+            }
             if let Some(i) = data.iter().position(|b| !b.is_ascii_digit()) {
                 let found = Found::Byte(data.get(i).copied().unwrap_or(0));
                 return err(
