@@ -61,15 +61,27 @@ impl Summary {
     pub fn write(&self, out: &mut impl Write, format: Format) -> io::Result<()> {
         match format {
             Format::Ndjson => {
-                let value = serde_json::json!({
-                    "summary": {
-                        "messages": self.messages,
-                        "errors": self.errors,
-                        "bytes": self.bytes,
-                        "by_mti": self.by_mti,
-                    }
-                });
-                writeln!(out, "{value}")
+                #[derive(serde::Serialize)]
+                struct Record<'s> {
+                    summary: Body<'s>,
+                }
+                #[derive(serde::Serialize)]
+                struct Body<'s> {
+                    messages: usize,
+                    errors: usize,
+                    bytes: usize,
+                    by_mti: &'s BTreeMap<String, usize>,
+                }
+                let record = Record {
+                    summary: Body {
+                        messages: self.messages,
+                        errors: self.errors,
+                        bytes: self.bytes,
+                        by_mti: &self.by_mti,
+                    },
+                };
+                serde_json::to_writer(&mut *out, &record)?;
+                writeln!(out)
             }
             Format::Text => {
                 writeln!(
