@@ -4,43 +4,13 @@
 //! `cargo bench --bench parse`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use iso8583_inspect::spec::{BUILTINS, Spec};
-use iso8583_inspect::{MessageBuilder, Mti, parse};
+use iso8583_inspect::parse;
+use iso8583_inspect::spec::BUILTINS;
 use std::hint::black_box;
 
-/// A typical acquirer-side sale: the fields each dialect defines out of these.
-fn typical_0200(spec: &'static Spec) -> MessageBuilder<'static> {
-    let values: [(usize, &str); 22] = [
-        (2, "6222021234567890123"),
-        (3, "000000"),
-        (4, "000000012800"),
-        (7, "1123093015"),
-        (11, "000001"),
-        (12, "093015"),
-        (13, "1123"),
-        (14, "2912"),
-        (18, "5812"),
-        (22, "051"),
-        (25, "00"),
-        (32, "48220000"),
-        (33, "49000000"),
-        (35, "6222021234567890123=2912101"),
-        (37, "332700000001"),
-        (41, "10000001"),
-        (42, "822440158120001"),
-        (43, "GOLDEN DRAGON RESTAURANT GUANGZHOU      "),
-        (49, "156"),
-        (52, "4F2A9C11D03B7E58"),
-        (53, "2600000000000000"),
-        (64, "1A2B3C4D5E6F7081"),
-    ];
-    let mut b = MessageBuilder::new(spec, Mti::FINANCIAL_REQUEST);
-    for (n, v) in values {
-        // A dialect that lays a field out otherwise (1993's field 12, 43) skips it.
-        let _ = b.set_text(n, v);
-    }
-    b
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::typical_0200;
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");

@@ -2,8 +2,10 @@
 //! accessors on every built-in dialect. (This file is its own test binary, so the allocator
 //! counts only this test's own thread-local work.)
 
+use iso8583_inspect::parse;
 use iso8583_inspect::spec::{BUILTINS, ISO87_ASCII, Spec};
-use iso8583_inspect::{MessageBuilder, Mti, parse};
+
+mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -36,34 +38,8 @@ fn allocations_during(f: impl FnOnce()) -> usize {
     ALLOCATIONS.with(Cell::get) - before
 }
 
-/// A typical sale in `spec`, with the fields the dialect has.
 fn sale(spec: &'static Spec) -> Vec<u8> {
-    let mut b = MessageBuilder::new(spec, Mti::FINANCIAL_REQUEST);
-    let values: [(usize, &str); 16] = [
-        (2, "6222021234567890123"),
-        (3, "000000"),
-        (4, "000000012800"),
-        (7, "1123093015"),
-        (11, "000001"),
-        (12, "093015"),
-        (13, "1123"),
-        (18, "5812"),
-        (22, "051"),
-        (32, "48220000"),
-        (35, "6222021234567890123=2912101"),
-        (37, "332700000001"),
-        (41, "10000001"),
-        (42, "822440158120001"),
-        (49, "156"),
-        (52, "4F2A9C11D03B7E58"),
-    ];
-    for (n, v) in values {
-        if spec.field(n).is_some_and(|f| f.length.max() >= v.len()) {
-            // Skip what a dialect lays out otherwise (e.g. 1993's 12-digit field 12).
-            let _ = b.set_text(n, v);
-        }
-    }
-    b.to_vec().unwrap()
+    common::typical_0200(spec).to_vec().unwrap()
 }
 
 #[test]
