@@ -39,6 +39,7 @@
 mod codec;
 pub mod encode;
 pub mod error;
+pub mod frame;
 pub mod mask;
 pub mod message;
 pub mod parse;

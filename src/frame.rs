@@ -1,0 +1,403 @@
+//! Framing of messages on a byte stream: the length prefix (or TPDU) that tells where one
+//! message ends and the next begins.
+//!
+//! A [`Deframer`] takes bytes as they arrive (`push`) and yields whole frames (`next_frame`);
+//! "need more bytes" is `Ok(None)`, not an error. A length over the configured maximum (default
+//! 8 KiB) is an error for that stream, never an allocation. [`detect`] picks the framing under
+//! which the first frames of a stream parse with a spec (`--framing auto`).
+//!
+//! ```
+//! use iso8583_inspect::frame::{Deframer, Framing, write_frame};
+//! let mut wire = bytes::BytesMut::new();
+//! write_frame(Framing::Len2, b"0800...", &mut wire)?;
+//! write_frame(Framing::Len2, b"0810...", &mut wire)?;
+//! let mut d = Deframer::new(Framing::Len2);
+//! d.push(&wire[..5]);                        // a frame split across segments
+//! assert_eq!(d.next_frame()?, None);         // needs more bytes
+//! d.push(&wire[5..]);
+//! assert_eq!(&d.next_frame()?.unwrap()[..], b"0800...");
+//! assert_eq!(&d.next_frame()?.unwrap()[..], b"0810...");
+//! # Ok::<(), iso8583_inspect::frame::FrameError>(())
+//! ```
+
+use crate::spec::Spec;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use std::fmt;
+use std::str::FromStr;
+
+/// The default largest frame accepted: 8 KiB.
+pub const DEFAULT_MAX_FRAME: usize = 8 * 1024;
+
+/// How messages are delimited on a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Framing {
+    /// 2-byte big-endian binary length, excluding itself (the common one).
+    Len2,
+    /// 2-byte little-endian binary length.
+    Len2Le,
+    /// 4 ASCII digits of length.
+    Len4Ascii,
+    /// 2 bytes of packed BCD length (up to 9999).
+    Len2Bcd,
+    /// No framing: each segment's payload is one message.
+    None,
+    /// The UnionPay POS form: a 2-byte big-endian length, and the frame starts with a TPDU
+    /// (id byte `0x60`).
+    Tpdu,
+}
+
+impl Framing {
+    /// Every framing, in the order `auto` tries them.
+    pub const ALL: [Framing; 6] = [
+        Framing::Tpdu,
+        Framing::Len2,
+        Framing::Len2Le,
+        Framing::Len4Ascii,
+        Framing::Len2Bcd,
+        Framing::None,
+    ];
+
+    /// The name used on command lines and in output.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Framing::Len2 => "len2",
+            Framing::Len2Le => "len2-le",
+            Framing::Len4Ascii => "len4-ascii",
+            Framing::Len2Bcd => "len2-bcd",
+            Framing::None => "none",
+            Framing::Tpdu => "tpdu",
+        }
+    }
+
+    /// The bytes of the length prefix.
+    #[must_use]
+    pub const fn prefix_len(self) -> usize {
+        match self {
+            Framing::Len4Ascii => 4,
+            Framing::None => 0,
+            _ => 2,
+        }
+    }
+
+    /// The frame length a prefix states, or why it is not one.
+    fn length(self, prefix: &[u8]) -> Result<usize, FrameError> {
+        let bad = |b: &[u8]| FrameError::BadPrefix {
+            found: b.first().copied().unwrap_or(0),
+        };
+        match (self, prefix) {
+            (Framing::Len2 | Framing::Tpdu, [a, b]) => {
+                Ok(usize::from(u16::from_be_bytes([*a, *b])))
+            }
+            (Framing::Len2Le, [a, b]) => Ok(usize::from(u16::from_le_bytes([*a, *b]))),
+            (Framing::Len4Ascii, digits) => digits.iter().try_fold(0usize, |v, &c| {
+                if c.is_ascii_digit() {
+                    Ok(v * 10 + usize::from(c - b'0'))
+                } else {
+                    Err(FrameError::BadPrefix { found: c })
+                }
+            }),
+            (Framing::Len2Bcd, digits) => digits.iter().try_fold(0usize, |v, &c| {
+                if c >> 4 <= 9 && c & 0x0F <= 9 {
+                    Ok(v * 100 + usize::from(c >> 4) * 10 + usize::from(c & 0x0F))
+                } else {
+                    Err(FrameError::BadPrefix { found: c })
+                }
+            }),
+            _ => Err(bad(prefix)),
+        }
+    }
+}
+
+impl fmt::Display for Framing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Framing {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Framing, String> {
+        Framing::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Framing::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown framing {s:?}: expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Why a stream cannot be deframed any further.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// The prefix states a length over the maximum.
+    #[error("frame length {length} is over the maximum {max}")]
+    TooLong {
+        /// The stated length.
+        length: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The prefix is not a length in this framing.
+    #[error("bad frame length prefix: byte 0x{found:02X}")]
+    BadPrefix {
+        /// The first offending byte.
+        found: u8,
+    },
+    /// A zero-length frame.
+    #[error("empty frame")]
+    Empty,
+    /// A TPDU frame that does not start with the TPDU id 0x60.
+    #[error("frame does not start with a TPDU (0x60), found 0x{found:02X}")]
+    NotTpdu {
+        /// The first byte of the frame.
+        found: u8,
+    },
+    /// The message does not fit the framing's length prefix.
+    #[error("a message of {length} bytes does not fit this framing")]
+    Unframeable {
+        /// The message length.
+        length: usize,
+    },
+}
+
+/// Yields whole frames from a byte stream.
+#[derive(Debug)]
+pub struct Deframer {
+    framing: Framing,
+    max: usize,
+    buf: BytesMut,
+}
+
+impl Deframer {
+    /// A deframer with the default maximum frame length.
+    #[must_use]
+    pub fn new(framing: Framing) -> Deframer {
+        Deframer::with_max(framing, DEFAULT_MAX_FRAME)
+    }
+
+    /// A deframer accepting frames of at most `max` bytes.
+    #[must_use]
+    pub fn with_max(framing: Framing, max: usize) -> Deframer {
+        Deframer {
+            framing,
+            max,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// The framing.
+    #[must_use]
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// Appends stream bytes.
+    pub fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Bytes received but not yet yielded as a frame.
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops the buffered bytes (after a gap in the stream).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Drops the first `n` buffered bytes (when resynchronising).
+    pub fn skip(&mut self, n: usize) {
+        self.buf.advance(n.min(self.buf.len()));
+    }
+
+    /// The buffered bytes.
+    #[must_use]
+    pub fn peek(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// The next whole frame (prefix removed), `Ok(None)` if more bytes are needed. After an
+    /// error the stream cannot be trusted; [`Deframer::clear`] and resynchronise.
+    pub fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
+        match frame_at(self.framing, &self.buf, self.max)? {
+            None => Ok(None),
+            Some((prefix, len)) => {
+                self.buf.advance(prefix);
+                Ok(Some(self.buf.split_to(len).freeze()))
+            }
+        }
+    }
+}
+
+/// Where the frame at the start of `data` is: `(prefix length, frame length)`, `None` if
+/// `data` does not hold it all yet.
+pub fn frame_at(
+    framing: Framing,
+    data: &[u8],
+    max: usize,
+) -> Result<Option<(usize, usize)>, FrameError> {
+    if framing == Framing::None {
+        return Ok((!data.is_empty()).then_some((0, data.len())));
+    }
+    let p = framing.prefix_len();
+    let Some(prefix) = data.get(..p) else {
+        return Ok(None);
+    };
+    let len = framing.length(prefix)?;
+    if len > max {
+        return Err(FrameError::TooLong { length: len, max });
+    }
+    if len == 0 {
+        return Err(FrameError::Empty);
+    }
+    if framing == Framing::Tpdu {
+        if let Some(&first) = data.get(p) {
+            if first != 0x60 {
+                return Err(FrameError::NotTpdu { found: first });
+            }
+        }
+    }
+    Ok((data.len() >= p + len).then_some((p, len)))
+}
+
+/// Writes `msg` with its framing prefix.
+pub fn write_frame<B: BufMut>(framing: Framing, msg: &[u8], out: &mut B) -> Result<(), FrameError> {
+    let len = msg.len();
+    let unframeable = FrameError::Unframeable { length: len };
+    match framing {
+        Framing::Len2 | Framing::Tpdu => out.put_u16(u16::try_from(len).map_err(|_| unframeable)?),
+        Framing::Len2Le => out.put_u16_le(u16::try_from(len).map_err(|_| unframeable)?),
+        Framing::Len4Ascii => {
+            if len > 9999 {
+                return Err(unframeable);
+            }
+            out.put_slice(format!("{len:04}").as_bytes());
+        }
+        Framing::Len2Bcd => {
+            if len > 9999 {
+                return Err(unframeable);
+            }
+            let (hi, lo) = (len / 100, len % 100);
+            out.put_u8(((hi / 10) << 4 | hi % 10) as u8);
+            out.put_u8(((lo / 10) << 4 | lo % 10) as u8);
+        }
+        Framing::None => {}
+    }
+    out.put_slice(msg);
+    Ok(())
+}
+
+/// The framing under which the first frames of `data` (the start of a stream) parse with
+/// `spec`: every whole frame in `data` (at least one) must parse. `None` if no framing fits.
+#[must_use]
+pub fn detect(spec: &Spec, data: &[u8]) -> Option<Framing> {
+    Framing::ALL
+        .into_iter()
+        .find(|&framing| frames_parse(framing, spec, data))
+}
+
+/// Whether `data` starts with at least one whole frame under `framing` and every whole frame
+/// in it parses with `spec` (a partial last frame is allowed).
+#[must_use]
+pub fn frames_parse(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
+    let mut rest = data;
+    let mut whole = 0;
+    while !rest.is_empty() {
+        match frame_at(framing, rest, DEFAULT_MAX_FRAME) {
+            Ok(Some((p, len))) => {
+                let Some(frame) = rest.get(p..p + len) else {
+                    return false;
+                };
+                if crate::parse(spec, frame).is_err() {
+                    return false;
+                }
+                whole += 1;
+                rest = rest.get(p + len..).unwrap_or_default();
+            }
+            Ok(None) => break,
+            Err(_) => return false,
+        }
+        if framing == Framing::None {
+            break;
+        }
+    }
+    whole > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{CUP_POS, ISO87_ASCII};
+
+    #[test]
+    fn every_framing_roundtrips_split_and_packed() {
+        let msgs: [&[u8]; 3] = [b"\x60first", b"\x60second message", b"\x60x"];
+        for framing in Framing::ALL.into_iter().filter(|f| *f != Framing::None) {
+            let mut wire = BytesMut::new();
+            for m in msgs {
+                write_frame(framing, m, &mut wire).unwrap();
+            }
+            // Byte by byte, then all at once.
+            let mut d = Deframer::new(framing);
+            let mut got = Vec::new();
+            for b in wire.iter() {
+                d.push(&[*b]);
+                while let Some(f) = d.next_frame().unwrap() {
+                    got.push(f);
+                }
+            }
+            assert_eq!(got, msgs, "{framing}");
+            assert_eq!(d.buffered(), 0);
+        }
+    }
+
+    #[test]
+    fn lengths_over_the_maximum_are_errors() {
+        let mut d = Deframer::with_max(Framing::Len2, 100);
+        d.push(&[0xFF, 0xFF, 1, 2, 3]);
+        assert_eq!(
+            d.next_frame(),
+            Err(FrameError::TooLong {
+                length: 0xFFFF,
+                max: 100
+            })
+        );
+        let mut d = Deframer::new(Framing::Len4Ascii);
+        d.push(b"01a0xxxx");
+        assert_eq!(d.next_frame(), Err(FrameError::BadPrefix { found: b'a' }));
+        let mut d = Deframer::new(Framing::Tpdu);
+        d.push(&[0, 3, 0x61, 0, 0]);
+        assert_eq!(d.next_frame(), Err(FrameError::NotTpdu { found: 0x61 }));
+    }
+
+    #[test]
+    fn detects_the_framing_that_parses() {
+        let msg = b"08000020000000000000000042";
+        let mut wire = BytesMut::new();
+        write_frame(Framing::Len4Ascii, msg, &mut wire).unwrap();
+        write_frame(Framing::Len4Ascii, msg, &mut wire).unwrap();
+        assert_eq!(detect(&ISO87_ASCII, &wire), Some(Framing::Len4Ascii));
+        let mut wire = BytesMut::new();
+        write_frame(Framing::Len2, msg, &mut wire).unwrap();
+        assert_eq!(detect(&ISO87_ASCII, &wire), Some(Framing::Len2));
+        assert_eq!(detect(&ISO87_ASCII, msg), Some(Framing::None));
+        assert_eq!(detect(&CUP_POS, msg), None);
+        assert_eq!("len2-bcd".parse::<Framing>(), Ok(Framing::Len2Bcd));
+        assert!(
+            "len3"
+                .parse::<Framing>()
+                .unwrap_err()
+                .contains("len2, len2-le")
+        );
+    }
+}
