@@ -288,8 +288,8 @@ pub fn write_frame<B: BufMut>(framing: Framing, msg: &[u8], out: &mut B) -> Resu
                 return Err(unframeable);
             }
             let (hi, lo) = (len / 100, len % 100);
-            out.put_u8(((hi / 10) << 4 | hi % 10) as u8);
-            out.put_u8(((lo / 10) << 4 | lo % 10) as u8);
+            out.put_u8((((hi / 10) << 4) | (hi % 10)) as u8);
+            out.put_u8((((lo / 10) << 4) | (lo % 10)) as u8);
         }
         Framing::None => {}
     }
