@@ -306,32 +306,50 @@ pub fn detect(spec: &Spec, data: &[u8]) -> Option<Framing> {
         .find(|&framing| frames_parse(framing, spec, data))
 }
 
-/// Whether `data` starts with at least one whole frame under `framing` and every whole frame
-/// in it parses with `spec` (a partial last frame is allowed).
+/// Whether `data` starts with at least one whole frame under `framing` and the whole frames
+/// in it parse with `spec` (a partial last frame is allowed, and a length prefix the framing
+/// rejects after the first frame is left for the deframer to report).
 #[must_use]
 pub fn frames_parse(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
-    let mut rest = data;
+    frames(framing, spec, data).is_some_and(|(whole, _)| whole > 0)
+}
+
+/// Whether `data` is exactly a sequence of one or more whole frames under `framing` that all
+/// parse with `spec`: the proof of a frame boundary in the middle of a stream.
+#[must_use]
+pub fn frames_tile(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
+    framing != Framing::None && frames(framing, spec, data) == Some((usize::MAX, data.len()))
+}
+
+/// Walks whole frames from the start of `data`: `None` if one does not parse, else how many
+/// parsed (`usize::MAX` if they end exactly at the end of `data`) and where they end.
+fn frames(framing: Framing, spec: &Spec, data: &[u8]) -> Option<(usize, usize)> {
+    let mut at = 0;
     let mut whole = 0;
-    while !rest.is_empty() {
+    while let Some(rest) = data.get(at..).filter(|r| !r.is_empty()) {
         match frame_at(framing, rest, DEFAULT_MAX_FRAME) {
             Ok(Some((p, len))) => {
-                let Some(frame) = rest.get(p..p + len) else {
-                    return false;
-                };
-                if crate::parse(spec, frame).is_err() {
-                    return false;
-                }
+                let frame = rest.get(p..p + len)?;
+                crate::parse(spec, frame).ok()?;
                 whole += 1;
-                rest = rest.get(p + len..).unwrap_or_default();
+                at += p + len;
             }
-            Ok(None) => break,
-            Err(_) => return false,
+            Ok(None) => return Some((whole, at)),
+            Err(_) if whole > 0 => return Some((whole, at)),
+            Err(_) => return None,
         }
         if framing == Framing::None {
             break;
         }
     }
-    whole > 0
+    Some((
+        if whole > 0 && at == data.len() {
+            usize::MAX
+        } else {
+            whole
+        },
+        at,
+    ))
 }
 
 #[cfg(test)]

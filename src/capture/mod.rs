@@ -1,0 +1,439 @@
+//! Captured traffic: pcap and pcapng files -> TCP reassembly -> framing -> messages.
+//!
+//! [`CaptureReader`] streams a capture (pcap or pcapng, told apart by the file's magic;
+//! microsecond or nanosecond timestamps, either byte order; Ethernet with VLAN tags, Linux
+//! cooked SLL/SLL2, raw IP and BSD loopback; IPv4 and IPv6) and yields [`CaptureEvent`]s: each
+//! message with its time, flow and direction, and what went wrong on the way (gaps, frame
+//! errors, a damaged file) without losing what came before. Memory is bounded by the open flows
+//! and their unacknowledged bytes, never by the file's size.
+//!
+//! ```no_run
+//! use iso8583_inspect::capture::{CaptureConfig, CaptureEvent, CaptureReader};
+//! use iso8583_inspect::spec::ISO87_ASCII;
+//! let file = std::fs::File::open("examples/data/sample.pcap")?;
+//! for event in CaptureReader::new(file, &ISO87_ASCII, CaptureConfig::default())? {
+//!     if let CaptureEvent::Message(m) = event {
+//!         let msg = iso8583_inspect::parse(&ISO87_ASCII, &m.bytes)?;
+//!         println!("{} {} -> {} {}", m.time, m.src(), m.dst(), msg.mti());
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod packet;
+mod tcp;
+pub mod write;
+
+use crate::frame::{DEFAULT_MAX_FRAME, FrameError, Framing};
+use crate::spec::Spec;
+use bytes::Bytes;
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{PcapBlockOwned, PcapError};
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::Read;
+use std::net::SocketAddr;
+
+/// A capture timestamp: seconds and nanoseconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub secs: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    /// A timestamp from seconds and nanoseconds.
+    #[must_use]
+    pub const fn new(secs: i64, nanos: u32) -> Timestamp {
+        Timestamp { secs, nanos }
+    }
+}
+
+/// RFC 3339 with microseconds, e.g. `2026-11-23T09:30:15.123456Z`.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60,
+            self.nanos / 1000
+        )
+    }
+}
+
+/// A TCP connection: the side that opened it, and the side it connected to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Flow {
+    /// The side that opened the connection (or, without its SYN, the side not on a server
+    /// port).
+    pub client: SocketAddr,
+    /// The side it connected to.
+    pub server: SocketAddr,
+}
+
+/// Which way a message travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the client (typically requests).
+    Request,
+    /// From the server (typically responses).
+    Response,
+}
+
+impl Direction {
+    /// `request` or `response`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Request => "request",
+            Direction::Response => "response",
+        }
+    }
+}
+
+/// One framed message from a capture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapturedMessage {
+    /// When the segment that completed the message was captured.
+    pub time: Timestamp,
+    /// The connection.
+    pub flow: Flow,
+    /// From the client or from the server.
+    pub direction: Direction,
+    /// The framing the stream uses.
+    pub framing: Framing,
+    /// The message, framing prefix removed.
+    pub bytes: Bytes,
+}
+
+impl CapturedMessage {
+    /// The sender.
+    #[must_use]
+    pub fn src(&self) -> SocketAddr {
+        match self.direction {
+            Direction::Request => self.flow.client,
+            Direction::Response => self.flow.server,
+        }
+    }
+
+    /// The receiver.
+    #[must_use]
+    pub fn dst(&self) -> SocketAddr {
+        match self.direction {
+            Direction::Request => self.flow.server,
+            Direction::Response => self.flow.client,
+        }
+    }
+}
+
+/// What reading a capture yields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CaptureEvent {
+    /// A whole message.
+    Message(CapturedMessage),
+    /// `auto` chose this framing for a flow.
+    Framing {
+        /// The flow.
+        flow: Flow,
+        /// The framing under which its first frames parse.
+        framing: Framing,
+    },
+    /// Bytes missing from a stream: the segments from `expected_seq` to `resumed_seq` were
+    /// never captured. The stream resynchronises after it.
+    Gap {
+        /// When the gap was declared.
+        time: Timestamp,
+        /// The flow.
+        flow: Flow,
+        /// The direction with the hole.
+        direction: Direction,
+        /// The first missing sequence number.
+        expected_seq: u32,
+        /// Where the stream resumes.
+        resumed_seq: u32,
+    },
+    /// Bytes dropped to find the next frame boundary (after a gap, a frame error, or a capture
+    /// that starts mid-stream).
+    Resync {
+        /// When.
+        time: Timestamp,
+        /// The flow.
+        flow: Flow,
+        /// The direction.
+        direction: Direction,
+        /// Bytes skipped.
+        skipped: usize,
+    },
+    /// A length prefix the stream's framing rejects.
+    FrameError {
+        /// When.
+        time: Timestamp,
+        /// The flow.
+        flow: Flow,
+        /// The direction.
+        direction: Direction,
+        /// What is wrong.
+        error: FrameError,
+    },
+    /// A flow ended (FIN, RST or end of capture) in the middle of a frame.
+    Incomplete {
+        /// When.
+        time: Timestamp,
+        /// The flow.
+        flow: Flow,
+        /// The direction.
+        direction: Direction,
+        /// Bytes of the unfinished frame.
+        bytes: usize,
+    },
+    /// The capture file is damaged from this byte offset on; reading stops, and every message
+    /// before it has been yielded.
+    Damaged {
+        /// Byte offset in the file.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// How to read a capture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureConfig {
+    /// The framing, or `None` for `auto` (chosen per flow from its first bytes).
+    pub framing: Option<Framing>,
+    /// Server ports: decide which side is the client where the SYN was not captured.
+    pub server_ports: Vec<u16>,
+    /// The largest frame accepted (default 8 KiB).
+    pub max_frame: usize,
+    /// Bytes held per direction for segments that arrived ahead of a hole (default 256 KiB).
+    pub max_out_of_order: usize,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> CaptureConfig {
+        CaptureConfig {
+            framing: None,
+            server_ports: Vec::new(),
+            max_frame: DEFAULT_MAX_FRAME,
+            max_out_of_order: 256 * 1024,
+        }
+    }
+}
+
+/// Why a capture cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// Not a pcap or pcapng file (its first bytes are no magic number).
+    #[error("not a pcap or pcapng file")]
+    NotACapture,
+    /// The file is empty.
+    #[error("the capture is empty")]
+    Empty,
+    /// Reading failed.
+    #[error("cannot read the capture: {0}")]
+    Io(String),
+}
+
+/// The largest record the reader buffers (a bad record length beyond it is damage).
+const MAX_RECORD: usize = 1 << 20;
+
+/// Streams a capture file as [`CaptureEvent`]s.
+pub struct CaptureReader<'s> {
+    pcap: Box<dyn PcapReaderIterator + Send + 's>,
+    /// Link type and timestamp units per second, per pcapng interface (one for pcap).
+    interfaces: Vec<(i32, u64, i64)>,
+    reassembler: tcp::Reassembler<'s>,
+    events: VecDeque<CaptureEvent>,
+    last_time: Timestamp,
+    offset: u64,
+    done: bool,
+    /// Frames that carried no TCP segment of a known link type (other traffic).
+    pub skipped_frames: u64,
+}
+
+impl fmt::Debug for CaptureReader<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("offset", &self.offset)
+            .field("open_flows", &self.reassembler.open_flows())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s> CaptureReader<'s> {
+    /// Opens a capture read from `input`; messages are framed for `spec`.
+    pub fn new<R: Read + Send + 's>(
+        input: R,
+        spec: &'s Spec,
+        config: CaptureConfig,
+    ) -> Result<CaptureReader<'s>, CaptureError> {
+        let pcap = pcap_parser::create_reader(65_536, input).map_err(|e| match e {
+            PcapError::Eof => CaptureError::Empty,
+            PcapError::HeaderNotRecognized => CaptureError::NotACapture,
+            PcapError::ReadError => CaptureError::Io("read error".into()),
+            other => CaptureError::Io(format!("{other:?}")),
+        })?;
+        Ok(CaptureReader {
+            pcap,
+            interfaces: Vec::new(),
+            reassembler: tcp::Reassembler::new(spec, config),
+            events: VecDeque::new(),
+            last_time: Timestamp::default(),
+            offset: 0,
+            done: false,
+            skipped_frames: 0,
+        })
+    }
+
+    fn damaged(&mut self, reason: String) {
+        self.events.push_back(CaptureEvent::Damaged {
+            offset: self.offset,
+            reason,
+        });
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        self.reassembler.finish(self.last_time, &mut self.events);
+        self.done = true;
+    }
+}
+
+impl Iterator for CaptureReader<'_> {
+    type Item = CaptureEvent;
+
+    fn next(&mut self) -> Option<CaptureEvent> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Some(event);
+            }
+            if self.done {
+                return None;
+            }
+            let Self {
+                pcap,
+                interfaces,
+                reassembler,
+                events,
+                last_time,
+                skipped_frames,
+                ..
+            } = self;
+            match pcap.next() {
+                Ok((len, block)) => {
+                    if let Some((time, linktype, data)) = packet_of(&block, interfaces) {
+                        *last_time = time;
+                        match packet::segment(linktype, data) {
+                            Ok(seg) => reassembler.segment(time, seg, events),
+                            Err(_) => *skipped_frames += 1,
+                        }
+                    }
+                    pcap.consume(len);
+                    self.offset += len as u64;
+                }
+                Err(PcapError::Eof) => self.finish(),
+                Err(PcapError::Incomplete(needed)) => {
+                    if pcap.reader_exhausted() {
+                        let reason = format!(
+                            "the file ends inside a record ({} bytes short)",
+                            needed.max(1)
+                        );
+                        self.damaged(reason);
+                    } else if pcap.position() == 0 && pcap.data().len() + needed > 65_536 {
+                        // A record larger than the buffer: grow, within reason.
+                        let want = pcap.data().len() + needed;
+                        if want > MAX_RECORD || !pcap.grow(want) {
+                            self.damaged(format!(
+                                "a record length of {want} bytes is over the limit of {MAX_RECORD}"
+                            ));
+                        } else if pcap.refill().is_err() {
+                            self.damaged("read error".into());
+                        }
+                    } else if pcap.refill().is_err() {
+                        self.damaged("read error".into());
+                    }
+                }
+                Err(e) => {
+                    let reason = match e {
+                        PcapError::UnexpectedEof => "the file ends inside a record".to_string(),
+                        PcapError::BufferTooSmall => {
+                            format!("a record over the limit of {MAX_RECORD} bytes")
+                        }
+                        PcapError::ReadError => "read error".to_string(),
+                        other => format!("malformed record: {other:?}"),
+                    };
+                    self.damaged(reason);
+                }
+            }
+        }
+    }
+}
+
+/// The time, link type and bytes of a block that carries a packet; interface descriptions
+/// and the legacy header are recorded in `interfaces`.
+fn packet_of<'b>(
+    block: &'b PcapBlockOwned<'_>,
+    interfaces: &mut Vec<(i32, u64, i64)>,
+) -> Option<(Timestamp, i32, &'b [u8])> {
+    let nanos_of = |frac: u64, per_sec: u64| -> u32 {
+        u32::try_from(u128::from(frac) * 1_000_000_000 / u128::from(per_sec.max(1))).unwrap_or(0)
+    };
+    match block {
+        PcapBlockOwned::LegacyHeader(h) => {
+            let per_sec = if h.is_nanosecond_precision() {
+                1_000_000_000
+            } else {
+                1_000_000
+            };
+            interfaces.clear();
+            interfaces.push((h.network.0, per_sec, 0));
+            None
+        }
+        PcapBlockOwned::Legacy(b) => {
+            let &(linktype, per_sec, _) = interfaces.first()?;
+            let time = Timestamp::new(i64::from(b.ts_sec), nanos_of(u64::from(b.ts_usec), per_sec));
+            Some((time, linktype, b.data))
+        }
+        PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+            interfaces.clear();
+            None
+        }
+        PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+            let per_sec = idb.ts_resolution().unwrap_or(1_000_000);
+            interfaces.push((idb.linktype.0, per_sec, idb.ts_offset()));
+            None
+        }
+        PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+            let &(linktype, per_sec, offset) = interfaces.get(epb.if_id as usize)?;
+            let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+            let secs = i64::try_from(ticks / per_sec.max(1)).unwrap_or(0) + offset;
+            let time = Timestamp::new(secs, nanos_of(ticks % per_sec.max(1), per_sec));
+            let caplen = (epb.caplen as usize).min(epb.data.len());
+            Some((time, linktype, epb.data.get(..caplen)?))
+        }
+        PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+            let &(linktype, _, _) = interfaces.first()?;
+            Some((Timestamp::default(), linktype, spb.data))
+        }
+        PcapBlockOwned::NG(_) => None,
+    }
+}

@@ -1,0 +1,423 @@
+//! TCP reassembly per flow and direction, then framing.
+//!
+//! Each direction keeps the next expected sequence number, segments that arrived early (up to
+//! a bound), and a [`Deframer`]. Retransmitted bytes are dropped once; early segments wait for
+//! the bytes before them; a hole that never fills (the bound is reached, or the flow ends) is a
+//! [`CaptureEvent::Gap`], after which the stream resynchronises at the next offset where whole
+//! frames provably parse with the spec. Memory is bounded by the open flows and their
+//! unacknowledged bytes, never by the capture's size.
+
+use super::packet::{Segment, flags};
+use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, Flow, Timestamp};
+use crate::frame::{Deframer, Framing, frames_parse, frames_tile};
+use crate::spec::Spec;
+use std::collections::{HashMap, VecDeque};
+
+/// One direction of a flow.
+#[derive(Debug, Default)]
+struct Stream {
+    next_seq: Option<u32>,
+    /// Segments ahead of `next_seq`: (seq, bytes).
+    early: Vec<(u32, Vec<u8>)>,
+    early_bytes: usize,
+    deframer: Option<Deframer>,
+    /// Bytes held while the framing is unknown or the stream is not at a frame boundary.
+    unsynced: Vec<u8>,
+    synced: bool,
+    /// Whether the held bytes start at a known frame boundary (the connection's first byte).
+    at_start: bool,
+    fin: bool,
+}
+
+#[derive(Debug, Default)]
+struct FlowState {
+    streams: [Stream; 2],
+    framing: Option<Framing>,
+}
+
+/// Reassembles TCP streams and cuts them into messages.
+#[derive(Debug)]
+pub(crate) struct Reassembler<'s> {
+    spec: &'s Spec,
+    config: CaptureConfig,
+    flows: HashMap<Flow, FlowState>,
+}
+
+fn index(d: Direction) -> usize {
+    match d {
+        Direction::Request => 0,
+        Direction::Response => 1,
+    }
+}
+
+/// Signed distance from `a` to `b` in sequence space.
+fn distance(a: u32, b: u32) -> i64 {
+    i64::from(b.wrapping_sub(a) as i32)
+}
+
+impl<'s> Reassembler<'s> {
+    pub(crate) fn new(spec: &'s Spec, config: CaptureConfig) -> Reassembler<'s> {
+        Reassembler {
+            spec,
+            config,
+            flows: HashMap::new(),
+        }
+    }
+
+    /// Which flow and direction a segment belongs to; a new flow's client is the side that
+    /// sent the SYN, else the side not on a configured server port, else the higher port.
+    fn classify(&self, seg: &Segment<'_>) -> (Flow, Direction) {
+        let forward = Flow {
+            client: seg.src,
+            server: seg.dst,
+        };
+        let backward = Flow {
+            client: seg.dst,
+            server: seg.src,
+        };
+        if self.flows.contains_key(&forward) {
+            return (forward, Direction::Request);
+        }
+        if self.flows.contains_key(&backward) {
+            return (backward, Direction::Response);
+        }
+        let syn = seg.flags & flags::SYN != 0;
+        let ack = seg.flags & flags::ACK != 0;
+        let ports = &self.config.server_ports;
+        let src_is_client = if syn {
+            !ack
+        } else if ports.contains(&seg.dst.port()) {
+            true
+        } else if ports.contains(&seg.src.port()) {
+            false
+        } else {
+            seg.src.port() >= seg.dst.port()
+        };
+        if src_is_client {
+            (forward, Direction::Request)
+        } else {
+            (backward, Direction::Response)
+        }
+    }
+
+    pub(crate) fn segment(
+        &mut self,
+        time: Timestamp,
+        seg: Segment<'_>,
+        out: &mut VecDeque<CaptureEvent>,
+    ) {
+        let (flow, dir) = self.classify(&seg);
+        if seg.flags & flags::RST != 0 {
+            if let Some(state) = self.flows.remove(&flow) {
+                close(time, flow, state, out);
+            }
+            return;
+        }
+        let spec = self.spec;
+        let config = &self.config;
+        let state = self.flows.entry(flow).or_insert_with(|| FlowState {
+            framing: config.framing,
+            ..FlowState::default()
+        });
+        let Some(stream) = state.streams.get_mut(index(dir)) else {
+            return;
+        };
+        let framing = &mut state.framing;
+
+        if seg.flags & flags::SYN != 0 {
+            stream.next_seq = Some(seg.seq.wrapping_add(1));
+            stream.synced = true;
+            stream.at_start = true;
+            stream.early.clear();
+            stream.early_bytes = 0;
+            return;
+        }
+        let mut seq = seg.seq;
+        let mut payload = seg.payload;
+        let next = match stream.next_seq {
+            Some(n) => n,
+            None => {
+                // Mid-stream start: the first byte may not be a frame boundary.
+                stream.synced = false;
+                seq
+            }
+        };
+        if !payload.is_empty() {
+            let d = distance(next, seq);
+            if d < 0 {
+                // Retransmission or overlap: drop what was already delivered.
+                let seen = usize::try_from(-d).unwrap_or(usize::MAX);
+                payload = payload.get(seen..).unwrap_or_default();
+                seq = next;
+            }
+            if !payload.is_empty() {
+                if distance(next, seq) > 0 {
+                    stream.early_bytes += payload.len();
+                    stream.early.push((seq, payload.to_vec()));
+                    if stream.early_bytes > config.max_out_of_order {
+                        jump_gap(time, flow, dir, stream, next, spec, config, framing, out);
+                    }
+                } else {
+                    stream.next_seq = Some(next.wrapping_add(payload.len() as u32));
+                    deliver(time, flow, dir, stream, payload, spec, config, framing, out);
+                    drain_early(time, flow, dir, stream, spec, config, framing, out);
+                }
+            } else if stream.next_seq.is_none() {
+                stream.next_seq = Some(next);
+            }
+        } else if stream.next_seq.is_none() {
+            stream.next_seq = Some(next);
+        }
+        if seg.flags & flags::FIN != 0 {
+            stream.fin = true;
+            if state.streams.iter().all(|s| s.fin) {
+                if let Some(state) = self.flows.remove(&flow) {
+                    close(time, flow, state, out);
+                }
+            }
+        }
+    }
+
+    /// Reports what every open flow still holds (end of capture).
+    pub(crate) fn finish(&mut self, time: Timestamp, out: &mut VecDeque<CaptureEvent>) {
+        let mut flows: Vec<(Flow, FlowState)> = self.flows.drain().collect();
+        flows.sort_by_key(|(f, _)| (f.client, f.server));
+        for (flow, state) in flows {
+            close(time, flow, state, out);
+        }
+    }
+
+    /// The number of open flows.
+    pub(crate) fn open_flows(&self) -> usize {
+        self.flows.len()
+    }
+}
+
+/// Reports holes and partial frames left in a flow that ends.
+fn close(time: Timestamp, flow: Flow, mut state: FlowState, out: &mut VecDeque<CaptureEvent>) {
+    for dir in [Direction::Request, Direction::Response] {
+        let Some(stream) = state.streams.get_mut(index(dir)) else {
+            continue;
+        };
+        if let (Some(next), Some(first)) = (
+            stream.next_seq,
+            stream
+                .early
+                .iter()
+                .map(|(s, _)| *s)
+                .min_by_key(|s| distance(stream.next_seq.unwrap_or(*s), *s)),
+        ) {
+            out.push_back(CaptureEvent::Gap {
+                time,
+                flow,
+                direction: dir,
+                expected_seq: next,
+                resumed_seq: first,
+            });
+        }
+        let partial =
+            stream.deframer.as_ref().map_or(0, Deframer::buffered) + stream.unsynced.len();
+        if partial > 0 {
+            out.push_back(CaptureEvent::Incomplete {
+                time,
+                flow,
+                direction: dir,
+                bytes: partial,
+            });
+        }
+    }
+}
+
+/// Skips the hole before the earliest buffered segment.
+#[allow(clippy::too_many_arguments)]
+fn jump_gap(
+    time: Timestamp,
+    flow: Flow,
+    dir: Direction,
+    stream: &mut Stream,
+    next: u32,
+    spec: &Spec,
+    config: &CaptureConfig,
+    framing: &mut Option<Framing>,
+    out: &mut VecDeque<CaptureEvent>,
+) {
+    let Some(first) = stream
+        .early
+        .iter()
+        .map(|(s, _)| *s)
+        .min_by_key(|s| distance(next, *s))
+    else {
+        return;
+    };
+    out.push_back(CaptureEvent::Gap {
+        time,
+        flow,
+        direction: dir,
+        expected_seq: next,
+        resumed_seq: first,
+    });
+    if let Some(d) = stream.deframer.as_mut() {
+        d.clear();
+    }
+    stream.unsynced.clear();
+    stream.synced = false;
+    stream.at_start = false;
+    stream.next_seq = Some(first);
+    drain_early(time, flow, dir, stream, spec, config, framing, out);
+}
+
+/// Delivers buffered segments that have become contiguous.
+#[allow(clippy::too_many_arguments)]
+fn drain_early(
+    time: Timestamp,
+    flow: Flow,
+    dir: Direction,
+    stream: &mut Stream,
+    spec: &Spec,
+    config: &CaptureConfig,
+    framing: &mut Option<Framing>,
+    out: &mut VecDeque<CaptureEvent>,
+) {
+    loop {
+        let Some(next) = stream.next_seq else { return };
+        let Some(i) = stream
+            .early
+            .iter()
+            .position(|(s, _)| distance(next, *s) <= 0)
+        else {
+            return;
+        };
+        let (seq, bytes) = stream.early.swap_remove(i);
+        stream.early_bytes -= bytes.len();
+        let seen = usize::try_from(distance(seq, next)).unwrap_or(0);
+        if let Some(fresh) = bytes.get(seen..).filter(|b| !b.is_empty()) {
+            stream.next_seq = Some(next.wrapping_add(fresh.len() as u32));
+            deliver(time, flow, dir, stream, fresh, spec, config, framing, out);
+        }
+    }
+}
+
+/// In-order bytes: frame them, or hold them until the framing and a frame boundary are known.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    time: Timestamp,
+    flow: Flow,
+    dir: Direction,
+    stream: &mut Stream,
+    data: &[u8],
+    spec: &Spec,
+    config: &CaptureConfig,
+    framing: &mut Option<Framing>,
+    out: &mut VecDeque<CaptureEvent>,
+) {
+    match stream.deframer.as_mut() {
+        Some(d) if stream.synced => {
+            if d.framing() == Framing::None {
+                d.clear();
+            }
+            d.push(data);
+        }
+        _ => stream.unsynced.extend_from_slice(data),
+    }
+    loop {
+        if !stream.synced || stream.deframer.is_none() {
+            let candidates: Vec<Framing> = match *framing {
+                Some(f) => vec![f],
+                None => Framing::ALL.to_vec(),
+            };
+            let Some((offset, found)) =
+                boundary(&candidates, spec, &stream.unsynced, stream.at_start)
+            else {
+                // Hold at most two frames' worth while looking for a boundary.
+                let limit = 2 * config.max_frame;
+                if stream.unsynced.len() > limit {
+                    let drop = stream.unsynced.len() - limit;
+                    stream.unsynced.drain(..drop);
+                    out.push_back(CaptureEvent::Resync {
+                        time,
+                        flow,
+                        direction: dir,
+                        skipped: drop,
+                    });
+                }
+                return;
+            };
+            if framing.is_none() {
+                out.push_back(CaptureEvent::Framing {
+                    flow,
+                    framing: found,
+                });
+            }
+            *framing = Some(found);
+            if offset > 0 {
+                out.push_back(CaptureEvent::Resync {
+                    time,
+                    flow,
+                    direction: dir,
+                    skipped: offset,
+                });
+            }
+            let mut d = Deframer::with_max(found, config.max_frame);
+            d.push(stream.unsynced.get(offset..).unwrap_or_default());
+            stream.unsynced.clear();
+            stream.deframer = Some(d);
+            stream.synced = true;
+        }
+        let Some(d) = stream.deframer.as_mut() else {
+            return;
+        };
+        loop {
+            match d.next_frame() {
+                Ok(Some(bytes)) => out.push_back(CaptureEvent::Message(CapturedMessage {
+                    time,
+                    flow,
+                    direction: dir,
+                    framing: d.framing(),
+                    bytes,
+                })),
+                Ok(None) => return,
+                Err(error) => {
+                    out.push_back(CaptureEvent::FrameError {
+                        time,
+                        flow,
+                        direction: dir,
+                        error,
+                    });
+                    // Look for the next boundary after the rejected prefix's first byte.
+                    stream.unsynced = d.peek().get(1..).unwrap_or_default().to_vec();
+                    d.clear();
+                    stream.synced = false;
+                    stream.at_start = false;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Where frames provably start in `data`, and under which of `framings`. At the start of a
+/// connection the first frames must parse; in the middle of a stream (after a gap, a frame
+/// error, or a capture that starts mid-connection) the first offset from which whole frames
+/// parse and end exactly at the end of the held bytes.
+fn boundary(
+    framings: &[Framing],
+    spec: &Spec,
+    data: &[u8],
+    at_start: bool,
+) -> Option<(usize, Framing)> {
+    if at_start {
+        return framings
+            .iter()
+            .copied()
+            .find(|&f| frames_parse(f, spec, data))
+            .map(|f| (0, f));
+    }
+    (0..data.len()).find_map(|offset| {
+        let rest = data.get(offset..)?;
+        framings
+            .iter()
+            .copied()
+            .find(|&f| frames_tile(f, spec, rest))
+            .map(|f| (offset, f))
+    })
+}

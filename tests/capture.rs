@@ -1,0 +1,346 @@
+//! Captures written by real code (the crate's pcap and pcapng writers) and read back: split,
+//! packed, retransmitted, out-of-order, gapped and damaged traffic.
+
+use bytes::BytesMut;
+use iso8583_inspect::capture::write::{PcapNgWriter, PcapWriter, tcp_flags, tcp_frame};
+use iso8583_inspect::capture::{CaptureConfig, CaptureEvent, CaptureReader, Direction, Timestamp};
+use iso8583_inspect::frame::{Framing, write_frame};
+use iso8583_inspect::spec::ISO87_ASCII;
+use iso8583_inspect::{MessageBuilder, Mti, parse};
+use std::net::SocketAddr;
+
+const ACK: u8 = tcp_flags::ACK;
+const PSH_ACK: u8 = tcp_flags::PSH | tcp_flags::ACK;
+
+fn echo(stan: u32, response: bool) -> Vec<u8> {
+    let mti = if response {
+        Mti::NETWORK_RESPONSE
+    } else {
+        Mti::NETWORK_REQUEST
+    };
+    let mut b = MessageBuilder::new(&ISO87_ASCII, mti);
+    b.set_text(11, &format!("{stan:06}"))
+        .unwrap()
+        .set_text(70, "301")
+        .unwrap();
+    if response {
+        b.set_text(39, "00").unwrap();
+    }
+    b.to_vec().unwrap()
+}
+
+fn framed(msgs: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    for m in msgs {
+        write_frame(Framing::Len2, m, &mut out).unwrap();
+    }
+    out.to_vec()
+}
+
+/// One TCP connection's packets: (from client?, seq offset, flags, payload).
+struct Conn {
+    client: SocketAddr,
+    server: SocketAddr,
+    packets: Vec<(Timestamp, Vec<u8>)>,
+    t: i64,
+}
+
+impl Conn {
+    fn new(client: &str, server: &str) -> Conn {
+        let mut c = Conn {
+            client: client.parse().unwrap(),
+            server: server.parse().unwrap(),
+            packets: Vec::new(),
+            t: 1_795_000_000,
+        };
+        c.raw(true, 1000, tcp_flags::SYN, b"");
+        c.raw(false, 5000, tcp_flags::SYN | ACK, b"");
+        c
+    }
+
+    /// A segment at absolute sequence number `seq`.
+    fn raw(&mut self, from_client: bool, seq: u32, flags: u8, payload: &[u8]) {
+        let (s, d) = if from_client {
+            (self.client, self.server)
+        } else {
+            (self.server, self.client)
+        };
+        self.t += 1;
+        self.packets.push((
+            Timestamp::new(self.t, 250_000),
+            tcp_frame(s, d, seq, 1, flags, payload),
+        ));
+    }
+
+    /// Stream bytes at offset `off` of the client (request) or server stream.
+    fn data(&mut self, from_client: bool, off: u32, payload: &[u8]) {
+        let base = if from_client { 1001 } else { 5001 };
+        self.raw(from_client, base + off, PSH_ACK, payload);
+    }
+
+    fn pcap(&self) -> Vec<u8> {
+        let mut w = PcapWriter::new(Vec::new()).unwrap();
+        for (t, f) in &self.packets {
+            w.write(*t, f).unwrap();
+        }
+        w.into_inner()
+    }
+}
+
+fn read(capture: &[u8], config: CaptureConfig) -> Vec<CaptureEvent> {
+    CaptureReader::new(capture, &ISO87_ASCII, config)
+        .unwrap()
+        .collect()
+}
+
+fn messages(events: &[CaptureEvent]) -> Vec<(Direction, Vec<u8>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            CaptureEvent::Message(m) => Some((m.direction, m.bytes.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn len2() -> CaptureConfig {
+    CaptureConfig {
+        framing: Some(Framing::Len2),
+        ..CaptureConfig::default()
+    }
+}
+
+#[test]
+fn split_and_packed_messages() {
+    let (a, b, c) = (echo(1, false), echo(2, false), echo(3, false));
+    let stream = framed(&[a.clone(), b.clone(), c.clone()]);
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    // a split over three segments, b and c packed in one.
+    let cut1 = 5;
+    let cut2 = a.len() - 3;
+    let end_a = a.len() + 2;
+    conn.data(true, 0, &stream[..cut1]);
+    conn.data(true, cut1 as u32, &stream[cut1..cut2]);
+    conn.data(true, cut2 as u32, &stream[cut2..end_a]);
+    conn.data(true, end_a as u32, &stream[end_a..]);
+    let reply = framed(&[echo(1, true)]);
+    conn.data(false, 0, &reply);
+    let events = read(&conn.pcap(), CaptureConfig::default());
+    let got = messages(&events);
+    assert_eq!(
+        got,
+        [
+            (Direction::Request, a),
+            (Direction::Request, b),
+            (Direction::Request, c),
+            (Direction::Response, echo(1, true))
+        ]
+    );
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            CaptureEvent::Framing {
+                framing: Framing::Len2,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    let first = events
+        .iter()
+        .find_map(|e| {
+            if let CaptureEvent::Message(m) = e {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .unwrap();
+    assert_eq!(first.src().to_string(), "10.0.0.1:40000");
+    assert_eq!(first.dst().to_string(), "10.0.0.2:8583");
+    assert_eq!(first.time.to_string(), "2026-11-18T11:06:45.000250Z");
+}
+
+#[test]
+fn retransmissions_are_dropped_once() {
+    let (a, b) = (echo(1, false), echo(2, false));
+    let stream = framed(&[a.clone(), b.clone()]);
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    let half = stream.len() / 2;
+    conn.data(true, 0, &stream[..half]);
+    conn.data(true, 0, &stream[..half]); // the same segment again
+    conn.data(true, 3, &stream[3..half + 4]); // an overlapping retransmission
+    conn.data(true, half as u32, &stream[half..]);
+    conn.data(true, half as u32, &stream[half..]);
+    let events = read(&conn.pcap(), len2());
+    assert_eq!(
+        messages(&events),
+        [(Direction::Request, a), (Direction::Request, b)]
+    );
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            CaptureEvent::Gap { .. } | CaptureEvent::Incomplete { .. }
+        )),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn out_of_order_segments_wait_for_the_hole() {
+    let msgs: Vec<Vec<u8>> = (1..=3).map(|i| echo(i, false)).collect();
+    let stream = framed(&msgs);
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    let (x, y) = (10, 40);
+    conn.data(true, y as u32, &stream[y..]);
+    conn.data(true, x as u32, &stream[x..y]);
+    conn.data(true, 0, &stream[..x]);
+    let events = read(&conn.pcap(), len2());
+    let want: Vec<(Direction, Vec<u8>)> =
+        msgs.into_iter().map(|m| (Direction::Request, m)).collect();
+    assert_eq!(messages(&events), want);
+}
+
+#[test]
+fn a_gap_is_reported_and_the_stream_resynchronises() {
+    let msgs: Vec<Vec<u8>> = (1..=4).map(|i| echo(i, false)).collect();
+    let stream = framed(&msgs);
+    let frame = msgs[0].len() + 2;
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    conn.data(true, 0, &stream[..frame]);
+    // The segment with frame 2 and the start of frame 3 is never captured.
+    let lost_end = 2 * frame + 7;
+    conn.data(true, lost_end as u32, &stream[lost_end..]);
+    let config = CaptureConfig {
+        max_out_of_order: 16,
+        ..len2()
+    };
+    let events = read(&conn.pcap(), config);
+    assert_eq!(
+        messages(&events),
+        [
+            (Direction::Request, msgs[0].clone()),
+            (Direction::Request, msgs[3].clone())
+        ]
+    );
+    assert!(events.iter().any(|e| matches!(e, CaptureEvent::Gap { expected_seq, resumed_seq, .. } if *expected_seq == 1001 + frame as u32 && *resumed_seq == 1001 + lost_end as u32)), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, CaptureEvent::Resync { skipped, .. } if *skipped == frame - 7)),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_garbage_length_prefix_is_a_frame_error_and_later_frames_survive() {
+    let (a, b) = (echo(1, false), echo(2, false));
+    let mut stream = framed(std::slice::from_ref(&a));
+    stream.extend_from_slice(&[0xFF, 0xFF, 0x00]);
+    stream.extend_from_slice(&framed(std::slice::from_ref(&b)));
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    conn.data(true, 0, &stream);
+    let events = read(&conn.pcap(), len2());
+    assert_eq!(
+        messages(&events),
+        [(Direction::Request, a), (Direction::Request, b)]
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, CaptureEvent::FrameError { .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn damaged_files_keep_every_message_before_the_damage() {
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    let mut off = 0;
+    for i in 1..=5 {
+        let f = framed(&[echo(i, false)]);
+        conn.data(true, off, &f);
+        off += f.len() as u32;
+    }
+    let pcap = conn.pcap();
+    // Truncated: cut inside the last record.
+    let cut = &pcap[..pcap.len() - 10];
+    let events = read(cut, len2());
+    assert_eq!(messages(&events).len(), 4);
+    assert!(
+        matches!(events.last(), Some(CaptureEvent::Damaged { .. })),
+        "{events:?}"
+    );
+    // A bad record length in the last record header: caplen 0x7FFFFFFF.
+    let last_len = conn.packets.last().unwrap().1.len();
+    let mut bad = pcap.clone();
+    let at = pcap.len() - last_len - 8;
+    bad[at..at + 4].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+    let events = read(&bad, len2());
+    assert_eq!(messages(&events).len(), 4);
+    match events
+        .iter()
+        .find(|e| matches!(e, CaptureEvent::Damaged { .. }))
+    {
+        Some(CaptureEvent::Damaged { offset, .. }) => assert_eq!(*offset as usize, at - 8),
+        other => panic!("{other:?}"),
+    }
+    // Not a capture at all, and empty.
+    assert!(CaptureReader::new(&b"hello world, no pcap"[..], &ISO87_ASCII, len2()).is_err());
+    assert!(CaptureReader::new(&b""[..], &ISO87_ASCII, len2()).is_err());
+}
+
+#[test]
+fn pcapng_ipv6_nanoseconds_and_vlan_tags() {
+    let client: SocketAddr = "[2001:db8::1]:40000".parse().unwrap();
+    let server: SocketAddr = "[2001:db8::2]:8583".parse().unwrap();
+    let a = framed(&[echo(7, false)]);
+    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+    w.write(
+        Timestamp::new(1_795_000_000, 123_456_789),
+        &tcp_frame(client, server, 77, 1, PSH_ACK, &a),
+    )
+    .unwrap();
+    // An IPv4 frame with an 802.1Q tag inserted after the MAC addresses.
+    let mut tagged = tcp_frame(
+        "10.1.1.1:40001".parse().unwrap(),
+        "10.1.1.2:8583".parse().unwrap(),
+        9,
+        1,
+        PSH_ACK,
+        &framed(&[echo(8, false)]),
+    );
+    tagged.splice(12..12, [0x81, 0x00, 0x00, 0x64]);
+    w.write(Timestamp::new(1_795_000_001, 0), &tagged).unwrap();
+    let config = CaptureConfig {
+        server_ports: vec![8583],
+        ..CaptureConfig::default()
+    };
+    let events = read(&w.into_inner(), config);
+    let msgs: Vec<_> = events
+        .iter()
+        .filter_map(|e| {
+            if let CaptureEvent::Message(m) = e {
+                Some(m.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(msgs.len(), 2, "{events:?}");
+    assert_eq!(msgs[0].time.to_string(), "2026-11-18T11:06:40.123456Z");
+    assert_eq!(msgs[0].src(), client);
+    assert_eq!(
+        msgs[0].direction,
+        Direction::Request,
+        "the server port decides without a SYN"
+    );
+    assert_eq!(
+        parse(&ISO87_ASCII, &msgs[0].bytes).unwrap().stan(),
+        Some(Ok(7))
+    );
+    assert_eq!(
+        parse(&ISO87_ASCII, &msgs[1].bytes).unwrap().stan(),
+        Some(Ok(8))
+    );
+}
