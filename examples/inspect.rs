@@ -1,11 +1,14 @@
 //! Reads ISO 8583 messages and prints every field, card data masked.
 //!
 //! ```text
+//! cargo run --release --example inspect -- --spec iso87-ascii --input pcap examples/data/sample.pcap
 //! cargo run --release --example inspect -- --spec iso87-ascii --input hex examples/data/sample.hex
 //! ```
 
 use clap::{Parser, ValueEnum};
-use iso8583_inspect::report::{Format, Options, inspect_hex};
+use iso8583_inspect::capture::CaptureConfig;
+use iso8583_inspect::frame::Framing;
+use iso8583_inspect::report::{Format, Options, inspect_capture, inspect_hex};
 use iso8583_inspect::spec::{self, Spec};
 use std::io::{self, BufRead, BufReader, Write};
 use std::process::ExitCode;
@@ -14,6 +17,8 @@ use std::process::ExitCode;
 enum Input {
     /// One message a line in hex; whitespace ignored.
     Hex,
+    /// A pcap or pcapng capture (told apart by the file's magic).
+    Pcap,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -38,6 +43,12 @@ struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
+    /// Framing of captured TCP streams: auto, len2, len2-le, len4-ascii, len2-bcd, none, tpdu.
+    #[arg(long, default_value = "auto")]
+    framing: String,
+    /// A server port (repeatable): which side is the client where the SYN was not captured.
+    #[arg(long = "port")]
+    ports: Vec<u16>,
     /// Show card numbers, track data, PIN blocks and ICC data in clear.
     #[arg(long)]
     reveal: bool,
@@ -71,8 +82,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let reader: Box<dyn BufRead> = if args.file == "-" {
-        Box::new(io::stdin().lock())
+    let framing = match args.framing.as_str() {
+        "auto" => None,
+        name => match name.parse::<Framing>() {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("inspect: {e}, or auto");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let reader: Box<dyn BufRead + Send> = if args.file == "-" {
+        Box::new(BufReader::new(io::stdin()))
     } else {
         match std::fs::File::open(&args.file) {
             Ok(f) => Box::new(BufReader::new(f)),
@@ -94,6 +115,20 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = match args.input {
         Input::Hex => inspect_hex(reader, &spec, &opts, &mut out),
+        Input::Pcap => {
+            let config = CaptureConfig {
+                framing,
+                server_ports: args.ports,
+                ..CaptureConfig::default()
+            };
+            inspect_capture(reader, &spec, config, &opts, &mut out).map_err(|e| match e {
+                iso8583_inspect::capture::CaptureError::Io(m) => io::Error::other(m),
+                other => io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {other}", args.file),
+                ),
+            })
+        }
     };
     let result = result.and_then(|summary| {
         if args.summary {

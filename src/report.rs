@@ -1,6 +1,6 @@
 //! Output of parsed messages for people (a table a field) and programs (NDJSON), with card data
-//! masked unless the caller asks to reveal it, and the hex-dump reader the `inspect` example
-//! runs.
+//! masked unless the caller asks to reveal it, and the readers the `inspect` example runs: hex
+//! dumps ([`inspect_hex`]) and captures ([`inspect_capture`]).
 //!
 //! ```
 //! use iso8583_inspect::report::{Format, Options, inspect_hex};
@@ -14,12 +14,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::capture::{CaptureConfig, CaptureError, CaptureEvent, CaptureReader, CapturedMessage};
 use crate::error::ParseError;
 use crate::message::Message;
 use crate::parse::parse;
 use crate::spec::Spec;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 /// How messages are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub struct Options {
     pub summary_only: bool,
 }
 
-/// Counts of a run: messages by MTI, and errors.
+/// Counts of a run: messages by MTI, errors, and what the capture reader reported.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Messages read (parsed or not).
@@ -54,6 +55,9 @@ pub struct Summary {
     pub errors: usize,
     /// Bytes of message data read.
     pub bytes: usize,
+    /// Capture events other than messages, by kind (`gap`, `resync`, `frame-error`,
+    /// `incomplete`, `damaged`, `framing`).
+    pub events: BTreeMap<&'static str, usize>,
 }
 
 impl Summary {
@@ -71,6 +75,8 @@ impl Summary {
                     errors: usize,
                     bytes: usize,
                     by_mti: &'s BTreeMap<String, usize>,
+                    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+                    events: &'s BTreeMap<&'static str, usize>,
                 }
                 let record = Record {
                     summary: Body {
@@ -78,6 +84,7 @@ impl Summary {
                         errors: self.errors,
                         bytes: self.bytes,
                         by_mti: &self.by_mti,
+                        events: &self.events,
                     },
                 };
                 serde_json::to_writer(&mut *out, &record)?;
@@ -92,16 +99,47 @@ impl Summary {
                 for (mti, count) in &self.by_mti {
                     writeln!(out, "  {mti}: {count}")?;
                 }
+                for (kind, count) in &self.events {
+                    writeln!(out, "  {kind}: {count}")?;
+                }
                 Ok(())
             }
         }
     }
 }
 
-/// `{"index":N,"mti":"0200","fields":{...}}`, keys in this order.
+/// Where a captured message was seen.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Context {
+    /// Capture time, RFC 3339 with microseconds.
+    pub time: String,
+    /// Sender, `ip:port`.
+    pub src: String,
+    /// Receiver, `ip:port`.
+    pub dst: String,
+    /// `request` (from the client side) or `response` (from the server side).
+    pub dir: &'static str,
+}
+
+impl Context {
+    /// The context of a captured message.
+    #[must_use]
+    pub fn of(m: &CapturedMessage) -> Context {
+        Context {
+            time: m.time.to_string(),
+            src: m.src().to_string(),
+            dst: m.dst().to_string(),
+            dir: m.direction.as_str(),
+        }
+    }
+}
+
+/// `{"index":N,["time","src","dst","dir",]"mti":"0200","fields":{...}}`, keys in this order.
 #[derive(serde::Serialize)]
-struct MessageRecord {
+struct MessageRecord<'c> {
     index: usize,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    context: Option<&'c Context>,
     mti: String,
     fields: InOrder,
 }
@@ -120,10 +158,12 @@ impl serde::Serialize for InOrder {
     }
 }
 
-/// `{"index":N,"error":{"field":4,"offset":23,"message":"..."}}`.
+/// `{"index":N,[context,]"error":{"field":4,"offset":23,"message":"..."}}`.
 #[derive(serde::Serialize)]
-struct ErrorRecord {
+struct ErrorRecord<'c> {
     index: usize,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    context: Option<&'c Context>,
     error: ErrorBody,
 }
 
@@ -142,11 +182,18 @@ fn shown(field: &crate::message::Field<'_>, reveal: bool) -> String {
     s
 }
 
-/// Writes one parsed message.
+fn context_text(context: Option<&Context>) -> String {
+    context.map_or_else(String::new, |c| {
+        format!(" {} {} -> {} {}", c.time, c.src, c.dst, c.dir)
+    })
+}
+
+/// Writes one parsed message, with where it was captured if known.
 pub fn write_message(
     out: &mut impl Write,
     index: usize,
     msg: &Message<'_>,
+    context: Option<&Context>,
     opts: &Options,
 ) -> io::Result<()> {
     match opts.format {
@@ -157,6 +204,7 @@ pub fn write_message(
                 .collect();
             let record = MessageRecord {
                 index,
+                context,
                 mti: msg.mti().to_string(),
                 fields: InOrder(fields),
             };
@@ -166,9 +214,10 @@ pub fn write_message(
         Format::Text => {
             writeln!(
                 out,
-                "message {index}: MTI {} ({})",
+                "message {index}: MTI {} ({}){}",
                 msg.mti(),
-                msg.spec().name
+                msg.spec().name,
+                context_text(context)
             )?;
             if !msg.header().is_empty() {
                 let hex: String = msg.header().iter().map(|b| format!("{b:02X}")).collect();
@@ -194,22 +243,42 @@ pub fn write_error(
     out: &mut impl Write,
     index: usize,
     error: &ParseError,
+    context: Option<&Context>,
+    format: Format,
+) -> io::Result<()> {
+    let body = ErrorBody {
+        field: error.field(),
+        offset: Some(error.offset),
+        message: error.to_string(),
+    };
+    write_error_body(out, index, body, context, format)
+}
+
+fn write_error_body(
+    out: &mut impl Write,
+    index: usize,
+    error: ErrorBody,
+    context: Option<&Context>,
     format: Format,
 ) -> io::Result<()> {
     match format {
         Format::Ndjson => {
-            let record = ErrorRecord {
-                index,
-                error: ErrorBody {
-                    field: error.field(),
-                    offset: Some(error.offset),
-                    message: error.to_string(),
+            serde_json::to_writer(
+                &mut *out,
+                &ErrorRecord {
+                    index,
+                    context,
+                    error,
                 },
-            };
-            serde_json::to_writer(&mut *out, &record)?;
+            )?;
             writeln!(out)
         }
-        Format::Text => writeln!(out, "message {index}: error: {error}"),
+        Format::Text => writeln!(
+            out,
+            "message {index}:{} error: {}",
+            context_text(context),
+            error.message
+        ),
     }
 }
 
@@ -229,6 +298,35 @@ pub fn decode_hex_line(line: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Parses one message and writes it (or its error), counting it in `summary`.
+fn inspect_one(
+    bytes: &[u8],
+    spec: &Spec,
+    context: Option<&Context>,
+    opts: &Options,
+    summary: &mut Summary,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let index = summary.messages;
+    summary.messages += 1;
+    summary.bytes += bytes.len();
+    match parse(spec, bytes) {
+        Ok(msg) => {
+            *summary.by_mti.entry(msg.mti().to_string()).or_default() += 1;
+            if !opts.summary_only {
+                write_message(out, index, &msg, context, opts)?;
+            }
+        }
+        Err(e) => {
+            summary.errors += 1;
+            if !opts.summary_only {
+                write_error(out, index, &e, context, opts.format)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads messages in hex, one a line (whitespace ignored; blank lines and lines starting with
 /// `#` skipped), parses each with `spec` and writes it. A message that fails is reported and
 /// the run goes on.
@@ -245,51 +343,168 @@ pub fn inspect_hex(
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let index = summary.messages;
-        summary.messages += 1;
         let Some(bytes) = decode_hex_line(trimmed) else {
+            let index = summary.messages;
+            summary.messages += 1;
             summary.errors += 1;
             if !opts.summary_only {
-                write_not_hex(out, index, opts.format)?;
+                let message = "the line is not an even number of hex digits".to_string();
+                write_error_body(
+                    out,
+                    index,
+                    ErrorBody {
+                        field: None,
+                        offset: None,
+                        message,
+                    },
+                    None,
+                    opts.format,
+                )?;
             }
             continue;
         };
-        summary.bytes += bytes.len();
-        match parse(spec, &bytes) {
-            Ok(msg) => {
-                *summary.by_mti.entry(msg.mti().to_string()).or_default() += 1;
-                if !opts.summary_only {
-                    write_message(out, index, &msg, opts)?;
-                }
-            }
-            Err(e) => {
-                summary.errors += 1;
-                if !opts.summary_only {
-                    write_error(out, index, &e, opts.format)?;
-                }
-            }
-        }
+        inspect_one(&bytes, spec, None, opts, &mut summary, out)?;
     }
     Ok(summary)
 }
 
-fn write_not_hex(out: &mut impl Write, index: usize, format: Format) -> io::Result<()> {
-    let message = "the line is not an even number of hex digits";
-    match format {
-        Format::Ndjson => {
-            let record = ErrorRecord {
-                index,
-                error: ErrorBody {
-                    field: None,
-                    offset: None,
-                    message: message.into(),
-                },
-            };
-            serde_json::to_writer(&mut *out, &record)?;
-            writeln!(out)
+/// A capture event other than a message, as one NDJSON object or one line of text.
+#[derive(serde::Serialize)]
+struct EventRecord {
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dir: Option<&'static str>,
+    detail: String,
+}
+
+fn event_record(event: &CaptureEvent) -> Option<EventRecord> {
+    let flow_parts = |flow: &crate::capture::Flow| {
+        (Some(flow.client.to_string()), Some(flow.server.to_string()))
+    };
+    let (event, time, (client, server), dir, detail) = match event {
+        CaptureEvent::Message(_) => return None,
+        CaptureEvent::Framing { flow, framing } => (
+            "framing",
+            None,
+            flow_parts(flow),
+            None,
+            format!("chose framing {framing}"),
+        ),
+        CaptureEvent::Gap {
+            time,
+            flow,
+            direction,
+            expected_seq,
+            resumed_seq,
+        } => (
+            "gap",
+            Some(time.to_string()),
+            flow_parts(flow),
+            Some(direction.as_str()),
+            format!("bytes missing from sequence {expected_seq} to {resumed_seq}"),
+        ),
+        CaptureEvent::Resync {
+            time,
+            flow,
+            direction,
+            skipped,
+        } => (
+            "resync",
+            Some(time.to_string()),
+            flow_parts(flow),
+            Some(direction.as_str()),
+            format!("skipped {skipped} bytes to the next frame boundary"),
+        ),
+        CaptureEvent::FrameError {
+            time,
+            flow,
+            direction,
+            error,
+        } => (
+            "frame-error",
+            Some(time.to_string()),
+            flow_parts(flow),
+            Some(direction.as_str()),
+            error.to_string(),
+        ),
+        CaptureEvent::Incomplete {
+            time,
+            flow,
+            direction,
+            bytes,
+        } => (
+            "incomplete",
+            Some(time.to_string()),
+            flow_parts(flow),
+            Some(direction.as_str()),
+            format!("the flow ended {bytes} bytes into a frame"),
+        ),
+        CaptureEvent::Damaged { offset, reason } => (
+            "damaged",
+            None,
+            (None, None),
+            None,
+            format!("capture damaged at byte {offset}: {reason}"),
+        ),
+    };
+    Some(EventRecord {
+        event,
+        time,
+        client,
+        server,
+        dir,
+        detail,
+    })
+}
+
+/// Reads a pcap or pcapng capture, frames each TCP stream (`config`), parses each message with
+/// `spec` and writes it with its time, addresses and direction; gaps, frame errors and damage
+/// are written as events and the run goes on.
+pub fn inspect_capture<R: Read + Send>(
+    input: R,
+    spec: &Spec,
+    config: CaptureConfig,
+    opts: &Options,
+    out: &mut impl Write,
+) -> Result<Summary, CaptureError> {
+    let mut summary = Summary::default();
+    let io_err = |e: io::Error| CaptureError::Io(e.to_string());
+    for event in CaptureReader::new(input, spec, config)? {
+        if let CaptureEvent::Message(m) = &event {
+            let context = Context::of(m);
+            inspect_one(&m.bytes, spec, Some(&context), opts, &mut summary, out).map_err(io_err)?;
+            continue;
         }
-        Format::Text => writeln!(out, "message {index}: error: {message}"),
+        let Some(record) = event_record(&event) else {
+            continue;
+        };
+        *summary.events.entry(record.event).or_default() += 1;
+        if opts.summary_only {
+            continue;
+        }
+        match opts.format {
+            Format::Ndjson => {
+                serde_json::to_writer(&mut *out, &record)
+                    .map_err(|e| CaptureError::Io(e.to_string()))?;
+                writeln!(out).map_err(io_err)?;
+            }
+            Format::Text => {
+                let flow = match (&record.client, &record.server) {
+                    (Some(c), Some(s)) => format!(" {c} <-> {s}"),
+                    _ => String::new(),
+                };
+                let dir = record.dir.map_or_else(String::new, |d| format!(" {d}"));
+                writeln!(out, "{}:{flow}{dir} {}", record.event, record.detail).map_err(io_err)?;
+            }
+        }
     }
+    Ok(summary)
 }
 
 #[cfg(test)]
@@ -316,6 +531,7 @@ mod tests {
             &mut out,
             3,
             &msg,
+            None,
             &Options {
                 format: Format::Ndjson,
                 ..Options::default()
@@ -333,7 +549,7 @@ mod tests {
             reveal: true,
             ..Options::default()
         };
-        write_message(&mut out, 3, &msg, &opts).unwrap();
+        write_message(&mut out, 3, &msg, None, &opts).unwrap();
         let line = String::from_utf8(out).unwrap();
         assert!(line.contains("\"2\":\"6228480402564890018\""));
         assert!(line.contains("\"52\":\"0123456789ABCDEF\""));

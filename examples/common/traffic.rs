@@ -1,0 +1,319 @@
+//! The bundled sample traffic, generated deterministically: `cargo run --example make_sample`
+//! writes `examples/data/sample.hex` and `examples/data/sample.pcap` from it, and
+//! `tests/sample.rs` checks that the files are what this code writes.
+//!
+//! ISO 8583:1987 ASCII (`--spec iso87-ascii`), test card numbers only: an echo test, sales and
+//! their responses from several terminals and merchants, a hotel pre-authorisation, a sale that
+//! timed out with its reversal, and (in the hex dump only) two damaged messages.
+
+#![allow(dead_code)]
+
+use bytes::BytesMut;
+use iso8583_inspect::capture::Timestamp;
+use iso8583_inspect::capture::write::{PcapWriter, tcp_flags, tcp_frame};
+use iso8583_inspect::frame::{Framing, write_frame};
+use iso8583_inspect::spec::ISO87_ASCII;
+use iso8583_inspect::{MessageBuilder, Mti, parse};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// A terminal's sale on the ISO 1987 ASCII leg.
+struct Sale {
+    pan: &'static str,
+    amount: u64,
+    stan: u32,
+    time: &'static str,
+    mcc: &'static str,
+    terminal: &'static str,
+    merchant: &'static str,
+    name: &'static str,
+}
+
+fn request(mti: Mti, s: &Sale, processing: &str) -> MessageBuilder<'static> {
+    let mut b = MessageBuilder::new(&ISO87_ASCII, mti);
+    b.set_text(2, s.pan).unwrap();
+    b.set_text(3, processing).unwrap();
+    b.set_text(4, &format!("{:012}", s.amount)).unwrap();
+    b.set_text(7, &format!("1123{}", s.time)).unwrap();
+    b.set_text(11, &format!("{:06}", s.stan)).unwrap();
+    b.set_text(12, s.time).unwrap();
+    b.set_text(13, "1123").unwrap();
+    b.set_text(18, s.mcc).unwrap();
+    b.set_text(22, "051").unwrap();
+    b.set_text(25, "00").unwrap();
+    b.set_text(32, "48220000").unwrap();
+    b.set_text(35, &format!("{}=2912101", s.pan)).unwrap();
+    b.set_text(41, s.terminal).unwrap();
+    b.set_text(42, s.merchant).unwrap();
+    b.set_text(43, &format!("{:<40}", s.name)).unwrap();
+    b.set_text(49, "156").unwrap();
+    b.set_text(52, "4F2A9C11D03B7E58").unwrap();
+    b.set_text(55, "9F02060000000123459F1A0201565F2A020156")
+        .unwrap();
+    b
+}
+
+fn response(
+    req: &MessageBuilder<'static>,
+    mti: Mti,
+    rrn: &str,
+    code: &str,
+) -> MessageBuilder<'static> {
+    let mut b = req.clone();
+    b.set_mti(mti);
+    for n in [22, 35, 52, 55] {
+        b.remove(n);
+    }
+    b.set_text(37, rrn).unwrap();
+    if code == "00" {
+        b.set_text(38, "A1B2C3").unwrap();
+    }
+    b.set_text(39, code).unwrap();
+    b
+}
+
+/// The sample messages in order: realistic traffic, then two damaged messages.
+pub fn sample_messages() -> Vec<Vec<u8>> {
+    let sales = [
+        Sale {
+            pan: "6222021234567890123",
+            amount: 12800,
+            stan: 1,
+            time: "093015",
+            mcc: "5812",
+            terminal: "10000001",
+            merchant: "822440158120001",
+            name: "GOLDEN DRAGON RESTAURANT GUANGZHOU",
+        },
+        Sale {
+            pan: "6259650000000000016",
+            amount: 399900,
+            stan: 2,
+            time: "094210",
+            mcc: "5411",
+            terminal: "20000001",
+            merchant: "898310054110007",
+            name: "XINHUA SUPERMARKET SHANGHAI",
+        },
+        Sale {
+            pan: "4761739001010010",
+            amount: 5600,
+            stan: 3,
+            time: "101502",
+            mcc: "5812",
+            terminal: "10000002",
+            merchant: "822440158120001",
+            name: "GOLDEN DRAGON RESTAURANT GUANGZHOU",
+        },
+        Sale {
+            pan: "6212340000000000019",
+            amount: 880000,
+            stan: 4,
+            time: "112733",
+            mcc: "7011",
+            terminal: "30000001",
+            merchant: "836110070110003",
+            name: "BEIJING GARDEN HOTEL",
+        },
+    ];
+    let mut out = Vec::new();
+    let mut push = |b: &MessageBuilder<'static>| out.push(b.to_vec().unwrap());
+
+    // Echo test at sign-on.
+    let mut echo = MessageBuilder::new(&ISO87_ASCII, Mti::NETWORK_REQUEST);
+    echo.set_text(7, "1123090000")
+        .unwrap()
+        .set_text(11, "000100")
+        .unwrap()
+        .set_text(70, "301")
+        .unwrap();
+    push(&echo);
+    let mut echo_rsp = echo.clone();
+    echo_rsp
+        .set_mti(Mti::NETWORK_RESPONSE)
+        .set_text(39, "00")
+        .unwrap();
+    push(&echo_rsp);
+
+    // Sales and their responses.
+    for (i, s) in sales.iter().enumerate().take(2) {
+        let req = request(Mti::FINANCIAL_REQUEST, s, "000000");
+        push(&req);
+        push(&response(
+            &req,
+            Mti::FINANCIAL_RESPONSE,
+            &format!("33270000{:04}", i + 1),
+            "00",
+        ));
+    }
+    // An authorisation (hotel pre-authorisation) and its response.
+    let auth = request(Mti::AUTH_REQUEST, &sales[3], "030000");
+    push(&auth);
+    push(&response(&auth, Mti::AUTH_RESPONSE, "332700000004", "00"));
+    // A sale that timed out at the terminal, then its reversal and the reversal's response.
+    let timed_out = request(Mti::FINANCIAL_REQUEST, &sales[2], "000000");
+    push(&timed_out);
+    let mut reversal = request(Mti::REVERSAL_REQUEST, &sales[2], "000000");
+    reversal.remove(52).remove(55).set_text(39, "98").unwrap();
+    reversal
+        .set_text(
+            90,
+            &format!("0200{:06}1123{}0004822000000000000000", 3, sales[2].time),
+        )
+        .unwrap();
+    push(&reversal);
+    push(&response(
+        &reversal,
+        Mti::REVERSAL_RESPONSE,
+        "332700000003",
+        "00",
+    ));
+
+    // Damaged traffic: a sale cut short, and one whose amount carries a letter.
+    let mut cut = request(Mti::FINANCIAL_REQUEST, &sales[0], "000000")
+        .to_vec()
+        .unwrap();
+    cut.truncate(cut.len() - 30);
+    out.push(cut);
+    let mut bad = request(Mti::FINANCIAL_REQUEST, &sales[1], "000000")
+        .to_vec()
+        .unwrap();
+    let at = bad.windows(12).position(|w| w == b"000000399900").unwrap();
+    bad[at + 7] = b'O';
+    out.push(bad);
+    out
+}
+
+/// How many of [`sample_messages`] are whole (the rest are damaged on purpose).
+pub const VALID_MESSAGES: usize = 11;
+
+/// The hex dump: a comment header, then one message a line.
+pub fn sample_hex() -> String {
+    let mut s = String::from(
+        "# iso8583-inspect sample: ISO 8583:1987 ASCII (--spec iso87-ascii), one message a line.\n",
+    );
+    s.push_str("# Test card numbers only. Generated by examples/make_sample.rs; the last two lines are damaged on purpose.\n");
+    for m in sample_messages() {
+        s.extend(m.iter().map(|b| format!("{b:02X}")));
+        s.push('\n');
+    }
+    s
+}
+
+/// The acquirer host the terminals connect to.
+pub const SERVER: &str = "10.10.0.1:8583";
+
+/// A pcap of the whole messages as they cross the network: one TCP connection per terminal
+/// (and one for the echo test) to [`SERVER`], 2-byte length framing, some messages split over
+/// two segments, and the timed-out sale and its reversal packed into one segment.
+pub fn sample_pcap() -> Vec<u8> {
+    let server: SocketAddr = SERVER.parse().expect("a socket address");
+    let base = Timestamp::new(1_795_397_400, 0); // 2026-11-23T01:30:00Z, 09:30 in Beijing
+    let mut conns: BTreeMap<String, Conn> = BTreeMap::new();
+    let mut packets: Vec<(Timestamp, Vec<u8>)> = Vec::new();
+    let mut tick = 0i64;
+    let time = |tick: &mut i64| {
+        *tick += 1;
+        Timestamp::new(base.secs + *tick / 4, ((*tick % 4) * 250_000_000) as u32)
+    };
+    let msgs = sample_messages();
+    let mut k = 0;
+    while k < VALID_MESSAGES {
+        let msg = parse(&ISO87_ASCII, &msgs[k]).expect("the sample's whole messages parse");
+        let terminal = msg.terminal().map_or_else(
+            || "echo".to_string(),
+            |t| t.map(|t| t.to_string()).unwrap_or_default(),
+        );
+        let request = !msg.mti().is_response();
+        let n = conns.len() as u8;
+        let conn = conns.entry(terminal).or_insert_with(|| {
+            let client: SocketAddr = format!("192.168.1.{}:{}", 21 + n, 40_001 + u16::from(n))
+                .parse()
+                .expect("an address");
+            let mut c = Conn {
+                client,
+                server,
+                seq: [1001, 7001],
+            };
+            packets.push((
+                time(&mut tick),
+                tcp_frame(client, server, 1000, 0, tcp_flags::SYN, b""),
+            ));
+            packets.push((
+                time(&mut tick),
+                tcp_frame(
+                    server,
+                    client,
+                    7000,
+                    1001,
+                    tcp_flags::SYN | tcp_flags::ACK,
+                    b"",
+                ),
+            ));
+            packets.push((time(&mut tick), c.segment(true, tcp_flags::ACK, b"")));
+            c
+        });
+        let mut payload = BytesMut::new();
+        write_frame(Framing::Len2, &msgs[k], &mut payload).expect("a frame");
+        // Pack the timed-out sale with the reversal that follows it on the same connection.
+        let packed = msg.mti() == Mti::FINANCIAL_REQUEST
+            && parse(&ISO87_ASCII, &msgs[k + 1])
+                .is_ok_and(|next| next.mti() == Mti::REVERSAL_REQUEST);
+        if packed {
+            write_frame(Framing::Len2, &msgs[k + 1], &mut payload).expect("a frame");
+            k += 1;
+        }
+        if k % 3 == 2 {
+            // Split over two segments, the cut inside the bitmap.
+            let (a, b) = payload.split_at(12);
+            packets.push((time(&mut tick), conn.segment(request, tcp_flags::ACK, a)));
+            packets.push((
+                time(&mut tick),
+                conn.segment(request, tcp_flags::PSH | tcp_flags::ACK, b),
+            ));
+        } else {
+            packets.push((
+                time(&mut tick),
+                conn.segment(request, tcp_flags::PSH | tcp_flags::ACK, &payload),
+            ));
+        }
+        k += 1;
+    }
+    for conn in conns.values_mut() {
+        packets.push((
+            time(&mut tick),
+            conn.segment(true, tcp_flags::FIN | tcp_flags::ACK, b""),
+        ));
+        packets.push((
+            time(&mut tick),
+            conn.segment(false, tcp_flags::FIN | tcp_flags::ACK, b""),
+        ));
+    }
+    let mut w = PcapWriter::new(Vec::new()).expect("writing to memory");
+    for (t, frame) in packets {
+        w.write(t, &frame).expect("writing to memory");
+    }
+    w.into_inner()
+}
+
+/// One terminal's connection: next sequence numbers of each side.
+struct Conn {
+    client: SocketAddr,
+    server: SocketAddr,
+    seq: [u32; 2],
+}
+
+impl Conn {
+    fn segment(&mut self, from_client: bool, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let (i, src, dst) = if from_client {
+            (0, self.client, self.server)
+        } else {
+            (1, self.server, self.client)
+        };
+        let ack = self.seq[1 - i];
+        let frame = tcp_frame(src, dst, self.seq[i], ack, flags, payload);
+        self.seq[i] =
+            self.seq[i].wrapping_add(payload.len() as u32 + u32::from(flags & tcp_flags::FIN != 0));
+        frame
+    }
+}
