@@ -344,3 +344,45 @@ fn pcapng_ipv6_nanoseconds_and_vlan_tags() {
         Some(Ok(8))
     );
 }
+
+/// The same capture as a classic pcap in the other byte order with nanosecond timestamps,
+/// written field by field as such a file is laid out.
+fn big_endian_nanosecond_pcap(frames: &[(Timestamp, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xA1B2_3C4Du32.to_be_bytes());
+    out.extend_from_slice(&2u16.to_be_bytes());
+    out.extend_from_slice(&4u16.to_be_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_be_bytes());
+    out.extend_from_slice(&1u32.to_be_bytes());
+    for (t, f) in frames {
+        out.extend_from_slice(&(t.secs as u32).to_be_bytes());
+        out.extend_from_slice(&t.nanos.to_be_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+#[test]
+fn big_endian_and_nanosecond_pcap() {
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    conn.data(true, 0, &framed(&[echo(1, false)]));
+    let mut frames = conn.packets.clone();
+    frames.last_mut().unwrap().0 = Timestamp::new(1_795_000_010, 987_654_321);
+    let events = read(&big_endian_nanosecond_pcap(&frames), len2());
+    let m = events
+        .iter()
+        .find_map(|e| {
+            if let CaptureEvent::Message(m) = e {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .unwrap();
+    assert_eq!(m.time, Timestamp::new(1_795_000_010, 987_654_321));
+    assert_eq!(m.time.to_string(), "2026-11-18T11:06:50.987654Z");
+    assert_eq!(&m.bytes[..], &echo(1, false)[..]);
+}

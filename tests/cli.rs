@@ -135,16 +135,45 @@ fn spec_files_load_and_bad_names_fail_clearly() {
 #[test]
 fn pcap_input_with_framing_and_ports() {
     let pcap = data("sample.pcap");
-    let out = run(&["--input", "pcap", "--framing", "len2", "--port", "8583", "--format", "ndjson", &pcap], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &[
+            "--input",
+            "pcap",
+            "--framing",
+            "len2",
+            "--port",
+            "8583",
+            "--format",
+            "ndjson",
+            &pcap,
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("{\"index\":0,\"time\":\"2026-11-23T01:30:01.000000Z\",\"src\":\"192.168.1.21:40001\",\"dst\":\"10.10.0.1:8583\",\"dir\":\"request\",\"mti\":\"0800\""), "{first}");
-    assert_eq!(text.lines().count(), 11, "no framing events when the framing is given");
+    assert_eq!(
+        text.lines().count(),
+        11,
+        "no framing events when the framing is given"
+    );
     let out = run(&["--input", "pcap", "--framing", "len3", &pcap], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("unknown framing \"len3\""));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("unknown framing \"len3\"")
+    );
     let out = run(&["--input", "pcap", &data("sample.hex")], "");
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("not a pcap or pcapng file"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("not a pcap or pcapng file")
+    );
 }

@@ -65,10 +65,24 @@ fn sample_inspection_matches_the_golden_output() {
 fn sample_capture_inspection_matches_the_golden_output() {
     let pcap = std::fs::read(data("sample.pcap")).unwrap();
     let mut out = Vec::new();
-    let opts = Options { format: Format::Ndjson, ..Options::default() };
-    let summary = inspect_capture(&pcap[..], &ISO87_ASCII, CaptureConfig::default(), &opts, &mut out).unwrap();
+    let opts = Options {
+        format: Format::Ndjson,
+        ..Options::default()
+    };
+    let summary = inspect_capture(
+        &pcap[..],
+        &ISO87_ASCII,
+        CaptureConfig::default(),
+        &opts,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!((summary.messages, summary.errors), (11, 0));
-    assert_eq!(summary.events.get("framing"), Some(&5), "one auto framing choice per connection");
+    assert_eq!(
+        summary.events.get("framing"),
+        Some(&5),
+        "one auto framing choice per connection"
+    );
     check_file("sample.pcap.ndjson", &String::from_utf8(out).unwrap());
 }
 

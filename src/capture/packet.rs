@@ -180,3 +180,72 @@ fn tcp(src: IpAddr, dst: IpAddr, t: &[u8]) -> Result<Segment<'_>, Skip> {
         payload,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::write::{tcp_flags, tcp_frame};
+
+    fn ethernet_frame() -> Vec<u8> {
+        tcp_frame(
+            "10.0.0.1:40000".parse().unwrap(),
+            "10.0.0.2:8583".parse().unwrap(),
+            7,
+            1,
+            tcp_flags::ACK,
+            b"hello",
+        )
+    }
+
+    fn check(linktype: i32, frame: &[u8]) {
+        let seg = segment(linktype, frame).unwrap_or_else(|e| panic!("linktype {linktype}: {e:?}"));
+        assert_eq!(seg.src.to_string(), "10.0.0.1:40000");
+        assert_eq!(seg.dst.to_string(), "10.0.0.2:8583");
+        assert_eq!((seg.seq, seg.payload), (7, &b"hello"[..]));
+    }
+
+    #[test]
+    fn decodes_every_link_type() {
+        let eth = ethernet_frame();
+        let ip = &eth[14..];
+        check(linktype::ETHERNET, &eth);
+        check(linktype::RAW, ip);
+        check(linktype::IPV4, ip);
+        // Linux cooked v1: 16-byte header, protocol at 14.
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00];
+        sll.extend_from_slice(ip);
+        check(linktype::LINUX_SLL, &sll);
+        // Linux cooked v2: 20-byte header, protocol first.
+        let mut sll2 = vec![
+            0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        sll2.extend_from_slice(ip);
+        check(linktype::LINUX_SLL2, &sll2);
+        // BSD loopback, family 2 in host (little-endian) order.
+        let mut null = vec![2, 0, 0, 0];
+        null.extend_from_slice(ip);
+        check(linktype::NULL, &null);
+        // 802.1ad outer tag and 802.1Q inner tag.
+        let mut qinq = eth.clone();
+        qinq.splice(12..12, [0x88, 0xA8, 0x00, 0x0A, 0x81, 0x00, 0x00, 0x14]);
+        check(linktype::ETHERNET, &qinq);
+    }
+
+    #[test]
+    fn other_traffic_and_short_frames_are_skipped() {
+        let eth = ethernet_frame();
+        for cut in 0..54 {
+            assert!(
+                segment(linktype::ETHERNET, &eth[..cut]).is_err(),
+                "cut {cut}"
+            );
+        }
+        let mut udp = eth.clone();
+        udp[14 + 9] = 17;
+        assert_eq!(segment(linktype::ETHERNET, &udp), Err(Skip::NotTcp));
+        let mut arp = eth.clone();
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(segment(linktype::ETHERNET, &arp), Err(Skip::NotTcp));
+        assert_eq!(segment(147, &eth), Err(Skip::Linktype(147)));
+    }
+}

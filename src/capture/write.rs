@@ -126,6 +126,11 @@ impl<W: Write> PcapWriter<W> {
         Ok(PcapWriter { out })
     }
 
+    /// The underlying writer.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// Writes one frame captured at `time`.
     pub fn write(&mut self, time: Timestamp, frame: &[u8]) -> io::Result<()> {
         let len = u32::try_from(frame.len()).map_err(|_| io::Error::other("frame too long"))?;
