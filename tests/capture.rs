@@ -386,3 +386,52 @@ fn big_endian_and_nanosecond_pcap() {
     assert_eq!(m.time.to_string(), "2026-11-18T11:06:50.987654Z");
     assert_eq!(&m.bytes[..], &echo(1, false)[..]);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base() -> Vec<u8> {
+        let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+        let stream = framed(&[echo(1, false), echo(2, false), echo(3, false)]);
+        conn.data(true, 0, &stream[..20]);
+        conn.data(true, 20, &stream[20..]);
+        conn.data(false, 0, &framed(&[echo(1, true)]));
+        conn.pcap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Damaged captures (bytes overwritten anywhere, the file cut anywhere) yield events,
+        /// never a panic, and never a frame over the maximum.
+        #[test]
+        fn damaged_captures(
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut pcap = base();
+            for (at, byte) in flips {
+                let i = at.index(pcap.len());
+                pcap[i] = byte;
+            }
+            let cut = cut.index(pcap.len() + 1);
+            if let Ok(reader) = CaptureReader::new(&pcap[..cut], &ISO87_ASCII, CaptureConfig::default()) {
+                for event in reader {
+                    if let CaptureEvent::Message(m) = event {
+                        prop_assert!(m.bytes.len() <= iso8583_inspect::frame::DEFAULT_MAX_FRAME);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_after_a_pcap_header(tail in prop::collection::vec(any::<u8>(), 0..2000)) {
+            let mut pcap = base()[..24].to_vec();
+            pcap.extend_from_slice(&tail);
+            if let Ok(reader) = CaptureReader::new(&pcap[..], &ISO87_ASCII, CaptureConfig::default()) {
+                prop_assert!(reader.count() < 10_000);
+            }
+        }
+    }
+}
