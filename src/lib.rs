@@ -40,12 +40,17 @@ pub mod capture;
 mod codec;
 pub mod encode;
 pub mod error;
+pub mod finding;
 pub mod frame;
 pub mod mask;
+pub mod mcc;
+pub mod merchant;
 pub mod message;
 pub mod parse;
+pub mod profile;
 pub mod report;
 pub mod spec;
+pub mod validate;
 
 pub use encode::MessageBuilder;
 pub use error::{EncodeError, ErrorKind, Location, ParseError};

@@ -1,0 +1,262 @@
+//! What the validator (and later the differ) reports: a [`Finding`] names its rule, the fields
+//! and both values, the keys to look the transaction up, and for MCC findings the fee classes
+//! on each side and the fee difference. Findings never carry card data.
+
+use crate::mcc::{Classes, FeeTable};
+use serde::Serialize;
+use std::fmt;
+
+/// A detection rule. Its id is a stable kebab-case string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Rule {
+    /// 跳码: field 18 is neither the registered MCC nor an allowed one.
+    MccMismatch,
+    /// 跳码: the MCC inside field 42 differs from the registered one.
+    MerchantCodeMccMismatch,
+    /// Field 42 is not in the profile book.
+    UnknownMerchant,
+    /// 二清, 跳码: field 41 belongs to another merchant than field 42 (or to none of its
+    /// terminals).
+    TerminalMerchantMismatch,
+    /// 二清: field 32, or field 42's acquirer code, is not the contracted acquirer.
+    AcquirerMismatch,
+    /// Field 4 outside the merchant's limits.
+    AmountOutOfRange,
+    /// Field 49 is not the merchant's currency.
+    CurrencyMismatch,
+    /// A field that does not have its format (18 not 4 digits, 4 not 12 digits, 42 not 15
+    /// characters...).
+    MalformedField,
+}
+
+impl Rule {
+    /// Every rule.
+    pub const ALL: [Rule; 8] = [
+        Rule::MccMismatch,
+        Rule::MerchantCodeMccMismatch,
+        Rule::UnknownMerchant,
+        Rule::TerminalMerchantMismatch,
+        Rule::AcquirerMismatch,
+        Rule::AmountOutOfRange,
+        Rule::CurrencyMismatch,
+        Rule::MalformedField,
+    ];
+
+    /// The stable id (`mcc-mismatch` ...).
+    #[must_use]
+    pub const fn id(self) -> &'static str {
+        match self {
+            Rule::MccMismatch => "mcc-mismatch",
+            Rule::MerchantCodeMccMismatch => "merchant-code-mcc-mismatch",
+            Rule::UnknownMerchant => "unknown-merchant",
+            Rule::TerminalMerchantMismatch => "terminal-merchant-mismatch",
+            Rule::AcquirerMismatch => "acquirer-mismatch",
+            Rule::AmountOutOfRange => "amount-out-of-range",
+            Rule::CurrencyMismatch => "currency-mismatch",
+            Rule::MalformedField => "malformed-field",
+        }
+    }
+
+    /// How serious a finding of this rule is.
+    #[must_use]
+    pub const fn severity(self) -> Severity {
+        match self {
+            Rule::MccMismatch | Rule::TerminalMerchantMismatch | Rule::AcquirerMismatch => {
+                Severity::High
+            }
+            Rule::MerchantCodeMccMismatch
+            | Rule::UnknownMerchant
+            | Rule::AmountOutOfRange
+            | Rule::CurrencyMismatch => Severity::Medium,
+            Rule::MalformedField => Severity::Low,
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For the record.
+    Info,
+    /// Worth a look.
+    Low,
+    /// Likely wrong.
+    Medium,
+    /// Money is probably at stake.
+    High,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        })
+    }
+}
+
+/// The keys to look a transaction up: where in the input, when, which flow, MTI, STAN,
+/// terminal, merchant, RRN.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MessageRef {
+    /// The message's index in the input.
+    pub index: usize,
+    /// Capture time, where the input is a capture.
+    pub time: Option<String>,
+    /// `src -> dst`, where the input is a capture.
+    pub flow: Option<String>,
+    /// The MTI.
+    pub mti: String,
+    /// Field 11.
+    pub stan: Option<String>,
+    /// Field 41.
+    pub terminal: Option<String>,
+    /// Field 42.
+    pub merchant: Option<String>,
+    /// Field 37.
+    pub rrn: Option<String>,
+}
+
+/// The fee of one regime on both sides of an MCC change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegimeImpact {
+    /// The registered MCC's class.
+    pub registered_class: String,
+    /// Its rate, parts per million.
+    pub registered_rate_ppm: u32,
+    /// The used MCC's class.
+    pub used_class: String,
+    /// Its rate.
+    pub used_rate_ppm: u32,
+    /// What the merchant pays minus what the acquirer is charged at the used class's rate, in
+    /// fen (positive: the jump saves fees someone pockets). `None` without an amount.
+    pub difference_fen: Option<i64>,
+}
+
+/// What an MCC change is worth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FeeImpact {
+    /// The registered MCC.
+    pub registered_mcc: String,
+    /// The MCC used on the wire.
+    pub used_mcc: String,
+    /// The amount (field 4), fen.
+    pub amount_fen: Option<u64>,
+    /// Before 2016-09-06 (餐娱/一般/民生/公益/批发).
+    pub pre2016: RegimeImpact,
+    /// From 2016-09-06 (标准/优惠/减免).
+    pub post2016: RegimeImpact,
+}
+
+impl FeeImpact {
+    /// The impact of clearing `amount` under `used` instead of `registered`.
+    #[must_use]
+    pub fn of(fees: &FeeTable, registered: u16, used: u16, amount: Option<u64>) -> FeeImpact {
+        let (r, u): (Classes, Classes) = (fees.classes(registered), fees.classes(used));
+        let diff = |a: crate::mcc::Rate, b: crate::mcc::Rate| {
+            amount.map(|amt| {
+                i64::try_from(a.fee(amt)).unwrap_or(i64::MAX)
+                    - i64::try_from(b.fee(amt)).unwrap_or(i64::MAX)
+            })
+        };
+        FeeImpact {
+            registered_mcc: format!("{registered:04}"),
+            used_mcc: format!("{used:04}"),
+            amount_fen: amount,
+            pre2016: RegimeImpact {
+                registered_class: r.pre2016.to_string(),
+                registered_rate_ppm: r.pre2016_rate.ppm,
+                used_class: u.pre2016.to_string(),
+                used_rate_ppm: u.pre2016_rate.ppm,
+                difference_fen: diff(r.pre2016_rate, u.pre2016_rate),
+            },
+            post2016: RegimeImpact {
+                registered_class: r.post2016.to_string(),
+                registered_rate_ppm: r.post2016_rate.ppm,
+                used_class: u.post2016.to_string(),
+                used_rate_ppm: u.post2016_rate.ppm,
+                difference_fen: diff(r.post2016_rate, u.post2016_rate),
+            },
+        }
+    }
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// How serious.
+    pub severity: Severity,
+    /// The message it is about.
+    #[serde(flatten)]
+    pub message: MessageRef,
+    /// The fields involved.
+    pub fields: Vec<u8>,
+    /// What the profile (or the format) expects.
+    pub expected: String,
+    /// What the message carries.
+    pub observed: String,
+    /// For MCC findings: classes, rates and fee difference.
+    pub fee_impact: Option<FeeImpact>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.message;
+        write!(
+            f,
+            "[{}] {} message {} MTI {}",
+            self.severity, self.rule, m.index, m.mti
+        )?;
+        if let Some(t) = &m.time {
+            write!(f, " at {t}")?;
+        }
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+        write!(
+            f,
+            " merchant {} terminal {} stan {} rrn {}",
+            opt(&m.merchant),
+            opt(&m.terminal),
+            opt(&m.stan),
+            opt(&m.rrn)
+        )?;
+        let fields: Vec<String> = self.fields.iter().map(u8::to_string).collect();
+        write!(
+            f,
+            ": field {} expected {:?}, observed {:?}",
+            fields.join("+"),
+            self.expected,
+            self.observed
+        )?;
+        if let Some(fi) = &self.fee_impact {
+            if let Some(d) = fi.pre2016.difference_fen {
+                write!(
+                    f,
+                    "; fee {}→{} ({d:+} fen before 2016",
+                    fi.pre2016.registered_class, fi.pre2016.used_class
+                )?;
+                if let Some(p) = fi.post2016.difference_fen {
+                    write!(
+                        f,
+                        ", {}→{} {p:+} fen since",
+                        fi.post2016.registered_class, fi.post2016.used_class
+                    )?;
+                }
+                f.write_str(")")?;
+            }
+        }
+        Ok(())
+    }
+}

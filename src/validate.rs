@@ -1,0 +1,360 @@
+//! One message against the profile book: was this sale cleared as the merchant, under its
+//! category, for an amount it could have keyed?
+//!
+//! Requests and advices of the authorisation, financial and reversal classes are validated
+//! (responses echo their request, and are the differ's business). A clean message yields no
+//! finding and allocates nothing; findings are the only allocation.
+//!
+//! ```
+//! use iso8583_inspect::{MessageBuilder, Mti, parse, spec::ISO87_ASCII};
+//! use iso8583_inspect::{mcc::FeeTable, profile::ProfileBook, validate::{Validator, Where}};
+//! let book = ProfileBook::from_toml_str(r#"
+//!     [[merchant]]
+//!     id = "822440158120001"
+//!     name = "Golden Dragon Restaurant"
+//!     mcc = "5812"
+//!     terminals = ["10000001"]
+//!     currency = "156"
+//! "#)?;
+//! let fees = FeeTable::default();
+//! let mut sale = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_REQUEST);
+//! sale.set_text(4, "000000100000")?.set_text(18, "5411")?.set_text(41, "10000001")?
+//!     .set_text(42, "822440158120001")?.set_text(49, "156")?;
+//! let bytes = sale.to_vec()?;
+//! let mut findings = Vec::new();
+//! Validator::new(&book, &fees).validate(&parse(&ISO87_ASCII, &bytes)?, &Where::index(0), &mut findings);
+//! assert_eq!(findings.len(), 1);
+//! assert_eq!(findings[0].rule.id(), "mcc-mismatch");
+//! // 1,000 yuan cleared as a supermarket (0.38%) instead of a restaurant (1.25%): 8.70 yuan.
+//! assert_eq!(findings[0].fee_impact.as_ref().unwrap().pre2016.difference_fen, Some(870));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::finding::{FeeImpact, Finding, MessageRef, Rule};
+use crate::mcc::FeeTable;
+use crate::merchant::MerchantCode;
+use crate::message::{Field, Message, Text};
+use crate::profile::{MerchantProfile, ProfileBook};
+
+/// Where a message was seen, for the findings' references.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Where<'c> {
+    /// Its index in the input.
+    pub index: usize,
+    /// Capture time (RFC 3339), if from a capture.
+    pub time: Option<&'c str>,
+    /// `src -> dst`, if from a capture.
+    pub flow: Option<&'c str>,
+}
+
+impl Where<'_> {
+    /// A message known only by its index.
+    #[must_use]
+    pub const fn index(index: usize) -> Where<'static> {
+        Where {
+            index,
+            time: None,
+            flow: None,
+        }
+    }
+}
+
+/// Checks messages against a profile book and a fee table.
+#[derive(Clone, Copy, Debug)]
+pub struct Validator<'b> {
+    book: &'b ProfileBook,
+    fees: &'b FeeTable,
+}
+
+/// A field's characters, if it is present and short (all the fields checked here are).
+fn text(msg: &Message<'_>, n: usize) -> Option<Text> {
+    msg.field(n).and_then(|f| f.to_small_text().ok())
+}
+
+fn is_digits(t: &Text, len: Option<usize>) -> bool {
+    !t.is_empty() && t.as_bytes().iter().all(u8::is_ascii_digit) && len.is_none_or(|l| t.len() == l)
+}
+
+fn digits_value(t: &Text) -> Option<u64> {
+    t.as_bytes().iter().try_fold(0u64, |v, d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// The format each checked field must have, and its description.
+static FORMATS: [(usize, Option<usize>, bool, &str); 6] = [
+    (4, Some(12), true, "12 digits"),
+    (18, Some(4), true, "4 digits"),
+    (32, None, true, "digits"),
+    (41, Some(8), false, "8 characters"),
+    (42, Some(15), false, "15 characters"),
+    (49, Some(3), true, "3 digits"),
+];
+
+fn well_formed(field: &Field<'_>, len: Option<usize>, digits: bool) -> bool {
+    let chars = field.chars();
+    let n = field.chars().count();
+    len.is_none_or(|l| n == l) && n > 0 && (!digits || chars.clone().all(|c| c.is_ascii_digit()))
+}
+
+impl<'b> Validator<'b> {
+    /// A validator over `book` and `fees`.
+    #[must_use]
+    pub const fn new(book: &'b ProfileBook, fees: &'b FeeTable) -> Validator<'b> {
+        Validator { book, fees }
+    }
+
+    /// Whether the validator looks at this message at all.
+    #[must_use]
+    pub fn applies(msg: &Message<'_>) -> bool {
+        matches!(msg.mti().class(), 1 | 2 | 4) && !msg.mti().is_response()
+    }
+
+    /// Appends the findings of `msg` to `out`.
+    pub fn validate(&self, msg: &Message<'_>, at: &Where<'_>, out: &mut Vec<Finding>) {
+        if !Self::applies(msg) {
+            return;
+        }
+        let mut malformed = [false; 129];
+        for &(n, len, digits, what) in &FORMATS {
+            let Some(f) = msg.field(n) else { continue };
+            if !well_formed(&f, len, digits) {
+                if let Some(m) = malformed.get_mut(n) {
+                    *m = true;
+                }
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::MalformedField,
+                    &[n as u8],
+                    what.to_string(),
+                    f.to_text(),
+                    None,
+                ));
+            }
+        }
+        let ok = |n: usize| !malformed.get(n).copied().unwrap_or(true);
+        let merchant = text(msg, 42).filter(|_| ok(42));
+        let terminal = text(msg, 41).filter(|_| ok(41));
+        let amount = text(msg, 4)
+            .filter(|_| ok(4))
+            .as_ref()
+            .and_then(digits_value);
+        let profile = merchant
+            .as_ref()
+            .and_then(|m| self.book.merchant(m.as_bytes()));
+
+        if let (Some(m), None) = (&merchant, profile) {
+            out.push(self.finding(
+                msg,
+                at,
+                Rule::UnknownMerchant,
+                &[42],
+                "a merchant in the profile book".into(),
+                m.to_string(),
+                None,
+            ));
+        }
+        if let (Some(t), Some(m)) = (&terminal, &merchant) {
+            match self.book.terminal_owner(t.as_bytes()) {
+                Some(owner) if owner.id.as_bytes() != m.as_bytes() && Some(owner) != profile => {
+                    let observed = format!("terminal {t} with merchant {m}");
+                    let expected = format!("terminal {t} with its merchant {}", owner.id);
+                    out.push(self.finding(
+                        msg,
+                        at,
+                        Rule::TerminalMerchantMismatch,
+                        &[41, 42],
+                        expected,
+                        observed,
+                        None,
+                    ));
+                }
+                None if profile.is_some_and(|p| !p.terminals.is_empty()) => {
+                    let p = profile.map(|p| p.terminals.join(", ")).unwrap_or_default();
+                    let expected = format!("one of the merchant's terminals {p}");
+                    out.push(self.finding(
+                        msg,
+                        at,
+                        Rule::TerminalMerchantMismatch,
+                        &[41, 42],
+                        expected,
+                        t.to_string(),
+                        None,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let Some(p) = profile else { return };
+        self.check_mcc(msg, at, p, amount, ok(18), out);
+        self.check_acquirer(msg, at, p, merchant.as_ref(), ok(32), out);
+        if let Some(a) = amount {
+            let low = p.min_amount.is_some_and(|min| a < min);
+            let high = p.max_amount.is_some_and(|max| a > max);
+            if low || high {
+                let expected = format!(
+                    "{} to {}",
+                    p.min_amount.unwrap_or(0),
+                    p.max_amount.map_or("any".into(), |m| m.to_string())
+                );
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::AmountOutOfRange,
+                    &[4],
+                    expected,
+                    a.to_string(),
+                    None,
+                ));
+            }
+        }
+        if let Some(c) = text(msg, 49).filter(|_| ok(49)) {
+            if c.as_bytes() != p.currency.as_bytes() {
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::CurrencyMismatch,
+                    &[49],
+                    p.currency.clone(),
+                    c.to_string(),
+                    None,
+                ));
+            }
+        }
+    }
+
+    fn check_mcc(
+        &self,
+        msg: &Message<'_>,
+        at: &Where<'_>,
+        p: &MerchantProfile,
+        amount: Option<u64>,
+        ok18: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        let used18 = text(msg, 18)
+            .filter(|t| ok18 && is_digits(t, Some(4)))
+            .and_then(|t| digits_value(&t));
+        if let Some(used) = used18
+            .and_then(|u| u16::try_from(u).ok())
+            .filter(|u| !p.allows_mcc(*u))
+        {
+            let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
+            out.push(self.finding(
+                msg,
+                at,
+                Rule::MccMismatch,
+                &[18],
+                format!("{:04}", p.mcc),
+                format!("{used:04}"),
+                Some(impact),
+            ));
+        }
+        let Some(f42) = text(msg, 42) else { return };
+        if let Ok(code) = MerchantCode::decode(f42.as_bytes()) {
+            let used = code.mcc();
+            if !p.allows_mcc(used) {
+                let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
+                let observed = format!("{used:04} (characters 8-11 of {f42})");
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::MerchantCodeMccMismatch,
+                    &[42],
+                    format!("{:04}", p.mcc),
+                    observed,
+                    Some(impact),
+                ));
+            }
+        }
+    }
+
+    fn check_acquirer(
+        &self,
+        msg: &Message<'_>,
+        at: &Where<'_>,
+        p: &MerchantProfile,
+        merchant: Option<&Text>,
+        ok32: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        if let (Some(contracted), Some(m)) = (&p.acquirer, merchant) {
+            if let Ok(code) = MerchantCode::decode(m.as_bytes()) {
+                if code.acquirer() != contracted.as_bytes() {
+                    let observed = format!(
+                        "{} (characters 1-3 of {m})",
+                        String::from_utf8_lossy(code.acquirer())
+                    );
+                    out.push(self.finding(
+                        msg,
+                        at,
+                        Rule::AcquirerMismatch,
+                        &[42],
+                        contracted.clone(),
+                        observed,
+                        None,
+                    ));
+                }
+            }
+        }
+        if p.acquirer_ids.is_empty() {
+            return;
+        }
+        if let Some(f32) = text(msg, 32).filter(|_| ok32) {
+            if !p
+                .acquirer_ids
+                .iter()
+                .any(|id| id.as_bytes() == f32.as_bytes())
+            {
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::AcquirerMismatch,
+                    &[32],
+                    p.acquirer_ids.join(" or "),
+                    f32.to_string(),
+                    None,
+                ));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        msg: &Message<'_>,
+        at: &Where<'_>,
+        rule: Rule,
+        fields: &[u8],
+        expected: String,
+        observed: String,
+        fee_impact: Option<FeeImpact>,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            message: message_ref(msg, at),
+            fields: fields.to_vec(),
+            expected,
+            observed,
+            fee_impact,
+        }
+    }
+}
+
+/// The references of a message (allocates: called only for a finding).
+#[must_use]
+pub fn message_ref(msg: &Message<'_>, at: &Where<'_>) -> MessageRef {
+    let s = |n: usize| msg.field(n).map(|f| f.to_text());
+    MessageRef {
+        index: at.index,
+        time: at.time.map(str::to_string),
+        flow: at.flow.map(str::to_string),
+        mti: msg.mti().to_string(),
+        stan: s(11),
+        terminal: s(41),
+        merchant: s(42),
+        rrn: s(37),
+    }
+}
