@@ -2,8 +2,8 @@
 //! accessors on every built-in dialect. (This file is its own test binary, so the allocator
 //! counts only this test's own thread-local work.)
 
-use iso8583_inspect::parse;
 use iso8583_inspect::spec::{BUILTINS, ISO87_ASCII, Spec};
+use iso8583_inspect::{MessageBuilder, parse};
 
 mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -74,4 +74,30 @@ fn the_counter_sees_allocations() {
     let bytes = sale(&ISO87_ASCII);
     let msg = parse(&ISO87_ASCII, &bytes).unwrap();
     assert!(allocations_during(|| drop(msg.field(42).unwrap().to_text())) >= 1);
+}
+
+#[test]
+fn validating_a_clean_message_allocates_nothing() {
+    use iso8583_inspect::mcc::FeeTable;
+    use iso8583_inspect::profile::ProfileBook;
+    use iso8583_inspect::validate::{Validator, Where};
+    let book = ProfileBook::from_toml_str(
+        "[[merchant]]\nid = \"822440158120001\"\nname = \"Golden Dragon\"\nmcc = \"5812\"\nacquirer = \"822\"\nacquirer_ids = [\"48220000\"]\nterminals = [\"10000001\"]\ncurrency = \"156\"\nmax_amount = 5000000\n",
+    )
+    .unwrap();
+    let fees = FeeTable::default();
+    let validator = Validator::new(&book, &fees);
+    let bytes = sale(&ISO87_ASCII);
+    let msg = parse(&ISO87_ASCII, &bytes).unwrap();
+    let mut findings = Vec::with_capacity(4);
+    let n = allocations_during(|| validator.validate(&msg, &Where::index(0), &mut findings));
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(n, 0, "validation allocated {n} times");
+    // A message with a finding allocates only for the finding.
+    let mut b = MessageBuilder::from_message(&msg);
+    b.set_text(18, "5411").unwrap();
+    let bad = b.to_vec().unwrap();
+    let msg = parse(&ISO87_ASCII, &bad).unwrap();
+    assert!(allocations_during(|| validator.validate(&msg, &Where::index(1), &mut findings)) > 0);
+    assert_eq!(findings.len(), 1);
 }

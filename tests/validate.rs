@@ -1,0 +1,282 @@
+//! Every validator rule fires where it should and stays silent where it should not; a clean
+//! message allocates nothing.
+
+use iso8583_inspect::finding::{Finding, Rule};
+use iso8583_inspect::mcc::FeeTable;
+use iso8583_inspect::profile::ProfileBook;
+use iso8583_inspect::spec::{ISO87_ASCII, Spec};
+use iso8583_inspect::validate::{Validator, Where};
+use iso8583_inspect::{MessageBuilder, Mti, parse};
+use std::sync::LazyLock;
+
+const BOOK: &str = r#"
+[[merchant]]
+id = "822440158120001"
+name = "Golden Dragon Restaurant"
+mcc = "5812"
+also_allowed_mcc = ["5813"]
+acquirer = "822"
+acquirer_ids = ["48220000"]
+terminals = ["10000001", "10000002"]
+currency = "156"
+max_amount = 5000000
+min_amount = 100
+
+[[merchant]]
+id = "898310053310002"
+name = "Lotus Restaurant (registered under a department-store code)"
+mcc = "5812"
+terminals = ["40000001"]
+currency = "156"
+"#;
+
+static BOOK_: LazyLock<ProfileBook> = LazyLock::new(|| ProfileBook::from_toml_str(BOOK).unwrap());
+
+/// A clean sale at Golden Dragon, with `changes` applied (an empty value removes the field).
+fn sale(spec: &'static Spec, mti: Mti, changes: &[(usize, &str)]) -> Vec<u8> {
+    let mut b = MessageBuilder::new(spec, mti);
+    for (n, v) in [
+        (3, "000000"),
+        (4, "000000012800"),
+        (11, "000001"),
+        (18, "5812"),
+        (32, "48220000"),
+        (37, "332700000001"),
+        (41, "10000001"),
+        (42, "822440158120001"),
+        (49, "156"),
+    ] {
+        b.set_text(n, v).unwrap();
+    }
+    for (n, v) in changes {
+        if v.is_empty() {
+            b.remove(*n);
+        } else {
+            b.set_text(*n, v).unwrap();
+        }
+    }
+    b.to_vec().unwrap()
+}
+
+fn findings_of(bytes: &[u8]) -> Vec<Finding> {
+    let fees = FeeTable::default();
+    let mut out = Vec::new();
+    Validator::new(&BOOK_, &fees).validate(
+        &parse(&ISO87_ASCII, bytes).unwrap(),
+        &Where::index(7),
+        &mut out,
+    );
+    out
+}
+
+fn rules(changes: &[(usize, &str)]) -> Vec<Rule> {
+    findings_of(&sale(&ISO87_ASCII, Mti::FINANCIAL_REQUEST, changes))
+        .iter()
+        .map(|f| f.rule)
+        .collect()
+}
+
+#[test]
+fn a_clean_sale_has_no_finding() {
+    assert_eq!(rules(&[]), []);
+    assert_eq!(rules(&[(18, "5813")]), [], "an also-allowed MCC");
+    assert_eq!(
+        rules(&[(41, "10000002")]),
+        [],
+        "the merchant's other terminal"
+    );
+    assert_eq!(rules(&[(18, "")]), [], "no field 18 (the terminal leg)");
+}
+
+#[test]
+fn mcc_mismatch() {
+    let f = findings_of(&sale(&ISO87_ASCII, Mti::FINANCIAL_REQUEST, &[(18, "5411")]));
+    assert_eq!(f.len(), 1);
+    let f = &f[0];
+    assert_eq!(
+        (
+            f.rule,
+            f.fields.as_slice(),
+            f.expected.as_str(),
+            f.observed.as_str()
+        ),
+        (Rule::MccMismatch, &[18u8][..], "5812", "5411")
+    );
+    let fi = f.fee_impact.as_ref().unwrap();
+    // 128.00 yuan: 1.25% is 1.60, 0.38% is 0.49 (rounded): 1.11 yuan a sale before 2016.
+    assert_eq!(
+        (
+            fi.pre2016.registered_class.as_str(),
+            fi.pre2016.used_class.as_str()
+        ),
+        ("餐娱类", "民生类")
+    );
+    assert_eq!(fi.pre2016.difference_fen, Some(111));
+    assert_eq!(fi.post2016.difference_fen, Some(77 - 49));
+    assert_eq!(
+        (
+            f.message.index,
+            f.message.stan.as_deref(),
+            f.message.rrn.as_deref()
+        ),
+        (7, Some("000001"), Some("332700000001"))
+    );
+}
+
+#[test]
+fn merchant_code_mcc_mismatch() {
+    // Lotus is a restaurant whose merchant code carries 5331 (variety store).
+    let r = rules(&[(41, "40000001"), (42, "898310053310002"), (32, "")]);
+    assert_eq!(r, [Rule::MerchantCodeMccMismatch]);
+    // Golden Dragon's code carries its own 5812.
+    assert!(!rules(&[]).contains(&Rule::MerchantCodeMccMismatch));
+}
+
+#[test]
+fn unknown_merchant() {
+    assert_eq!(
+        rules(&[(41, "90000001"), (42, "836440159990009")]),
+        [Rule::UnknownMerchant]
+    );
+}
+
+#[test]
+fn terminal_merchant_mismatch() {
+    // Golden Dragon's terminal selling as Lotus.
+    assert_eq!(
+        rules(&[(42, "898310053310002"), (32, "")]),
+        [
+            Rule::TerminalMerchantMismatch,
+            Rule::MerchantCodeMccMismatch
+        ]
+    );
+    // A terminal nobody registered, on a merchant with registered terminals.
+    assert_eq!(rules(&[(41, "77777777")]), [Rule::TerminalMerchantMismatch]);
+}
+
+#[test]
+fn acquirer_mismatch() {
+    let f = findings_of(&sale(
+        &ISO87_ASCII,
+        Mti::FINANCIAL_REQUEST,
+        &[(32, "48980000")],
+    ));
+    assert_eq!(
+        f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        [Rule::AcquirerMismatch]
+    );
+    assert_eq!(
+        (f[0].expected.as_str(), f[0].observed.as_str()),
+        ("48220000", "48980000")
+    );
+    assert_eq!(rules(&[(32, "")]), [], "no field 32: nothing to compare");
+}
+
+#[test]
+fn amount_out_of_range() {
+    assert_eq!(rules(&[(4, "000005000001")]), [Rule::AmountOutOfRange]);
+    assert_eq!(rules(&[(4, "000000000099")]), [Rule::AmountOutOfRange]);
+    assert_eq!(
+        rules(&[(4, "000005000000")]),
+        [],
+        "the maximum itself is allowed"
+    );
+}
+
+#[test]
+fn currency_mismatch() {
+    assert_eq!(rules(&[(49, "840")]), [Rule::CurrencyMismatch]);
+}
+
+#[test]
+fn malformed_field() {
+    // A currency that is not three digits is malformed, not a currency mismatch.
+    let f = findings_of(&sale(&ISO87_ASCII, Mti::FINANCIAL_REQUEST, &[(49, "1X6")]));
+    assert_eq!(
+        f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        [Rule::MalformedField]
+    );
+    assert_eq!(
+        (
+            f[0].fields.as_slice(),
+            f[0].expected.as_str(),
+            f[0].observed.as_str()
+        ),
+        (&[49u8][..], "3 digits", "1X6")
+    );
+    // In a dialect whose field 18 is text, a letter in it is malformed too.
+    let spec: &'static Spec = Box::leak(Box::new(
+        Spec::from_toml_str("name='t'\nmti='ascii'\nbitmap='hex'\n[fields.18]\ntype='ans'\nlength=4\nencoding='ascii'\n[fields.42]\ntype='ans'\nlength=20\nvar='ll'\nencoding='ascii'\n").unwrap(),
+    ));
+    let mut b = MessageBuilder::new(spec, Mti::FINANCIAL_REQUEST);
+    b.set_text(18, "58A2")
+        .unwrap()
+        .set_text(42, "8224401581200011")
+        .unwrap();
+    let bytes = b.to_vec().unwrap();
+    let fees = FeeTable::default();
+    let mut out = Vec::new();
+    Validator::new(&BOOK_, &fees).validate(
+        &parse(spec, &bytes).unwrap(),
+        &Where::index(0),
+        &mut out,
+    );
+    let got: Vec<(Rule, Vec<u8>)> = out.iter().map(|f| (f.rule, f.fields.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            (Rule::MalformedField, vec![18]),
+            (Rule::MalformedField, vec![42])
+        ]
+    );
+}
+
+#[test]
+fn responses_and_network_messages_are_not_validated() {
+    assert!(
+        findings_of(&sale(
+            &ISO87_ASCII,
+            Mti::FINANCIAL_RESPONSE,
+            &[(18, "5411")]
+        ))
+        .is_empty()
+    );
+    assert!(findings_of(&sale(&ISO87_ASCII, Mti::NETWORK_REQUEST, &[(18, "5411")])).is_empty());
+    assert_eq!(
+        findings_of(&sale(&ISO87_ASCII, Mti::REVERSAL_REQUEST, &[(18, "5411")])).len(),
+        1
+    );
+}
+
+#[test]
+fn findings_serialise_with_their_contract_keys() {
+    let f = &findings_of(&sale(
+        &ISO87_ASCII,
+        Mti::FINANCIAL_REQUEST,
+        &[(18, "5411"), (2, "6222021234567890123")],
+    ))[0];
+    let json = serde_json::to_value(f).unwrap();
+    for key in [
+        "rule",
+        "severity",
+        "index",
+        "time",
+        "mti",
+        "merchant",
+        "terminal",
+        "stan",
+        "rrn",
+        "fields",
+        "expected",
+        "observed",
+        "fee_impact",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing in {json}");
+    }
+    assert_eq!(json["rule"], "mcc-mismatch");
+    assert_eq!(json["severity"], "high");
+    assert!(
+        !json.to_string().contains("6222021234567890123"),
+        "no card data in findings"
+    );
+}
