@@ -327,51 +327,139 @@ fn inspect_one(
     Ok(())
 }
 
+/// Where messages come from.
+#[derive(Debug)]
+pub enum Input<R> {
+    /// One message a line in hex (whitespace ignored; blank lines and `#` comments skipped).
+    Hex(R),
+    /// A pcap or pcapng capture, framed as configured.
+    Capture(R, CaptureConfig),
+}
+
+/// What an input yields, one at a time.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// A message's bytes, with where it was captured (for a capture).
+    Message {
+        /// The message (framing removed).
+        bytes: &'a [u8],
+        /// Time, addresses and direction.
+        context: Option<Context>,
+    },
+    /// A hex line that is not an even number of hex digits.
+    NotHex,
+    /// A capture event other than a message.
+    Event(&'a CaptureEvent),
+}
+
+/// Reads `input` and hands each message and event to `f`, in order.
+pub fn read_input<R: BufRead + Send>(
+    input: Input<R>,
+    spec: &Spec,
+    mut f: impl FnMut(Item<'_>) -> io::Result<()>,
+) -> Result<(), CaptureError> {
+    let io_err = |e: io::Error| CaptureError::Io(e.to_string());
+    match input {
+        Input::Hex(lines) => {
+            for line in lines.lines() {
+                let line = line.map_err(io_err)?;
+                let trimmed = line.trim();
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                match decode_hex_line(trimmed) {
+                    Some(bytes) => f(Item::Message {
+                        bytes: &bytes,
+                        context: None,
+                    }),
+                    None => f(Item::NotHex),
+                }
+                .map_err(io_err)?;
+            }
+        }
+        Input::Capture(reader, config) => {
+            for event in CaptureReader::new(reader, spec, config)? {
+                match &event {
+                    CaptureEvent::Message(m) => f(Item::Message {
+                        bytes: &m.bytes,
+                        context: Some(Context::of(m)),
+                    }),
+                    other => f(Item::Event(other)),
+                }
+                .map_err(io_err)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads messages in hex, one a line (whitespace ignored; blank lines and lines starting with
 /// `#` skipped), parses each with `spec` and writes it. A message that fails is reported and
 /// the run goes on.
 pub fn inspect_hex(
-    input: impl BufRead,
+    input: impl BufRead + Send,
     spec: &Spec,
     opts: &Options,
     out: &mut impl Write,
 ) -> io::Result<Summary> {
+    inspect(Input::Hex(input), spec, opts, out).map_err(|e| match e {
+        CaptureError::Io(m) => io::Error::other(m),
+        other => io::Error::other(other.to_string()),
+    })
+}
+
+/// Reads `input` (hex or capture), parses each message with `spec` and writes it, with its
+/// time, addresses and direction when captured; a message that fails, and capture events
+/// (gaps, frame errors, damage), are written too and the run goes on.
+pub fn inspect<R: BufRead + Send>(
+    input: Input<R>,
+    spec: &Spec,
+    opts: &Options,
+    out: &mut impl Write,
+) -> Result<Summary, CaptureError> {
     let mut summary = Summary::default();
-    for line in input.lines() {
-        let line = line?;
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+    read_input(input, spec, |item| match item {
+        Item::Message { bytes, context } => {
+            inspect_one(bytes, spec, context.as_ref(), opts, &mut summary, out)
         }
-        let Some(bytes) = decode_hex_line(trimmed) else {
+        Item::NotHex => {
             let index = summary.messages;
             summary.messages += 1;
             summary.errors += 1;
-            if !opts.summary_only {
-                let message = "the line is not an even number of hex digits".to_string();
-                write_error_body(
-                    out,
-                    index,
-                    ErrorBody {
-                        field: None,
-                        offset: None,
-                        message,
-                    },
-                    None,
-                    opts.format,
-                )?;
+            if opts.summary_only {
+                return Ok(());
             }
-            continue;
-        };
-        inspect_one(&bytes, spec, None, opts, &mut summary, out)?;
-    }
+            let message = "the line is not an even number of hex digits".to_string();
+            write_error_body(
+                out,
+                index,
+                ErrorBody {
+                    field: None,
+                    offset: None,
+                    message,
+                },
+                None,
+                opts.format,
+            )
+        }
+        Item::Event(event) => {
+            let Some(record) = event_record(event) else {
+                return Ok(());
+            };
+            *summary.events.entry(record.event).or_default() += 1;
+            if opts.summary_only {
+                return Ok(());
+            }
+            write_event(out, &record, opts.format)
+        }
+    })?;
     Ok(summary)
 }
 
 /// A capture event other than a message, as one NDJSON object or one line of text.
-#[derive(serde::Serialize)]
-struct EventRecord {
-    event: &'static str,
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct EventRecord {
+    pub(crate) event: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -383,7 +471,7 @@ struct EventRecord {
     detail: String,
 }
 
-fn event_record(event: &CaptureEvent) -> Option<EventRecord> {
+pub(crate) fn event_record(event: &CaptureEvent) -> Option<EventRecord> {
     let flow_parts = |flow: &crate::capture::Flow| {
         (Some(flow.client.to_string()), Some(flow.server.to_string()))
     };
@@ -473,38 +561,34 @@ pub fn inspect_capture<R: Read + Send>(
     opts: &Options,
     out: &mut impl Write,
 ) -> Result<Summary, CaptureError> {
-    let mut summary = Summary::default();
-    let io_err = |e: io::Error| CaptureError::Io(e.to_string());
-    for event in CaptureReader::new(input, spec, config)? {
-        if let CaptureEvent::Message(m) = &event {
-            let context = Context::of(m);
-            inspect_one(&m.bytes, spec, Some(&context), opts, &mut summary, out).map_err(io_err)?;
-            continue;
+    inspect(
+        Input::Capture(io::BufReader::new(input), config),
+        spec,
+        opts,
+        out,
+    )
+}
+
+/// Writes a capture event as one NDJSON object or one line of text.
+pub(crate) fn write_event(
+    out: &mut impl Write,
+    record: &EventRecord,
+    format: Format,
+) -> io::Result<()> {
+    match format {
+        Format::Ndjson => {
+            serde_json::to_writer(&mut *out, record)?;
+            writeln!(out)
         }
-        let Some(record) = event_record(&event) else {
-            continue;
-        };
-        *summary.events.entry(record.event).or_default() += 1;
-        if opts.summary_only {
-            continue;
-        }
-        match opts.format {
-            Format::Ndjson => {
-                serde_json::to_writer(&mut *out, &record)
-                    .map_err(|e| CaptureError::Io(e.to_string()))?;
-                writeln!(out).map_err(io_err)?;
-            }
-            Format::Text => {
-                let flow = match (&record.client, &record.server) {
-                    (Some(c), Some(s)) => format!(" {c} <-> {s}"),
-                    _ => String::new(),
-                };
-                let dir = record.dir.map_or_else(String::new, |d| format!(" {d}"));
-                writeln!(out, "{}:{flow}{dir} {}", record.event, record.detail).map_err(io_err)?;
-            }
+        Format::Text => {
+            let flow = match (&record.client, &record.server) {
+                (Some(c), Some(s)) => format!(" {c} <-> {s}"),
+                _ => String::new(),
+            };
+            let dir = record.dir.map_or_else(String::new, |d| format!(" {d}"));
+            writeln!(out, "{}:{flow}{dir} {}", record.event, record.detail)
         }
     }
-    Ok(summary)
 }
 
 #[cfg(test)]
