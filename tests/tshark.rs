@@ -106,7 +106,7 @@ fn the_bundled_sample_decodes_the_same() {
     ))
     .unwrap();
     let (theirs, ours) = (tshark(&pcap, 8583), ours(&pcap));
-    assert_eq!(ours.len(), 11);
+    assert_eq!(ours.len(), 27);
     assert_eq!(theirs, ours);
 }
 

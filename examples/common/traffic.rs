@@ -4,7 +4,8 @@
 //!
 //! ISO 8583:1987 ASCII (`--spec iso87-ascii`), test card numbers only: an echo test, sales and
 //! their responses from several terminals and merchants, a hotel pre-authorisation, a sale that
-//! timed out with its reversal, and (in the hex dump only) two damaged messages.
+//! timed out with its reversal, one case of each validator rule against
+//! `examples/data/merchants.toml`, and (in the hex dump only) two damaged messages.
 
 #![allow(dead_code)]
 
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 /// A terminal's sale on the ISO 1987 ASCII leg.
+#[derive(Clone, Copy)]
 struct Sale {
     pan: &'static str,
     amount: u64,
@@ -27,6 +29,7 @@ struct Sale {
     terminal: &'static str,
     merchant: &'static str,
     name: &'static str,
+    acquirer: &'static str,
 }
 
 fn request(mti: Mti, s: &Sale, processing: &str) -> MessageBuilder<'static> {
@@ -41,7 +44,7 @@ fn request(mti: Mti, s: &Sale, processing: &str) -> MessageBuilder<'static> {
     b.set_text(18, s.mcc).unwrap();
     b.set_text(22, "051").unwrap();
     b.set_text(25, "00").unwrap();
-    b.set_text(32, "48220000").unwrap();
+    b.set_text(32, s.acquirer).unwrap();
     b.set_text(35, &format!("{}=2912101", s.pan)).unwrap();
     b.set_text(41, s.terminal).unwrap();
     b.set_text(42, s.merchant).unwrap();
@@ -84,6 +87,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
             terminal: "10000001",
             merchant: "822440158120001",
             name: "GOLDEN DRAGON RESTAURANT GUANGZHOU",
+            acquirer: "48220000",
         },
         Sale {
             pan: "6259650000000000016",
@@ -94,6 +98,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
             terminal: "20000001",
             merchant: "898310054110007",
             name: "XINHUA SUPERMARKET SHANGHAI",
+            acquirer: "48980000",
         },
         Sale {
             pan: "4761739001010010",
@@ -104,6 +109,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
             terminal: "10000002",
             merchant: "822440158120001",
             name: "GOLDEN DRAGON RESTAURANT GUANGZHOU",
+            acquirer: "48220000",
         },
         Sale {
             pan: "6212340000000000019",
@@ -114,6 +120,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
             terminal: "30000001",
             merchant: "836110070110003",
             name: "BEIJING GARDEN HOTEL",
+            acquirer: "48360000",
         },
     ];
     let mut out = Vec::new();
@@ -169,6 +176,73 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
         "00",
     ));
 
+    // One case of each validator rule against examples/data/merchants.toml, each approved.
+    let sale = |base: &Sale, stan: u32, time: &'static str, amount: u64| Sale {
+        stan,
+        time,
+        amount,
+        ..*base
+    };
+    let lotus = Sale {
+        pan: "6258880000000000012",
+        amount: 18800,
+        stan: 6,
+        time: "120510",
+        mcc: "5812",
+        terminal: "40000001",
+        merchant: "898310053310002",
+        name: "LOTUS RESTAURANT HANGZHOU",
+        acquirer: "48980000",
+    };
+    let stranger = Sale {
+        pan: "6217000000000000017",
+        amount: 300000,
+        stan: 7,
+        time: "121944",
+        mcc: "5999",
+        terminal: "90000001",
+        merchant: "836440159990009",
+        name: "GUANGZHOU TRADING CO",
+        acquirer: "48360000",
+    };
+    let cases: [(Sale, &[(usize, &str)]); 8] = [
+        // 跳码: a restaurant's sale cleared as a supermarket.
+        (sale(&sales[0], 5, "115502", 25600), &[(18, "5411")]),
+        // 跳码 at registration: a restaurant whose merchant code carries 5331.
+        (lotus, &[]),
+        // 二清: a merchant nobody registered.
+        (stranger, &[]),
+        // 二清: Golden Dragon's terminal selling as Xinhua.
+        (
+            Sale {
+                terminal: "10000002",
+                ..sale(&sales[1], 8, "123301", 6600)
+            },
+            &[],
+        ),
+        // 二清: the hotel's sale routed through another acquirer.
+        (sale(&sales[3], 9, "130012", 128000), &[(32, "48220000")]),
+        // Over the supermarket's limit.
+        (sale(&sales[1], 10, "131545", 8_800_000), &[]),
+        // A restaurant sale in US dollars.
+        (sale(&sales[0], 11, "133020", 4500), &[(49, "840")]),
+        // A currency code that is not one.
+        (sale(&sales[0], 12, "134500", 3300), &[(49, "1X6")]),
+    ];
+    for (s, changes) in &cases {
+        let mut req = request(Mti::FINANCIAL_REQUEST, s, "000000");
+        for (n, v) in *changes {
+            req.set_text(*n, v).unwrap();
+        }
+        push(&req);
+        push(&response(
+            &req,
+            Mti::FINANCIAL_RESPONSE,
+            &format!("33270000{:04}", s.stan),
+            "00",
+        ));
+    }
+
     // Damaged traffic: a sale cut short, and one whose amount carries a letter.
     let mut cut = request(Mti::FINANCIAL_REQUEST, &sales[0], "000000")
         .to_vec()
@@ -185,7 +259,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
 }
 
 /// How many of [`sample_messages`] are whole (the rest are damaged on purpose).
-pub const VALID_MESSAGES: usize = 11;
+pub const VALID_MESSAGES: usize = 27;
 
 /// The hex dump: a comment header, then one message a line.
 pub fn sample_hex() -> String {

@@ -1,0 +1,138 @@
+//! Validates every message of a capture or hex dump against merchant profiles and reports what
+//! was altered: by merchant (transactions, findings by rule, estimated fee impact), then the
+//! findings; or one finding a line as NDJSON.
+//!
+//! ```text
+//! cargo run --release --example audit -- --profiles examples/data/merchants.toml --input pcap examples/data/sample.pcap
+//! ```
+
+use clap::{Parser, ValueEnum};
+use iso8583_inspect::audit::Audit;
+use iso8583_inspect::capture::CaptureConfig;
+use iso8583_inspect::frame::Framing;
+use iso8583_inspect::mcc::FeeTable;
+use iso8583_inspect::profile::ProfileBook;
+use iso8583_inspect::report::Input;
+use iso8583_inspect::spec::{self, Spec};
+use std::io::{self, BufRead, BufReader, Write};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputKind {
+    /// One message a line in hex.
+    Hex,
+    /// A pcap or pcapng capture.
+    Pcap,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutFormat {
+    /// The readable report.
+    Text,
+    /// One finding a line.
+    Ndjson,
+}
+
+/// Audit ISO 8583 traffic against merchant profiles.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The merchant profiles (TOML).
+    #[arg(long)]
+    profiles: String,
+    /// Fee rates and MCC classes overriding the defaults (TOML).
+    #[arg(long)]
+    fees: Option<String>,
+    /// A built-in spec or the path of a TOML/JSON spec.
+    #[arg(long, default_value = "iso87-ascii")]
+    spec: String,
+    /// How FILE holds the messages.
+    #[arg(long, value_enum, default_value = "pcap")]
+    input: InputKind,
+    /// Framing of captured TCP streams (auto, len2, len2-le, len4-ascii, len2-bcd, none, tpdu).
+    #[arg(long, default_value = "auto")]
+    framing: String,
+    /// A server port (repeatable).
+    #[arg(long = "port")]
+    ports: Vec<u16>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutFormat,
+    /// The input file, or - for standard input.
+    file: String,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("audit: {message}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let spec: Spec = match spec::builtin(&args.spec) {
+        Some(s) => s.clone(),
+        None => match Spec::load(&args.spec) {
+            Ok(s) => s,
+            Err(e) => return fail(format!("--spec {}: {e}", args.spec)),
+        },
+    };
+    let book = match ProfileBook::load(&args.profiles) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let fees = match &args.fees {
+        None => FeeTable::default(),
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| FeeTable::from_toml_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(f) => f,
+            Err(e) => return fail(format!("--fees {path}: {e}")),
+        },
+    };
+    let framing = match args.framing.as_str() {
+        "auto" => None,
+        name => match name.parse::<Framing>() {
+            Ok(f) => Some(f),
+            Err(e) => return fail(format!("{e}, or auto")),
+        },
+    };
+    let reader: Box<dyn BufRead + Send> = if args.file == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        match std::fs::File::open(&args.file) {
+            Ok(f) => Box::new(BufReader::new(f)),
+            Err(e) => return fail(format!("{}: {e}", args.file)),
+        }
+    };
+    let input = match args.input {
+        InputKind::Hex => Input::Hex(reader),
+        InputKind::Pcap => Input::Capture(
+            reader,
+            CaptureConfig {
+                framing,
+                server_ports: args.ports,
+                ..CaptureConfig::default()
+            },
+        ),
+    };
+    let mut audit = Audit::new(&spec, &book, &fees);
+    if let Err(e) = audit.run(input) {
+        eprintln!("audit: {}: {e}", args.file);
+        return ExitCode::from(1);
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let written = match args.format {
+        OutFormat::Text => audit.write_text(&mut out),
+        OutFormat::Ndjson => audit.write_ndjson(&mut out),
+    }
+    .and_then(|()| out.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("audit: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! An audit run: every message of an input (hex dump or capture) validated against the profile
+//! book, with a report by merchant (transactions seen, findings by rule, estimated fee impact)
+//! followed by the findings, as text or one NDJSON finding a line.
+//!
+//! ```
+//! use iso8583_inspect::audit::Audit;
+//! use iso8583_inspect::report::Input;
+//! use iso8583_inspect::{mcc::FeeTable, profile::ProfileBook, spec::ISO87_ASCII};
+//! let book = ProfileBook::load("examples/data/merchants.toml")?;
+//! let fees = FeeTable::default();
+//! let mut audit = Audit::new(&ISO87_ASCII, &book, &fees);
+//! let file = std::io::BufReader::new(std::fs::File::open("examples/data/sample.hex")?);
+//! audit.run(Input::Hex(file))?;
+//! assert!(audit.findings().iter().any(|f| f.rule.id() == "mcc-mismatch"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::capture::CaptureError;
+use crate::finding::{Finding, Rule};
+use crate::mcc::FeeTable;
+use crate::parse::parse;
+use crate::profile::ProfileBook;
+use crate::report::{Context, Input, Item, event_record, read_input};
+use crate::spec::Spec;
+use crate::validate::{Validator, Where};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+
+/// What the audit saw of one merchant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MerchantStats {
+    /// Requests and advices validated.
+    pub transactions: usize,
+    /// Findings by rule.
+    pub by_rule: BTreeMap<Rule, usize>,
+    /// Estimated fee difference of its MCC findings at the pre-2016 rates, fen.
+    pub fee_pre2016_fen: i64,
+    /// The same at the indicative 2016 rates, fen.
+    pub fee_post2016_fen: i64,
+}
+
+/// An audit in progress.
+#[derive(Debug)]
+pub struct Audit<'b> {
+    spec: &'b Spec,
+    book: &'b ProfileBook,
+    validator: Validator<'b>,
+    findings: Vec<Finding>,
+    merchants: BTreeMap<String, MerchantStats>,
+    messages: usize,
+    unreadable: usize,
+    events: BTreeMap<&'static str, usize>,
+}
+
+impl<'b> Audit<'b> {
+    /// An audit of messages in `spec` against `book`, with fees from `fees`.
+    #[must_use]
+    pub fn new(spec: &'b Spec, book: &'b ProfileBook, fees: &'b FeeTable) -> Audit<'b> {
+        Audit {
+            spec,
+            book,
+            validator: Validator::new(book, fees),
+            findings: Vec::new(),
+            merchants: BTreeMap::new(),
+            messages: 0,
+            unreadable: 0,
+            events: BTreeMap::new(),
+        }
+    }
+
+    /// Validates one message (its index is the count of messages so far).
+    pub fn message(&mut self, bytes: &[u8], context: Option<&Context>) {
+        let index = self.messages;
+        self.messages += 1;
+        let Ok(msg) = parse(self.spec, bytes) else {
+            self.unreadable += 1;
+            return;
+        };
+        if !Validator::applies(&msg) {
+            return;
+        }
+        let flow = context.map(|c| format!("{} -> {}", c.src, c.dst));
+        let at = Where {
+            index,
+            time: context.map(|c| c.time.as_str()),
+            flow: flow.as_deref(),
+        };
+        let before = self.findings.len();
+        self.validator.validate(&msg, &at, &mut self.findings);
+        let merchant = msg
+            .field(42)
+            .map_or_else(|| "-".to_string(), |f| f.to_text().trim_end().to_string());
+        let stats = self.merchants.entry(merchant).or_default();
+        stats.transactions += 1;
+        for f in self.findings.get(before..).unwrap_or_default() {
+            *stats.by_rule.entry(f.rule).or_default() += 1;
+            if let Some(fi) = &f.fee_impact {
+                stats.fee_pre2016_fen += fi.pre2016.difference_fen.unwrap_or(0);
+                stats.fee_post2016_fen += fi.post2016.difference_fen.unwrap_or(0);
+            }
+        }
+    }
+
+    /// Reads and validates every message of `input`.
+    pub fn run<R: BufRead + Send>(&mut self, input: Input<R>) -> Result<(), CaptureError> {
+        let spec = self.spec;
+        read_input(input, spec, |item| {
+            match item {
+                Item::Message { bytes, context } => self.message(bytes, context.as_ref()),
+                Item::NotHex => {
+                    self.messages += 1;
+                    self.unreadable += 1;
+                }
+                Item::Event(e) => {
+                    if let Some(r) = event_record(e) {
+                        *self.events.entry(r.event).or_default() += 1;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The findings so far, in input order.
+    #[must_use]
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// What was seen of each merchant (by field 42).
+    #[must_use]
+    pub fn merchants(&self) -> &BTreeMap<String, MerchantStats> {
+        &self.merchants
+    }
+
+    /// Writes one finding a line as JSON.
+    pub fn write_ndjson(&self, out: &mut impl Write) -> io::Result<()> {
+        for f in &self.findings {
+            serde_json::to_writer(&mut *out, f)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the readable report: by merchant, then the findings.
+    pub fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "Audit: {} messages ({} unreadable), {} findings.",
+            self.messages,
+            self.unreadable,
+            self.findings.len()
+        )?;
+        for (kind, n) in &self.events {
+            writeln!(out, "  capture {kind}: {n}")?;
+        }
+        let yuan = |fen: i64| {
+            format!(
+                "{}{}.{:02}",
+                if fen < 0 { "-" } else { "" },
+                fen.abs() / 100,
+                fen.abs() % 100
+            )
+        };
+        for (id, stats) in &self.merchants {
+            writeln!(out)?;
+            match self.book.merchant(id.as_bytes()) {
+                Some(p) => writeln!(
+                    out,
+                    "Merchant {id} {} (registered MCC {:04})",
+                    p.name, p.mcc
+                )?,
+                None => writeln!(out, "Merchant {id} (not in the profile book)")?,
+            }
+            writeln!(out, "  transactions: {}", stats.transactions)?;
+            if stats.by_rule.is_empty() {
+                writeln!(out, "  findings: none")?;
+            } else {
+                let rules: Vec<String> = stats
+                    .by_rule
+                    .iter()
+                    .map(|(r, n)| format!("{r} {n}"))
+                    .collect();
+                writeln!(out, "  findings: {}", rules.join(", "))?;
+            }
+            if stats.fee_pre2016_fen != 0 || stats.fee_post2016_fen != 0 {
+                writeln!(
+                    out,
+                    "  estimated fee impact: {} yuan at the pre-2016 rates, {} yuan at the 2016 rates",
+                    yuan(stats.fee_pre2016_fen),
+                    yuan(stats.fee_post2016_fen)
+                )?;
+            }
+        }
+        if !self.findings.is_empty() {
+            writeln!(out, "\nFindings")?;
+            for f in &self.findings {
+                writeln!(out, "  {f}")?;
+            }
+        }
+        Ok(())
+    }
+}
