@@ -129,6 +129,20 @@ pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
     chunks.remainder().iter().all(u8::is_ascii_digit)
 }
 
+/// `table[b]`: a byte always indexes a 256-entry table.
+#[inline]
+#[allow(clippy::indexing_slicing)]
+pub(crate) const fn translate(table: &[u8; 256], b: u8) -> u8 {
+    table[b as usize]
+}
+
+/// The upper-case hex digit of the low nibble of `n`.
+#[inline]
+#[allow(clippy::indexing_slicing)]
+pub(crate) const fn hex_digit(n: u8) -> u8 {
+    HEX_UPPER[(n & 0x0F) as usize]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::codec::{HEX_UPPER, LATIN1_TO_CP037, LATIN1_TO_CP500, hex_val, pad_nibble_at};
+use crate::codec::{
+    LATIN1_TO_CP037, LATIN1_TO_CP500, hex_digit, hex_val, pad_nibble_at, translate,
+};
 use crate::error::{EncodeError, Found};
 use crate::message::{Message, Mti};
 use crate::spec::{
@@ -290,17 +292,17 @@ impl<'s> MessageBuilder<'s> {
 
     fn put_bitmap<B: BufMut>(&self, out: &mut B, words: &[u64; 3], i: usize) {
         if let Some((original, raw)) = &self.original_bitmaps {
-            if original == words {
-                out.put_slice(&raw[i]);
+            if let (true, Some(bytes)) = (original == words, raw.get(i)) {
+                out.put_slice(bytes);
                 return;
             }
         }
-        let word = words[i];
+        let word = words.get(i).copied().unwrap_or(0);
         match self.spec.bitmap {
             BitmapFormat::Binary => out.put_u64(word),
             BitmapFormat::HexAscii => {
                 for shift in (0..16).rev() {
-                    out.put_u8(HEX_UPPER[((word >> (shift * 4)) & 0xF) as usize]);
+                    out.put_u8(hex_digit((word >> (shift * 4)) as u8));
                 }
             }
         }
@@ -420,12 +422,7 @@ fn encode_binary(n: usize, fs: &FieldSpec, value: &[u8]) -> Result<Slot, EncodeE
     let data = match fs.encoding {
         Encoding::Hex | Encoding::HexChars => value
             .iter()
-            .flat_map(|b| {
-                [
-                    HEX_UPPER[usize::from(b >> 4)],
-                    HEX_UPPER[usize::from(b & 0xF)],
-                ]
-            })
+            .flat_map(|b| [hex_digit(b >> 4), hex_digit(*b)])
             .collect(),
         _ => value.to_vec(),
     };
@@ -456,11 +453,11 @@ fn encode_chars(n: usize, fs: &FieldSpec, chars: &[u8]) -> Result<Slot, EncodeEr
     let data = match fs.encoding {
         Encoding::Ebcdic => chars
             .iter()
-            .map(|&c| LATIN1_TO_CP037[usize::from(c)])
+            .map(|&c| translate(&LATIN1_TO_CP037, c))
             .collect(),
         Encoding::Ebcdic500 => chars
             .iter()
-            .map(|&c| LATIN1_TO_CP500[usize::from(c)])
+            .map(|&c| translate(&LATIN1_TO_CP500, c))
             .collect(),
         Encoding::Bcd => {
             let (sign, digits) = match (fs.content, chars.split_first()) {

@@ -35,6 +35,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+// Input reaches the library: nothing in it may panic (tests are free to).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod audit;
 pub mod capture;

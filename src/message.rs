@@ -4,7 +4,9 @@
 //! of any field (BCD digits, EBCDIC text, hex of binary data), and the typed accessors of
 //! [`Message`] return small stack values ([`Text`], [`Pan`], `u64` amounts).
 
-use crate::codec::{CP037_TO_LATIN1, CP500_TO_LATIN1, HEX_UPPER, hex_val, pad_nibble_at};
+use crate::codec::{
+    CP037_TO_LATIN1, CP500_TO_LATIN1, HEX_UPPER, hex_val, pad_nibble_at, translate,
+};
 use crate::mask::{Sensitivity, sensitivity, write_hidden, write_masked_pan};
 use crate::parse::field::prefix_value;
 use crate::spec::{Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, Spec};
@@ -410,7 +412,7 @@ impl Iterator for Chars<'_> {
     fn next(&mut self) -> Option<u8> {
         match &mut self.inner {
             CharsInner::Plain(it) => it.next().copied(),
-            CharsInner::Table(it, table) => it.next().map(|&b| table[usize::from(b)]),
+            CharsInner::Table(it, table) => it.next().map(|&b| translate(table, b)),
             CharsInner::UpperHex(it) => it.next().map(u8::to_ascii_uppercase),
             CharsInner::Hex { data, pos } => {
                 let byte = data.get(*pos / 2)?;

@@ -78,11 +78,14 @@ pub(crate) fn segment(linktype: i32, frame: &[u8]) -> Result<Segment<'_>, Skip> 
         linktype::NULL | linktype::LOOP => {
             // A 4-byte address family in the capturing host's byte order: 2 is IPv4; IPv6 is
             // 24, 28 or 30 depending on the BSD.
-            let family = frame.get(..4).ok_or(Skip::Malformed)?;
+            let family: [u8; 4] = frame
+                .get(..4)
+                .and_then(|f| f.try_into().ok())
+                .ok_or(Skip::Malformed)?;
             let af = if family[0] == 0 {
-                u32::from_be_bytes([family[0], family[1], family[2], family[3]])
+                u32::from_be_bytes(family)
             } else {
-                u32::from_le_bytes([family[0], family[1], family[2], family[3]])
+                u32::from_le_bytes(family)
             };
             let ethertype = match af {
                 2 => 0x0800,
@@ -113,7 +116,10 @@ fn ethernet(frame: &[u8]) -> Result<(u16, &[u8]), Skip> {
 }
 
 fn ipv4(ip: &[u8]) -> Result<Segment<'_>, Skip> {
-    let h = ip.get(..20).ok_or(Skip::Malformed)?;
+    let h: [u8; 20] = ip
+        .get(..20)
+        .and_then(|h| h.try_into().ok())
+        .ok_or(Skip::Malformed)?;
     let ihl = usize::from(h[0] & 0x0F) * 4;
     let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
     if u16::from_be_bytes([h[6], h[7]]) & 0x3FFF != 0 {
@@ -138,8 +144,11 @@ fn ipv4(ip: &[u8]) -> Result<Segment<'_>, Skip> {
 }
 
 fn ipv6(ip: &[u8]) -> Result<Segment<'_>, Skip> {
-    let header = ip.get(..40).ok_or(Skip::Malformed)?;
-    let payload_len = usize::from(u16_at(header, 4).ok_or(Skip::Malformed)?);
+    let header: [u8; 40] = ip
+        .get(..40)
+        .and_then(|h| h.try_into().ok())
+        .ok_or(Skip::Malformed)?;
+    let payload_len = usize::from(u16::from_be_bytes([header[4], header[5]]));
     let mut next = header[6];
     let mut at = 40;
     // Skip hop-by-hop, routing and destination-options headers.
@@ -150,10 +159,13 @@ fn ipv6(ip: &[u8]) -> Result<Segment<'_>, Skip> {
     if next != 6 {
         return Err(Skip::NotTcp);
     }
-    let mut s = [0u8; 16];
-    let mut d = [0u8; 16];
-    s.copy_from_slice(&header[8..24]);
-    d.copy_from_slice(&header[24..40]);
+    let addr = |r: std::ops::Range<usize>| -> Result<[u8; 16], Skip> {
+        header
+            .get(r)
+            .and_then(|a| a.try_into().ok())
+            .ok_or(Skip::Malformed)
+    };
+    let (s, d) = (addr(8..24)?, addr(24..40)?);
     let end = (40 + payload_len).min(ip.len());
     tcp(
         IpAddr::V6(Ipv6Addr::from(s)),

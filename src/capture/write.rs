@@ -73,14 +73,14 @@ pub fn tcp_frame(
             ]
             .concat();
             let sum = checksum(&[&pseudo, &tcp]);
-            tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+            put_at(&mut tcp, 16, sum);
             let mut ip = vec![0x45, 0];
             ip.extend_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
             ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
             ip.extend_from_slice(&s.octets());
             ip.extend_from_slice(&d.octets());
             let sum = checksum(&[&ip]);
-            ip[10..12].copy_from_slice(&sum.to_be_bytes());
+            put_at(&mut ip, 10, sum);
             frame.extend_from_slice(&[0x08, 0x00]);
             frame.extend_from_slice(&ip);
         }
@@ -88,7 +88,7 @@ pub fn tcp_frame(
             let (s, d) = (to_v6(s), to_v6(d));
             let pseudo = [&s[..], &d[..], &tcp_len.to_be_bytes(), &[0, 0, 0, 6]].concat();
             let sum = checksum(&[&pseudo, &tcp]);
-            tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+            put_at(&mut tcp, 16, sum);
             frame.extend_from_slice(&[0x86, 0xDD, 0x60, 0, 0, 0]);
             frame.extend_from_slice(&(tcp_len as u16).to_be_bytes());
             frame.extend_from_slice(&[6, 64]);
@@ -98,6 +98,13 @@ pub fn tcp_frame(
     }
     frame.extend_from_slice(&tcp);
     frame
+}
+
+/// Writes a big-endian checksum at `at` (the header was built with room for it).
+fn put_at(buf: &mut [u8], at: usize, sum: u16) {
+    if let Some(slot) = buf.get_mut(at..at + 2) {
+        slot.copy_from_slice(&sum.to_be_bytes());
+    }
 }
 
 fn to_v6(ip: IpAddr) -> [u8; 16] {

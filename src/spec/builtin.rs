@@ -444,6 +444,9 @@ const fn field_of(d: Def, style: Style, align: Align) -> FieldSpec {
     }
 }
 
+// Indexing in a const fn is checked when the constant is evaluated: out of bounds is a
+// compile error, never a panic at run time.
+#[allow(clippy::indexing_slicing)]
 const fn table(defs: &[Def; 129], style: Style, first_tertiary: bool) -> [Option<FieldSpec>; 129] {
     let mut out = [None; 129];
     let mut i = 2;
@@ -461,6 +464,9 @@ const fn table(defs: &[Def; 129], style: Style, first_tertiary: bool) -> [Option
     out
 }
 
+// Indexing in a const fn is checked when the constant is evaluated: out of bounds is a
+// compile error, never a panic at run time.
+#[allow(clippy::indexing_slicing)]
 const fn names_of(defs: &[Def; 129]) -> [&'static str; 129] {
     let mut out = [""; 129];
     let mut i = 0;
@@ -471,6 +477,9 @@ const fn names_of(defs: &[Def; 129]) -> [&'static str; 129] {
     out
 }
 
+// Indexing in a const fn is checked when the constant is evaluated: out of bounds is a
+// compile error, never a panic at run time.
+#[allow(clippy::indexing_slicing)]
 const fn iso87_bcd_table() -> [Option<FieldSpec>; 129] {
     let mut t = table(&ISO87, Style::Bcd, false);
     t[54] = Some(field_of(lll(An, 120, ""), Style::Bcd, Align::Right));
@@ -481,6 +490,9 @@ const fn iso87_bcd_table() -> [Option<FieldSpec>; 129] {
     t
 }
 
+// Indexing in a const fn is checked when the constant is evaluated: out of bounds is a
+// compile error, never a panic at run time.
+#[allow(clippy::indexing_slicing)]
 const fn cup_table() -> ([Option<FieldSpec>; 65], [&'static str; 65]) {
     let mut t = [None; 65];
     let mut names = [""; 65];

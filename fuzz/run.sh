@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs one fuzz target for SECONDS: fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
+# The seed corpus is made fresh from the bundled samples and ../shared/vectors (read in place,
+# never committed); a crash leaves its input in fuzz/artifacts/TARGET/ and fails the run.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=${1:?usage: fuzz/run.sh TARGET SECONDS}
+seconds=${2:?usage: fuzz/run.sh TARGET SECONDS}
+shift 2
+
+# cargo-fuzz needs nightly flags (-Zsanitizer); the stable toolchain accepts them with this.
+export RUSTC_BOOTSTRAP=1
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+
+seeds="seeds/$target"
+rm -rf "$seeds" && mkdir -p "$seeds" "corpus/$target"
+vectors=../../shared/vectors
+data=../examples/data
+# A seed for the spec-choosing targets is one choice byte (the spec index) then a message.
+prefixed() { # INDEX FILE
+    { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$seeds/$(basename "$2").$1"
+}
+case "$target" in
+    parse|roundtrip)
+        [ -d "$vectors" ] && {
+            prefixed 0 "$vectors/jpos/ISO87APackager.bin"
+            prefixed 2 "$vectors/jpos/ISO87BPackager.bin"
+            prefixed 3 "$vectors/jpos/ISO93APackager.bin"
+            for f in "$vectors"/moov-io/*.dat; do prefixed 0 "$f"; done
+        }
+        python3 - "$data/sample.hex" "$seeds" <<'PY'
+import sys
+for i, line in enumerate(l for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")):
+    open(f"{sys.argv[2]}/sample{i}", "wb").write(b"\x00" + bytes.fromhex(line.strip()))
+PY
+        ;;
+    deframe)
+        python3 - "$data/sample.hex" "$seeds" <<'PY'
+import sys
+for i, line in enumerate(l for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")):
+    m = bytes.fromhex(line.strip())
+    open(f"{sys.argv[2]}/len2-{i}", "wb").write(b"\x01\x07" + len(m).to_bytes(2, "big") + m)
+PY
+        ;;
+    capture) cp "$data/sample.pcap" "$seeds/" ;;
+    spec) cp ../tests/data/specs/*.toml "$seeds/" 2>/dev/null || true
+          printf 'name="x"\nmti="ascii"\nbitmap="hex"\n[fields.2]\ntype="n"\nlength=19\nvar="ll"\nencoding="ascii"\n' > "$seeds/min.toml" ;;
+    profile) cp "$data/merchants.toml" "$seeds/" ;;
+    *) echo "unknown target $target" >&2; exit 2 ;;
+esac
+
+cd ..
+cargo fuzz run --fuzz-dir fuzz --release "$target" "fuzz/corpus/$target" "fuzz/$seeds" -- \
+    -max_total_time="$seconds" -dict=fuzz/iso8583.dict -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$@"
