@@ -29,11 +29,39 @@ pub enum Rule {
     /// A field that does not have its format (18 not 4 digits, 4 not 12 digits, 42 not 15
     /// characters...).
     MalformedField,
+    /// A field the response must echo changed (2, 3's first two digits, 7, 11, 12, 13, 37, 49).
+    EchoMismatch,
+    /// 跳点: the response's amount (4) differs from the request's without a partial approval.
+    ResponseAmountChanged,
+    /// 跳码: the response's MCC (18) differs from the request's.
+    ResponseMccChanged,
+    /// 跳码: the response's merchant (42) differs from the request's.
+    ResponseMerchantChanged,
+    /// The response's terminal (41) differs from the request's.
+    ResponseTerminalChanged,
+    /// 二清: the response's acquirer (32) differs from the request's.
+    ResponseAcquirerChanged,
+    /// A response of the wrong type (a 0210 answering a 0100).
+    UnexpectedResponseMti,
+    /// 吞钱: a request asking for approval got no response within the timeout.
+    NoResponse,
+    /// 吞钱: an unanswered request was not reversed within the window after its timeout.
+    NoReversalAfterTimeout,
+    /// A response to no request seen.
+    OrphanResponse,
+    /// A second response to the same request.
+    DuplicateResponse,
+    /// A response after the request had timed out.
+    LateResponse,
+    /// An approved transaction was reversed afterwards (informational).
+    ApprovedThenReversed,
+    /// A request dropped unanswered because the pairing table was full.
+    Evicted,
 }
 
 impl Rule {
-    /// Every rule.
-    pub const ALL: [Rule; 8] = [
+    /// The validator's rules (one message against the profile book).
+    pub const VALIDATOR: [Rule; 8] = [
         Rule::MccMismatch,
         Rule::MerchantCodeMccMismatch,
         Rule::UnknownMerchant,
@@ -42,6 +70,24 @@ impl Rule {
         Rule::AmountOutOfRange,
         Rule::CurrencyMismatch,
         Rule::MalformedField,
+    ];
+
+    /// The differ's request/response and lifecycle rules.
+    pub const PAIRING: [Rule; 14] = [
+        Rule::EchoMismatch,
+        Rule::ResponseAmountChanged,
+        Rule::ResponseMccChanged,
+        Rule::ResponseMerchantChanged,
+        Rule::ResponseTerminalChanged,
+        Rule::ResponseAcquirerChanged,
+        Rule::UnexpectedResponseMti,
+        Rule::NoResponse,
+        Rule::NoReversalAfterTimeout,
+        Rule::OrphanResponse,
+        Rule::DuplicateResponse,
+        Rule::LateResponse,
+        Rule::ApprovedThenReversed,
+        Rule::Evicted,
     ];
 
     /// The stable id (`mcc-mismatch` ...).
@@ -56,6 +102,20 @@ impl Rule {
             Rule::AmountOutOfRange => "amount-out-of-range",
             Rule::CurrencyMismatch => "currency-mismatch",
             Rule::MalformedField => "malformed-field",
+            Rule::EchoMismatch => "echo-mismatch",
+            Rule::ResponseAmountChanged => "response-amount-changed",
+            Rule::ResponseMccChanged => "response-mcc-changed",
+            Rule::ResponseMerchantChanged => "response-merchant-changed",
+            Rule::ResponseTerminalChanged => "response-terminal-changed",
+            Rule::ResponseAcquirerChanged => "response-acquirer-changed",
+            Rule::UnexpectedResponseMti => "unexpected-response-mti",
+            Rule::NoResponse => "no-response",
+            Rule::NoReversalAfterTimeout => "no-reversal-after-timeout",
+            Rule::OrphanResponse => "orphan-response",
+            Rule::DuplicateResponse => "duplicate-response",
+            Rule::LateResponse => "late-response",
+            Rule::ApprovedThenReversed => "approved-then-reversed",
+            Rule::Evicted => "evicted",
         }
     }
 
@@ -63,14 +123,28 @@ impl Rule {
     #[must_use]
     pub const fn severity(self) -> Severity {
         match self {
-            Rule::MccMismatch | Rule::TerminalMerchantMismatch | Rule::AcquirerMismatch => {
-                Severity::High
-            }
+            Rule::MccMismatch
+            | Rule::TerminalMerchantMismatch
+            | Rule::AcquirerMismatch
+            | Rule::ResponseAmountChanged
+            | Rule::ResponseMccChanged
+            | Rule::ResponseMerchantChanged
+            | Rule::ResponseAcquirerChanged
+            | Rule::NoReversalAfterTimeout => Severity::High,
             Rule::MerchantCodeMccMismatch
             | Rule::UnknownMerchant
             | Rule::AmountOutOfRange
-            | Rule::CurrencyMismatch => Severity::Medium,
-            Rule::MalformedField => Severity::Low,
+            | Rule::CurrencyMismatch
+            | Rule::EchoMismatch
+            | Rule::ResponseTerminalChanged
+            | Rule::UnexpectedResponseMti
+            | Rule::NoResponse
+            | Rule::Evicted => Severity::Medium,
+            Rule::MalformedField
+            | Rule::OrphanResponse
+            | Rule::DuplicateResponse
+            | Rule::LateResponse => Severity::Low,
+            Rule::ApprovedThenReversed => Severity::Info,
         }
     }
 }

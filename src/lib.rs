@@ -49,6 +49,7 @@
 pub mod audit;
 pub mod capture;
 mod codec;
+pub mod diff;
 pub mod encode;
 pub mod error;
 pub mod finding;

@@ -85,7 +85,7 @@ fn the_sample_hex_dump_holds_exactly_the_injected_cases() {
 
 #[test]
 fn every_rule_is_in_the_sample() {
-    for rule in Rule::ALL {
+    for rule in Rule::VALIDATOR {
         assert!(
             EXPECTED.iter().any(|(r, ..)| *r == rule),
             "{rule} has no case in the sample"

@@ -1,0 +1,553 @@
+//! The differ's first half: pairing requests with their responses and reversals with their
+//! originals, in one streaming pass, and reporting what changed or never came.
+//!
+//! [`Pairer`] takes messages in capture order with their time and flow. A response is matched to
+//! its request by MTI class, STAN (11), terminal (41), merchant (42) and transmission time (7)
+//! where present, within the flow; a reversal or advice (0400/0420/0120/0220) to its original by
+//! field 90 (original MTI, STAN and time), or by STAN, terminal and merchant where 90 is absent
+//! (the terminal leg re-sends the original's STAN).
+//!
+//! Response checks: a field the response must echo that changed (`echo-mismatch`, and the named
+//! cases `response-amount-changed` unless the response code is 10 (partial approval),
+//! `response-mcc-changed`, `response-merchant-changed`, `response-terminal-changed`,
+//! `response-acquirer-changed`), and a response of the wrong type (`unexpected-response-mti`).
+//! Only fields present on both sides are compared, and the processing code on its first two
+//! digits (the responder may change the account types).
+//!
+//! Lifecycle (吞钱): `no-response` (a request that asks for approval, 0100 or 0200, unanswered
+//! after the timeout, default 30 s of capture time), `no-reversal-after-timeout` (no 0400/0420
+//! for it within a further window), `orphan-response`, `duplicate-response`, `late-response`,
+//! and `approved-then-reversed` (informational). Memory is bounded by the in-flight requests:
+//! the table holds at most `max_pending` entries (default 1,000,000) and reports the oldest it
+//! has to drop as `evicted`; at the end of input every pending request is reported.
+
+use crate::capture::{Flow, Timestamp};
+use crate::finding::{Finding, MessageRef, Rule};
+use crate::message::{Message, Mti};
+use crate::parse::parse;
+use crate::spec::Spec;
+use crate::validate::{Where, message_ref};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+/// Timeouts and bounds of the pairing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiffConfig {
+    /// How long a request waits for its response, in capture-time milliseconds (default 30 s).
+    pub timeout_ms: u64,
+    /// How long after the timeout a reversal is awaited (default 60 s).
+    pub reversal_window_ms: u64,
+    /// The most requests held at once (default 1,000,000).
+    pub max_pending: usize,
+}
+
+impl Default for DiffConfig {
+    fn default() -> DiffConfig {
+        DiffConfig {
+            timeout_ms: 30_000,
+            reversal_window_ms: 60_000,
+            max_pending: 1_000_000,
+        }
+    }
+}
+
+/// Where and when a message was seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Its index in the input.
+    pub index: usize,
+    /// Capture time (zero for a hex dump: timeouts then only fire at the end).
+    pub time: Timestamp,
+    /// The TCP flow, for a capture.
+    pub flow: Option<Flow>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Awaiting its response.
+    Pending,
+    /// Answered (approved or not); kept until the reversal window ends.
+    Answered { approved: bool },
+    /// Timed out; awaiting a reversal.
+    TimedOut,
+}
+
+#[derive(Debug)]
+struct Entry {
+    bytes: Vec<u8>,
+    seen: Seen,
+    mti: Mti,
+    state: State,
+    reversed: bool,
+    /// The relaxed key (flow, class, STAN) under which it is also found.
+    relaxed: u64,
+    /// Bumped on each state change, so stale deadlines are ignored.
+    generation: u64,
+}
+
+/// Fields a response must echo, with the rule a change breaks.
+static ECHO: [(usize, Rule); 13] = [
+    (2, Rule::EchoMismatch),
+    (3, Rule::EchoMismatch),
+    (4, Rule::ResponseAmountChanged),
+    (7, Rule::EchoMismatch),
+    (11, Rule::EchoMismatch),
+    (12, Rule::EchoMismatch),
+    (13, Rule::EchoMismatch),
+    (18, Rule::ResponseMccChanged),
+    (32, Rule::ResponseAcquirerChanged),
+    (37, Rule::EchoMismatch),
+    (41, Rule::ResponseTerminalChanged),
+    (42, Rule::ResponseMerchantChanged),
+    (49, Rule::EchoMismatch),
+];
+
+fn ms(t: Timestamp) -> i64 {
+    t.secs
+        .saturating_mul(1000)
+        .saturating_add(i64::from(t.nanos / 1_000_000))
+}
+
+/// Pairs requests, responses and reversals; see the module docs.
+#[derive(Debug)]
+pub struct Pairer<'s> {
+    spec: &'s Spec,
+    config: DiffConfig,
+    table: HashMap<u64, Entry>,
+    /// Relaxed key -> key: finds a request whose response changed its terminal, merchant or
+    /// transmission time.
+    relaxed: HashMap<u64, u64>,
+    /// (deadline in ms, key, generation), in the order deadlines were set.
+    deadlines: VecDeque<(i64, u64, u64)>,
+    /// Keys in arrival order, for eviction.
+    arrivals: VecDeque<u64>,
+    generation: u64,
+    now: i64,
+}
+
+impl<'s> Pairer<'s> {
+    /// A pairer for messages in `spec`.
+    #[must_use]
+    pub fn new(spec: &'s Spec, config: DiffConfig) -> Pairer<'s> {
+        Pairer {
+            spec,
+            config,
+            table: HashMap::new(),
+            relaxed: HashMap::new(),
+            deadlines: VecDeque::new(),
+            arrivals: VecDeque::new(),
+            generation: 0,
+            now: i64::MIN,
+        }
+    }
+
+    /// Requests and answered requests held.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.table.len()
+    }
+
+    /// The pairing keys: (flow, MTI class, STAN, terminal, merchant, transmission time) and the
+    /// relaxed (flow, MTI class, STAN). `stan` and `f7` replace the message's own (for the
+    /// original a reversal points at).
+    fn keys(
+        flow: Option<Flow>,
+        class: u8,
+        msg: &Message<'_>,
+        stan: Option<&[u8]>,
+        f7: Option<&[u8]>,
+    ) -> (u64, u64) {
+        let text = |n: usize| msg.field(n).map(|f| f.chars().collect::<Vec<u8>>());
+        let mut h = DefaultHasher::new();
+        flow.hash(&mut h);
+        class.hash(&mut h);
+        stan.map(<[u8]>::to_vec).or_else(|| text(11)).hash(&mut h);
+        let relaxed = h.finish();
+        text(41).hash(&mut h);
+        text(42).hash(&mut h);
+        f7.map(<[u8]>::to_vec).or_else(|| text(7)).hash(&mut h);
+        (h.finish(), relaxed)
+    }
+
+    /// The key of a held request found by its full key, else by its relaxed one.
+    fn find(&self, (key, relaxed): (u64, u64)) -> Option<u64> {
+        if self.table.contains_key(&key) {
+            return Some(key);
+        }
+        self.relaxed
+            .get(&relaxed)
+            .copied()
+            .filter(|k| self.table.contains_key(k))
+    }
+
+    fn remove(&mut self, key: u64) -> Option<Entry> {
+        let e = self.table.remove(&key)?;
+        if self.relaxed.get(&e.relaxed) == Some(&key) {
+            self.relaxed.remove(&e.relaxed);
+        }
+        Some(e)
+    }
+
+    /// Takes the next message; findings go to `out`.
+    pub fn push(&mut self, msg: &Message<'_>, bytes: &[u8], seen: Seen, out: &mut Vec<Finding>) {
+        let now = ms(seen.time);
+        if now > self.now {
+            self.now = now;
+            self.expire(out);
+        }
+        let mti = msg.mti();
+        if !matches!(mti.class(), 1 | 2 | 4) {
+            return;
+        }
+        if mti.is_response() {
+            self.response(msg, seen, out);
+            return;
+        }
+        if matches!(mti.class(), 4) || (mti.function() == 2 && msg.field(90).is_some()) {
+            self.reversal(msg, seen, out);
+        }
+        let (key, relaxed) = Self::keys(seen.flow, mti.class(), msg, None, None);
+        self.generation += 1;
+        let entry = Entry {
+            bytes: bytes.to_vec(),
+            seen,
+            mti,
+            state: State::Pending,
+            reversed: false,
+            relaxed,
+            generation: self.generation,
+        };
+        if self.table.insert(key, entry).is_none() {
+            self.arrivals.push_back(key);
+        }
+        self.relaxed.insert(relaxed, key);
+        self.deadlines.push_back((
+            ms(seen.time).saturating_add(self.config.timeout_ms as i64),
+            key,
+            self.generation,
+        ));
+        while self.table.len() > self.config.max_pending {
+            let Some(oldest) = self.arrivals.pop_front() else {
+                break;
+            };
+            if let Some(e) = self.remove(oldest) {
+                out.push(self.lifecycle(
+                    &e,
+                    Rule::Evicted,
+                    "held until answered".into(),
+                    format!("dropped: more than {} in flight", self.config.max_pending),
+                ));
+            }
+        }
+    }
+
+    fn response(&mut self, msg: &Message<'_>, seen: Seen, out: &mut Vec<Finding>) {
+        let mti = msg.mti();
+        let at = Where::index(seen.index);
+        // Its own class first; then another class (a 0210 answering a 0100).
+        let classes = std::iter::once(mti.class())
+            .chain([1u8, 2, 4].into_iter().filter(|c| *c != mti.class()));
+        let found = classes
+            .map(|c| Self::keys(seen.flow, c, msg, None, None))
+            .find_map(|k| self.find(k));
+        let Some(key) = found else {
+            out.push(with_time(
+                finding(
+                    msg,
+                    &at,
+                    Rule::OrphanResponse,
+                    &[11],
+                    "a request with this STAN, terminal and merchant".into(),
+                    "none seen".into(),
+                ),
+                seen,
+            ));
+            return;
+        };
+        let approved = msg
+            .response_code()
+            .and_then(Result::ok)
+            .is_some_and(|c| c == "00" || c == "10" || c == "11");
+        let partial = msg
+            .response_code()
+            .and_then(Result::ok)
+            .is_some_and(|c| c == "10");
+        self.generation += 1;
+        let generation = self.generation;
+        let window = self.config.reversal_window_ms as i64;
+        let Some(entry) = self.table.get_mut(&key) else {
+            return;
+        };
+        let prior = entry.state;
+        match prior {
+            State::Answered { .. } => {
+                out.push(with_time(
+                    finding(
+                        msg,
+                        &at,
+                        Rule::DuplicateResponse,
+                        &[11],
+                        "one response".into(),
+                        "a second response".into(),
+                    ),
+                    seen,
+                ));
+                return;
+            }
+            State::TimedOut => {
+                let late = (ms(seen.time) - ms(entry.seen.time)).max(0);
+                out.push(with_time(
+                    finding(
+                        msg,
+                        &at,
+                        Rule::LateResponse,
+                        &[11],
+                        format!("within {} ms", self.config.timeout_ms),
+                        format!("after {late} ms"),
+                    ),
+                    seen,
+                ));
+            }
+            State::Pending => {}
+        }
+        entry.state = State::Answered { approved };
+        entry.generation = generation;
+        let request_mti = entry.mti;
+        let spec = self.spec;
+        self.deadlines
+            .push_back((ms(seen.time).saturating_add(window), key, generation));
+        let Some(entry) = self.table.get(&key) else {
+            return;
+        };
+        let expected = request_mti.response();
+        if expected.map(|e| (e.class(), e.function())) != Some((mti.class(), mti.function())) {
+            let want = expected.map_or_else(|| "-".into(), |m| m.to_string());
+            out.push(with_time(
+                finding(
+                    msg,
+                    &at,
+                    Rule::UnexpectedResponseMti,
+                    &[],
+                    want,
+                    mti.to_string(),
+                ),
+                seen,
+            ));
+        }
+        let Ok(request) = parse(spec, &entry.bytes) else {
+            return;
+        };
+        for &(n, rule) in &ECHO {
+            let (Some(a), Some(b)) = (request.field(n), msg.field(n)) else {
+                continue;
+            };
+            let same = if n == 3 {
+                a.chars().take(2).eq(b.chars().take(2))
+            } else {
+                a.value_eq(&b)
+            };
+            if same || (n == 4 && partial) {
+                continue;
+            }
+            let (expected, observed) = if n == 2 {
+                (masked(&a), masked(&b))
+            } else {
+                (a.to_text(), b.to_text())
+            };
+            out.push(with_time(
+                finding(msg, &at, rule, &[n as u8], expected, observed),
+                seen,
+            ));
+        }
+    }
+
+    /// A reversal or an advice pointing back at an original.
+    fn reversal(&mut self, msg: &Message<'_>, seen: Seen, out: &mut Vec<Finding>) {
+        let original = msg.original_data().and_then(Result::ok);
+        let found = match &original {
+            Some(o) => {
+                let stan = format!("{:06}", o.stan);
+                let f7 = o.transmission.as_bytes();
+                let f7 = (!f7.iter().all(|&c| c == b'0')).then_some(f7);
+                self.find(Self::keys(
+                    seen.flow,
+                    o.mti.class(),
+                    msg,
+                    Some(stan.as_bytes()),
+                    f7,
+                ))
+            }
+            // The terminal leg: the reversal re-sends the original's STAN.
+            None => [1u8, 2].into_iter().find_map(|c| {
+                let (_, relaxed) = Self::keys(seen.flow, c, msg, None, None);
+                self.relaxed
+                    .get(&relaxed)
+                    .copied()
+                    .filter(|k| self.table.contains_key(k))
+            }),
+        };
+        let Some(key) = found else { return };
+        let Some(entry) = self.table.get_mut(&key) else {
+            return;
+        };
+        if entry.reversed {
+            return;
+        }
+        entry.reversed = true;
+        if let State::Answered { approved: true } = entry.state {
+            let at = Where::index(seen.index);
+            let f = finding(
+                msg,
+                &at,
+                Rule::ApprovedThenReversed,
+                &[90],
+                format!("the approval of message {} to stand", entry.seen.index),
+                "reversed".into(),
+            );
+            out.push(with_time(f, seen));
+        }
+    }
+
+    /// Fires the deadlines that have passed.
+    fn expire(&mut self, out: &mut Vec<Finding>) {
+        while let Some(&(deadline, key, generation)) = self.deadlines.front() {
+            if deadline > self.now {
+                break;
+            }
+            self.deadlines.pop_front();
+            self.deadline(key, generation, out);
+        }
+    }
+
+    fn deadline(&mut self, key: u64, generation: u64, out: &mut Vec<Finding>) {
+        let Some(entry) = self.table.get(&key) else {
+            return;
+        };
+        if entry.generation != generation {
+            return;
+        }
+        match entry.state {
+            State::Pending => {
+                let asks = matches!(entry.mti.value(), 100 | 200);
+                if !asks {
+                    self.remove(key);
+                    return;
+                }
+                let f = self.lifecycle(
+                    entry,
+                    Rule::NoResponse,
+                    format!("a response within {} ms", self.config.timeout_ms),
+                    "none".into(),
+                );
+                out.push(f);
+                self.generation += 1;
+                let g = self.generation;
+                let until = ms(entry.seen.time).saturating_add(
+                    (self.config.timeout_ms + self.config.reversal_window_ms) as i64,
+                );
+                if let Some(e) = self.table.get_mut(&key) {
+                    e.state = State::TimedOut;
+                    e.generation = g;
+                }
+                self.deadlines.push_back((until, key, g));
+            }
+            State::TimedOut => {
+                if !entry.reversed {
+                    let f = self.lifecycle(
+                        entry,
+                        Rule::NoReversalAfterTimeout,
+                        "a reversal (0400/0420) of the unanswered request".into(),
+                        "none".into(),
+                    );
+                    out.push(f);
+                }
+                self.remove(key);
+            }
+            State::Answered { .. } => {
+                self.remove(key);
+            }
+        }
+    }
+
+    /// Reports every request still held: the end of the input is the end of every wait.
+    /// Requests whose timeout had not passed in capture time are reported as unanswered by
+    /// the end of the input; timed-out ones still awaiting a reversal are not (the input ended
+    /// before their window did).
+    pub fn finish(&mut self, out: &mut Vec<Finding>) {
+        self.relaxed.clear();
+        let mut rest: Vec<Entry> = self.table.drain().map(|(_, e)| e).collect();
+        rest.sort_by_key(|e| e.seen.index);
+        for e in rest {
+            if e.state == State::Pending && matches!(e.mti.value(), 100 | 200) {
+                out.push(self.lifecycle(
+                    &e,
+                    Rule::NoResponse,
+                    "a response".into(),
+                    "none by the end of the input".into(),
+                ));
+            }
+        }
+        self.deadlines.clear();
+        self.arrivals.clear();
+    }
+
+    fn lifecycle(&self, e: &Entry, rule: Rule, expected: String, observed: String) -> Finding {
+        let message = parse(self.spec, &e.bytes).map_or_else(
+            |_| MessageRef {
+                index: e.seen.index,
+                mti: e.mti.to_string(),
+                ..MessageRef::default()
+            },
+            |m| message_ref(&m, &Where::index(e.seen.index)),
+        );
+        let mut f = Finding {
+            rule,
+            severity: rule.severity(),
+            message,
+            fields: vec![11],
+            expected,
+            observed,
+            fee_impact: None,
+        };
+        f.message.time = (e.seen.time != Timestamp::default()).then(|| e.seen.time.to_string());
+        f.message.flow = e
+            .seen
+            .flow
+            .map(|fl| format!("{} -> {}", fl.client, fl.server));
+        f
+    }
+}
+
+fn masked(f: &crate::message::Field<'_>) -> String {
+    let mut s = String::new();
+    let _ = f.write_display(&mut s, false);
+    s
+}
+
+fn finding(
+    msg: &Message<'_>,
+    at: &Where<'_>,
+    rule: Rule,
+    fields: &[u8],
+    expected: String,
+    observed: String,
+) -> Finding {
+    Finding {
+        rule,
+        severity: rule.severity(),
+        message: message_ref(msg, at),
+        fields: fields.to_vec(),
+        expected,
+        observed,
+        fee_impact: None,
+    }
+}
+
+fn with_time(mut f: Finding, seen: Seen) -> Finding {
+    f.message.time = (seen.time != Timestamp::default()).then(|| seen.time.to_string());
+    f.message.flow = seen
+        .flow
+        .map(|fl| format!("{} -> {}", fl.client, fl.server));
+    f
+}

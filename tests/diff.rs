@@ -1,0 +1,253 @@
+//! The pairer's rules, each where it should fire and where it should not.
+
+use iso8583_inspect::capture::{Flow, Timestamp};
+use iso8583_inspect::diff::{DiffConfig, Pairer, Seen};
+use iso8583_inspect::finding::{Finding, Rule};
+use iso8583_inspect::spec::ISO87_ASCII;
+use iso8583_inspect::{MessageBuilder, Mti, parse};
+
+/// A message: MTI, then (field, value) pairs over a sale's defaults (an empty value removes).
+fn msg(mti: u16, changes: &[(usize, &str)]) -> Vec<u8> {
+    let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::new(mti));
+    for (n, v) in [
+        (2, "6222021234567890123"),
+        (3, "000000"),
+        (4, "000000012800"),
+        (11, "000001"),
+        (18, "5812"),
+        (32, "48220000"),
+        (41, "10000001"),
+        (42, "822440158120001"),
+        (49, "156"),
+    ] {
+        b.set_text(n, v).unwrap();
+    }
+    if Mti::new(mti).is_response() {
+        b.set_text(37, "332700000001")
+            .unwrap()
+            .set_text(39, "00")
+            .unwrap();
+    }
+    for (n, v) in changes {
+        if v.is_empty() {
+            b.remove(*n);
+        } else {
+            b.set_text(*n, v).unwrap();
+        }
+    }
+    b.to_vec().unwrap()
+}
+
+fn flow() -> Option<Flow> {
+    Some(Flow {
+        client: "192.168.1.21:40001".parse().unwrap(),
+        server: "10.10.0.1:8583".parse().unwrap(),
+    })
+}
+
+/// Feeds (seconds, message) in order, then finishes; returns the findings.
+fn run_with(config: DiffConfig, traffic: &[(i64, Vec<u8>)]) -> Vec<Finding> {
+    let mut p = Pairer::new(&ISO87_ASCII, config);
+    let mut out = Vec::new();
+    for (i, (t, bytes)) in traffic.iter().enumerate() {
+        let m = parse(&ISO87_ASCII, bytes).unwrap();
+        p.push(
+            &m,
+            bytes,
+            Seen {
+                index: i,
+                time: Timestamp::new(1_795_397_400 + t, 0),
+                flow: flow(),
+            },
+            &mut out,
+        );
+    }
+    p.finish(&mut out);
+    assert_eq!(p.pending(), 0, "finish empties the table");
+    out
+}
+
+fn rules(traffic: &[(i64, Vec<u8>)]) -> Vec<Rule> {
+    run_with(DiffConfig::default(), traffic)
+        .iter()
+        .map(|f| f.rule)
+        .collect()
+}
+
+#[test]
+fn a_request_and_its_echoing_response_are_clean() {
+    assert_eq!(rules(&[(0, msg(200, &[])), (1, msg(210, &[]))]), []);
+    assert_eq!(rules(&[(0, msg(100, &[])), (1, msg(110, &[]))]), []);
+    // The responder may change the account types of the processing code, and add 37/38.
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (1, msg(210, &[(3, "001000"), (38, "A1B2C3")]))
+        ]),
+        []
+    );
+}
+
+#[test]
+fn response_field_changes() {
+    let cases: [(usize, &str, Rule); 6] = [
+        (4, "000000013800", Rule::ResponseAmountChanged),
+        (18, "5411", Rule::ResponseMccChanged),
+        (42, "898310054110007", Rule::ResponseMerchantChanged),
+        (41, "10000009", Rule::ResponseTerminalChanged),
+        (32, "48980000", Rule::ResponseAcquirerChanged),
+        (49, "840", Rule::EchoMismatch),
+    ];
+    for (n, v, rule) in cases {
+        let f = run_with(
+            DiffConfig::default(),
+            &[(0, msg(200, &[])), (1, msg(210, &[(n, v)]))],
+        );
+        assert_eq!(
+            f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            [rule],
+            "field {n}"
+        );
+        assert_eq!(
+            (f[0].fields.as_slice(), f[0].observed.as_str()),
+            (&[n as u8][..], v)
+        );
+    }
+    // A changed PAN is reported masked.
+    let f = run_with(
+        DiffConfig::default(),
+        &[
+            (0, msg(200, &[])),
+            (1, msg(210, &[(2, "6222029999999990123")])),
+        ],
+    );
+    assert_eq!(f[0].rule, Rule::EchoMismatch);
+    assert_eq!(
+        (f[0].expected.as_str(), f[0].observed.as_str()),
+        ("622202*********0123", "622202*********0123")
+    );
+}
+
+#[test]
+fn a_partial_approval_may_change_the_amount() {
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (1, msg(210, &[(4, "000000006400"), (39, "10")]))
+        ]),
+        []
+    );
+}
+
+#[test]
+fn unexpected_response_mti() {
+    assert_eq!(
+        rules(&[(0, msg(100, &[])), (1, msg(210, &[]))]),
+        [Rule::UnexpectedResponseMti]
+    );
+}
+
+#[test]
+fn no_response_and_no_reversal() {
+    // Unanswered for 31 s: no response; 91 s: not reversed either.
+    assert_eq!(
+        rules(&[(0, msg(200, &[])), (31, msg(800, &[])), (91, msg(800, &[]))]),
+        [Rule::NoResponse, Rule::NoReversalAfterTimeout]
+    );
+    // Reversed in time: no response only.
+    let reversed = rules(&[
+        (0, msg(200, &[])),
+        (35, msg(400, &[(39, "98")])),
+        (36, msg(410, &[])),
+        (200, msg(800, &[])),
+    ]);
+    assert_eq!(reversed, [Rule::NoResponse]);
+    // Answered in time: nothing.
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (29, msg(210, &[])),
+            (200, msg(800, &[]))
+        ]),
+        []
+    );
+    // Still waiting when the input ends.
+    let f = run_with(DiffConfig::default(), &[(0, msg(200, &[]))]);
+    assert_eq!(
+        (f[0].rule, f[0].observed.as_str()),
+        (Rule::NoResponse, "none by the end of the input")
+    );
+    // A reversal request that goes unanswered is not an approval request.
+    assert_eq!(rules(&[(0, msg(400, &[]))]), []);
+}
+
+#[test]
+fn orphan_duplicate_and_late_responses() {
+    assert_eq!(rules(&[(0, msg(210, &[]))]), [Rule::OrphanResponse]);
+    assert_eq!(
+        rules(&[(0, msg(200, &[])), (1, msg(210, &[])), (2, msg(210, &[]))]),
+        [Rule::DuplicateResponse]
+    );
+    assert_eq!(
+        rules(&[(0, msg(200, &[])), (31, msg(210, &[]))]),
+        [Rule::NoResponse, Rule::LateResponse]
+    );
+}
+
+#[test]
+fn approved_then_reversed() {
+    // Field 90: original MTI, STAN, transmission time, acquirer, forwarder.
+    let original = format!("0200{:06}{}{:0>11}{:0>11}", 1, "1123093015", "48220000", "");
+    let by_90 = rules(&[
+        (0, msg(200, &[(7, "1123093015")])),
+        (1, msg(210, &[(7, "1123093015")])),
+        (
+            5,
+            msg(420, &[(7, "1123093020"), (11, "000002"), (90, &original)]),
+        ),
+        (6, msg(430, &[(7, "1123093020"), (11, "000002")])),
+    ]);
+    assert_eq!(by_90, [Rule::ApprovedThenReversed]);
+    // The terminal leg: no field 90, the reversal carries the original's STAN.
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (1, msg(210, &[])),
+            (5, msg(400, &[])),
+            (6, msg(410, &[]))
+        ]),
+        [Rule::ApprovedThenReversed]
+    );
+    // A declined sale's reversal is no finding.
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (1, msg(210, &[(39, "51")])),
+            (5, msg(400, &[])),
+            (6, msg(410, &[]))
+        ]),
+        []
+    );
+}
+
+#[test]
+fn the_table_is_bounded_and_reports_what_it_drops() {
+    let config = DiffConfig {
+        max_pending: 2,
+        ..DiffConfig::default()
+    };
+    let traffic: Vec<(i64, Vec<u8>)> = (1..=3)
+        .map(|i| (0, msg(200, &[(11, &format!("{i:06}"))])))
+        .collect();
+    let f = run_with(config, &traffic);
+    let got: Vec<(Rule, Option<String>)> =
+        f.iter().map(|f| (f.rule, f.message.stan.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            (Rule::Evicted, Some("000001".into())),
+            (Rule::NoResponse, Some("000002".into())),
+            (Rule::NoResponse, Some("000003".into()))
+        ]
+    );
+}
