@@ -9,6 +9,7 @@
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
+use iso8583_inspect::diff::DiffConfig;
 use iso8583_inspect::frame::Framing;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
@@ -55,6 +56,9 @@ struct Args {
     /// A server port (repeatable).
     #[arg(long = "port")]
     ports: Vec<u16>,
+    /// Seconds of capture time a request waits for its response.
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
@@ -116,7 +120,17 @@ fn main() -> ExitCode {
             },
         ),
     };
-    let mut audit = Audit::new(&spec, &book, &fees);
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return fail(format!(
+            "--timeout {}: expected a positive number of seconds",
+            args.timeout
+        ));
+    }
+    let pairing = DiffConfig {
+        timeout_ms: (args.timeout * 1000.0) as u64,
+        ..DiffConfig::default()
+    };
+    let mut audit = Audit::with_pairing(&spec, &book, &fees, pairing);
     if let Err(e) = audit.run(input) {
         eprintln!("audit: {}: {e}", args.file);
         return ExitCode::from(1);

@@ -1,6 +1,7 @@
 //! An audit run: every message of an input (hex dump or capture) validated against the profile
-//! book, with a report by merchant (transactions seen, findings by rule, estimated fee impact)
-//! followed by the findings, as text or one NDJSON finding a line.
+//! book and paired with its response or original ([`crate::diff::Pairer`]), with a report by
+//! merchant (transactions seen, findings by rule, estimated fee impact) followed by the
+//! findings, as text or one NDJSON finding a line.
 //!
 //! ```
 //! use iso8583_inspect::audit::Audit;
@@ -16,6 +17,7 @@
 //! ```
 
 use crate::capture::CaptureError;
+use crate::diff::{DiffConfig, Pairer, Seen};
 use crate::finding::{Finding, Rule};
 use crate::mcc::FeeTable;
 use crate::parse::parse;
@@ -45,6 +47,7 @@ pub struct Audit<'b> {
     spec: &'b Spec,
     book: &'b ProfileBook,
     validator: Validator<'b>,
+    pairer: Pairer<'b>,
     findings: Vec<Finding>,
     merchants: BTreeMap<String, MerchantStats>,
     messages: usize,
@@ -53,13 +56,26 @@ pub struct Audit<'b> {
 }
 
 impl<'b> Audit<'b> {
-    /// An audit of messages in `spec` against `book`, with fees from `fees`.
+    /// An audit of messages in `spec` against `book`, with fees from `fees` and the default
+    /// pairing timeouts.
     #[must_use]
     pub fn new(spec: &'b Spec, book: &'b ProfileBook, fees: &'b FeeTable) -> Audit<'b> {
+        Audit::with_pairing(spec, book, fees, DiffConfig::default())
+    }
+
+    /// The same with the pairing's timeouts and bounds.
+    #[must_use]
+    pub fn with_pairing(
+        spec: &'b Spec,
+        book: &'b ProfileBook,
+        fees: &'b FeeTable,
+        pairing: DiffConfig,
+    ) -> Audit<'b> {
         Audit {
             spec,
             book,
             validator: Validator::new(book, fees),
+            pairer: Pairer::new(spec, pairing),
             findings: Vec::new(),
             merchants: BTreeMap::new(),
             messages: 0,
@@ -76,23 +92,33 @@ impl<'b> Audit<'b> {
             self.unreadable += 1;
             return;
         };
-        if !Validator::applies(&msg) {
-            return;
-        }
-        let flow = context.map(|c| format!("{} -> {}", c.src, c.dst));
-        let at = Where {
-            index,
-            time: context.map(|c| c.time.as_str()),
-            flow: flow.as_deref(),
-        };
         let before = self.findings.len();
-        self.validator.validate(&msg, &at, &mut self.findings);
-        let merchant = msg
-            .field(42)
-            .map_or_else(|| "-".to_string(), |f| f.to_text().trim_end().to_string());
-        let stats = self.merchants.entry(merchant).or_default();
-        stats.transactions += 1;
+        let (time, flow) = context
+            .and_then(|c| c.at)
+            .map_or((Default::default(), None), |(t, f)| (t, Some(f)));
+        self.pairer
+            .push(&msg, bytes, Seen { index, time, flow }, &mut self.findings);
+        if Validator::applies(&msg) {
+            let flow = context.map(|c| format!("{} -> {}", c.src, c.dst));
+            let at = Where {
+                index,
+                time: context.map(|c| c.time.as_str()),
+                flow: flow.as_deref(),
+            };
+            self.validator.validate(&msg, &at, &mut self.findings);
+            let merchant = msg
+                .field(42)
+                .map_or_else(|| "-".to_string(), |f| f.to_text().trim_end().to_string());
+            self.merchants.entry(merchant).or_default().transactions += 1;
+        }
+        self.count(before);
+    }
+
+    /// Counts the findings from `before` on under their merchants.
+    fn count(&mut self, before: usize) {
         for f in self.findings.get(before..).unwrap_or_default() {
+            let merchant = f.message.merchant.as_deref().map_or("-", str::trim_end);
+            let stats = self.merchants.entry(merchant.to_string()).or_default();
             *stats.by_rule.entry(f.rule).or_default() += 1;
             if let Some(fi) = &f.fee_impact {
                 stats.fee_pre2016_fen += fi.pre2016.difference_fen.unwrap_or(0);
@@ -101,10 +127,17 @@ impl<'b> Audit<'b> {
         }
     }
 
-    /// Reads and validates every message of `input`.
+    /// Ends the input: reports every request still awaiting its response.
+    pub fn finish(&mut self) {
+        let before = self.findings.len();
+        self.pairer.finish(&mut self.findings);
+        self.count(before);
+    }
+
+    /// Reads and checks every message of `input`, then [`Audit::finish`]es.
     pub fn run<R: BufRead + Send>(&mut self, input: Input<R>) -> Result<(), CaptureError> {
         let spec = self.spec;
-        read_input(input, spec, |item| {
+        let result = read_input(input, spec, |item| {
             match item {
                 Item::Message { bytes, context } => self.message(bytes, context.as_ref()),
                 Item::NotHex => {
@@ -118,7 +151,9 @@ impl<'b> Audit<'b> {
                 }
             }
             Ok(())
-        })
+        });
+        self.finish();
+        result
     }
 
     /// The findings so far, in input order.

@@ -111,6 +111,9 @@ impl Summary {
 /// Where a captured message was seen.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Context {
+    /// The capture time and flow as values (the strings below are their printed forms).
+    #[serde(skip)]
+    pub at: Option<(crate::capture::Timestamp, crate::capture::Flow)>,
     /// Capture time, RFC 3339 with microseconds.
     pub time: String,
     /// Sender, `ip:port`.
@@ -126,6 +129,7 @@ impl Context {
     #[must_use]
     pub fn of(m: &CapturedMessage) -> Context {
         Context {
+            at: Some((m.time, m.flow)),
             time: m.time.to_string(),
             src: m.src().to_string(),
             dst: m.dst().to_string(),

@@ -15,8 +15,10 @@ fn data(name: &str) -> String {
     format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every case `examples/common/traffic.rs` injects: (rule, STAN, merchant, fields).
-const EXPECTED: [(Rule, &str, &str, &[u8]); 8] = [
+/// Every case `examples/common/traffic.rs` injects: (rule, STAN, merchant, fields); the last is
+/// the sale that timed out at the terminal (reversed, never answered), reported when the input
+/// ends.
+const EXPECTED: [(Rule, &str, &str, &[u8]); 9] = [
     (Rule::MccMismatch, "000005", "822440158120001", &[18]),
     (
         Rule::MerchantCodeMccMismatch,
@@ -35,6 +37,7 @@ const EXPECTED: [(Rule, &str, &str, &[u8]); 8] = [
     (Rule::AmountOutOfRange, "000010", "898310054110007", &[4]),
     (Rule::CurrencyMismatch, "000011", "822440158120001", &[49]),
     (Rule::MalformedField, "000012", "822440158120001", &[49]),
+    (Rule::NoResponse, "000003", "822440158120001", &[11]),
 ];
 
 fn audit(input: Input<BufReader<std::fs::File>>) -> Vec<(Rule, String, String, Vec<u8>)> {
@@ -122,10 +125,10 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("Audit: 27 messages (0 unreadable), 8 findings."),
+        text.starts_with("Audit: 27 messages (0 unreadable), 9 findings."),
         "{text}"
     );
-    assert!(text.contains("Merchant 822440158120001 Golden Dragon Restaurant (registered MCC 5812)\n  transactions: 6\n  findings: mcc-mismatch 1, currency-mismatch 1, malformed-field 1\n  estimated fee impact: 2.23 yuan at the pre-2016 rates, 0.57 yuan at the 2016 rates"), "{text}");
+    assert!(text.contains("Merchant 822440158120001 Golden Dragon Restaurant (registered MCC 5812)\n  transactions: 6\n  findings: mcc-mismatch 1, currency-mismatch 1, malformed-field 1, no-response 1\n  estimated fee impact: 2.23 yuan at the pre-2016 rates, 0.57 yuan at the 2016 rates"), "{text}");
     assert!(
         text.contains("Merchant 836440159990009 (not in the profile book)"),
         "{text}"
@@ -150,7 +153,7 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 8);
+    assert_eq!(lines.len(), 9);
     let first = &lines[0];
     for key in [
         "rule",
