@@ -57,6 +57,17 @@ pub enum Rule {
     ApprovedThenReversed,
     /// A request dropped unanswered because the pairing table was full.
     Evicted,
+    /// 跳码: the network leg's MCC (18, or in its 42) is not the terminal merchant's.
+    HopMccSubstituted,
+    /// 跳码, 二清: the network leg's merchant (42) is not the terminal leg's, nor a declared
+    /// mapping of it.
+    HopMerchantSubstituted,
+    /// 跳点: the amount (4) differs between the legs.
+    HopAmountAltered,
+    /// 二清: the network leg's acquirer (32) is not the merchant's.
+    HopRoutingChanged,
+    /// The name and location (43) differ between the legs.
+    HopNameChanged,
 }
 
 impl Rule {
@@ -90,6 +101,15 @@ impl Rule {
         Rule::Evicted,
     ];
 
+    /// The differ's hop rules (the same transaction on two legs).
+    pub const HOP: [Rule; 5] = [
+        Rule::HopMccSubstituted,
+        Rule::HopMerchantSubstituted,
+        Rule::HopAmountAltered,
+        Rule::HopRoutingChanged,
+        Rule::HopNameChanged,
+    ];
+
     /// The stable id (`mcc-mismatch` ...).
     #[must_use]
     pub const fn id(self) -> &'static str {
@@ -116,6 +136,11 @@ impl Rule {
             Rule::LateResponse => "late-response",
             Rule::ApprovedThenReversed => "approved-then-reversed",
             Rule::Evicted => "evicted",
+            Rule::HopMccSubstituted => "hop-mcc-substituted",
+            Rule::HopMerchantSubstituted => "hop-merchant-substituted",
+            Rule::HopAmountAltered => "hop-amount-altered",
+            Rule::HopRoutingChanged => "hop-routing-changed",
+            Rule::HopNameChanged => "hop-name-changed",
         }
     }
 
@@ -130,7 +155,11 @@ impl Rule {
             | Rule::ResponseMccChanged
             | Rule::ResponseMerchantChanged
             | Rule::ResponseAcquirerChanged
-            | Rule::NoReversalAfterTimeout => Severity::High,
+            | Rule::NoReversalAfterTimeout
+            | Rule::HopMccSubstituted
+            | Rule::HopMerchantSubstituted
+            | Rule::HopAmountAltered
+            | Rule::HopRoutingChanged => Severity::High,
             Rule::MerchantCodeMccMismatch
             | Rule::UnknownMerchant
             | Rule::AmountOutOfRange
@@ -139,7 +168,8 @@ impl Rule {
             | Rule::ResponseTerminalChanged
             | Rule::UnexpectedResponseMti
             | Rule::NoResponse
-            | Rule::Evicted => Severity::Medium,
+            | Rule::Evicted
+            | Rule::HopNameChanged => Severity::Medium,
             Rule::MalformedField
             | Rule::OrphanResponse
             | Rule::DuplicateResponse

@@ -9,6 +9,7 @@
 //! also_allowed_mcc = []        # optional
 //! acquirer = "822"             # contracted acquirer institution code, optional
 //! acquirer_ids = ["48220000"]  # field 32 values of that acquirer, optional
+//! network_ids = []             # its declared field 42 on the network leg, optional
 //! terminals = ["10000001", "10000002"]  # field 41
 //! currency = "156"             # field 49
 //! max_amount = 5000000         # field 4 in minor units, optional
@@ -39,6 +40,10 @@ pub struct MerchantProfile {
     pub acquirer: Option<String>,
     /// Field 32 values of the contracted acquirer.
     pub acquirer_ids: Vec<String>,
+    /// Merchant IDs the acquirer declares for this merchant on the network leg (a local
+    /// merchant number mapped to a UnionPay one); a different field 42 there is substitution
+    /// only when it is not one of these.
+    pub network_ids: Vec<String>,
     /// Terminal IDs (field 41).
     pub terminals: Vec<String>,
     /// Currency (field 49).
@@ -111,6 +116,8 @@ struct Entry {
     acquirer: Option<Spanned<String>>,
     #[serde(default)]
     acquirer_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    network_ids: Vec<String>,
     terminals: Vec<Spanned<String>>,
     currency: Spanned<String>,
     #[serde(default)]
@@ -217,6 +224,7 @@ impl ProfileBook {
                     .into_iter()
                     .map(Spanned::into_inner)
                     .collect(),
+                network_ids: e.network_ids,
                 terminals,
                 currency: e.currency.into_inner(),
                 max_amount: e.max_amount.map(Spanned::into_inner),

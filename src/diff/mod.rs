@@ -21,6 +21,10 @@
 //! the table holds at most `max_pending` entries (default 1,000,000) and reports the oldest it
 //! has to drop as `evicted`; at the end of input every pending request is reported.
 
+mod hop;
+
+pub use hop::{HopConfig, HopMatcher, Leg};
+
 use crate::capture::{Flow, Timestamp};
 use crate::finding::{Finding, MessageRef, Rule};
 use crate::message::{Message, Mti};

@@ -1,0 +1,351 @@
+//! The differ's second half: the same transaction seen on two legs (terminal -> acquirer and
+//! acquirer -> network), compared.
+//!
+//! [`HopMatcher`] holds each leg's requests (authorisation and financial, requests and advices)
+//! for a window (default 60 s of capture time) and correlates them by RRN (37) where both carry
+//! it, else by a hash of PAN + amount + local date and time (12, 13) — never by STAN, which is
+//! local to a leg, nor by terminal or merchant, which may be substituted. Only hashes of those
+//! keys are held, with the message's bytes until it is matched or dropped.
+//!
+//! Rules, the terminal leg's merchant profile being the reference: `hop-mcc-substituted` (跳码:
+//! the network leg's field 18, or the MCC in its field 42, is not the merchant's registered or
+//! allowed MCC), `hop-merchant-substituted` (跳码, 二清: the network leg's field 42 differs from
+//! the terminal leg's and is not a declared `network_ids` mapping), `hop-amount-altered` (跳点:
+//! field 4 differs), `hop-routing-changed` (二清: the network leg's field 32 is not one of the
+//! merchant's `acquirer_ids`), `hop-name-changed` (field 43 differs, spaces and case aside).
+
+use super::Seen;
+use crate::finding::{FeeImpact, Finding, Rule};
+use crate::mcc::FeeTable;
+use crate::merchant::MerchantCode;
+use crate::message::Message;
+use crate::parse::parse;
+use crate::profile::ProfileBook;
+use crate::spec::Spec;
+use crate::validate::{Where, message_ref};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+
+/// Which leg a message travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Leg {
+    /// Terminal <-> acquirer.
+    Terminal,
+    /// Acquirer <-> network (UnionPay).
+    Network,
+}
+
+impl Leg {
+    fn other(self) -> Leg {
+        match self {
+            Leg::Terminal => Leg::Network,
+            Leg::Network => Leg::Terminal,
+        }
+    }
+}
+
+/// The window and bound of the hop correlation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HopConfig {
+    /// How long a request waits for its twin on the other leg, capture-time ms (default 60 s).
+    pub window_ms: u64,
+    /// The most requests held per leg (default 1,000,000); the oldest are dropped first.
+    pub max_pending: usize,
+}
+
+impl Default for HopConfig {
+    fn default() -> HopConfig {
+        HopConfig {
+            window_ms: 60_000,
+            max_pending: 1_000_000,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Held {
+    bytes: Vec<u8>,
+    seen: Seen,
+    keys: [Option<u64>; 2],
+}
+
+/// One leg's held requests, by key.
+#[derive(Debug, Default)]
+struct Side {
+    by_key: HashMap<u64, u64>,
+    held: HashMap<u64, Held>,
+    order: VecDeque<(i64, u64)>,
+}
+
+impl Side {
+    fn remove(&mut self, id: u64) -> Option<Held> {
+        let h = self.held.remove(&id)?;
+        for k in h.keys.iter().flatten() {
+            if self.by_key.get(k) == Some(&id) {
+                self.by_key.remove(k);
+            }
+        }
+        Some(h)
+    }
+}
+
+/// Correlates the same transaction on two legs; see the module docs.
+#[derive(Debug)]
+pub struct HopMatcher<'b> {
+    spec: &'b Spec,
+    book: &'b ProfileBook,
+    fees: &'b FeeTable,
+    config: HopConfig,
+    sides: [Side; 2],
+    next_id: u64,
+}
+
+fn hash_of(parts: &[&[u8]]) -> u64 {
+    let mut h = DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
+
+fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
+    msg.field(n).map(|f| f.chars().collect())
+}
+
+/// The correlation keys of a request: by RRN, and by PAN + amount + local date and time.
+fn keys(msg: &Message<'_>) -> [Option<u64>; 2] {
+    let rrn = text(msg, 37)
+        .filter(|r| r.iter().any(|c| *c != b' ' && *c != b'0'))
+        .map(|r| hash_of(&[b"rrn", &r]));
+    let fuzzy = match (text(msg, 2), text(msg, 4), text(msg, 12), text(msg, 13)) {
+        (Some(pan), Some(amount), Some(time), Some(date)) => {
+            Some(hash_of(&[b"pan", &pan, &amount, &time, &date]))
+        }
+        _ => None,
+    };
+    [rrn, fuzzy]
+}
+
+fn ms(seen: &Seen) -> i64 {
+    seen.time
+        .secs
+        .saturating_mul(1000)
+        .saturating_add(i64::from(seen.time.nanos / 1_000_000))
+}
+
+impl<'b> HopMatcher<'b> {
+    /// A matcher for messages in `spec`, with `book` as the reference.
+    #[must_use]
+    pub fn new(
+        spec: &'b Spec,
+        book: &'b ProfileBook,
+        fees: &'b FeeTable,
+        config: HopConfig,
+    ) -> HopMatcher<'b> {
+        HopMatcher {
+            spec,
+            book,
+            fees,
+            config,
+            sides: [Side::default(), Side::default()],
+            next_id: 0,
+        }
+    }
+
+    /// Requests held, on both legs.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.sides.iter().map(|s| s.held.len()).sum()
+    }
+
+    /// Takes a message seen on `leg`; findings of a correlated pair go to `out`.
+    pub fn push(
+        &mut self,
+        leg: Leg,
+        msg: &Message<'_>,
+        bytes: &[u8],
+        seen: Seen,
+        out: &mut Vec<Finding>,
+    ) {
+        self.expire(ms(&seen));
+        let mti = msg.mti();
+        if !matches!(mti.class(), 1 | 2) || mti.is_response() {
+            return;
+        }
+        let keys = keys(msg);
+        let other = self.side(leg.other());
+        let twin = keys
+            .iter()
+            .flatten()
+            .find_map(|k| other.by_key.get(k).copied());
+        if let Some(id) = twin {
+            if let Some(held) = other.remove(id) {
+                let Ok(twin_msg) = parse(self.spec, &held.bytes) else {
+                    return;
+                };
+                let (t, n, n_seen) = match leg {
+                    Leg::Network => (&twin_msg, msg, seen),
+                    Leg::Terminal => (msg, &twin_msg, held.seen),
+                };
+                self.compare(t, n, n_seen, out);
+                return;
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let window = self.config.window_ms as i64;
+        let max = self.config.max_pending;
+        let side = self.side(leg);
+        for k in keys.iter().flatten() {
+            side.by_key.insert(*k, id);
+        }
+        side.held.insert(
+            id,
+            Held {
+                bytes: bytes.to_vec(),
+                seen,
+                keys,
+            },
+        );
+        side.order.push_back((ms(&seen).saturating_add(window), id));
+        while side.held.len() > max {
+            let Some((_, oldest)) = side.order.pop_front() else {
+                break;
+            };
+            side.remove(oldest);
+        }
+    }
+
+    fn side(&mut self, leg: Leg) -> &mut Side {
+        let [terminal, network] = &mut self.sides;
+        match leg {
+            Leg::Terminal => terminal,
+            Leg::Network => network,
+        }
+    }
+
+    /// Drops what waited longer than the window.
+    fn expire(&mut self, now: i64) {
+        for side in &mut self.sides {
+            while let Some(&(deadline, id)) = side.order.front() {
+                if deadline > now {
+                    break;
+                }
+                side.order.pop_front();
+                side.remove(id);
+            }
+        }
+    }
+
+    /// Compares the terminal leg's request `t` with the network leg's `n`.
+    fn compare(&self, t: &Message<'_>, n: &Message<'_>, n_seen: Seen, out: &mut Vec<Finding>) {
+        let at = Where::index(n_seen.index);
+        let time = (n_seen.time != Default::default()).then(|| n_seen.time.to_string());
+        let flow = n_seen.flow.map(|f| format!("{} -> {}", f.client, f.server));
+        let mut push = |rule: Rule,
+                        fields: &[u8],
+                        expected: String,
+                        observed: String,
+                        fee_impact: Option<FeeImpact>| {
+            let mut message = message_ref(n, &at);
+            message.time.clone_from(&time);
+            message.flow.clone_from(&flow);
+            out.push(Finding {
+                rule,
+                severity: rule.severity(),
+                message,
+                fields: fields.to_vec(),
+                expected,
+                observed,
+                fee_impact,
+            });
+        };
+        let show = |m: &Message<'_>, f: usize| m.field(f).map(|x| x.to_text()).unwrap_or_default();
+        let amount = n.amount().and_then(Result::ok);
+        if let (Some(a), Some(b)) = (t.field(4), n.field(4)) {
+            if !a.value_eq(&b) {
+                push(Rule::HopAmountAltered, &[4], a.to_text(), b.to_text(), None);
+            }
+        }
+        let t42 = text(t, 42);
+        let profile = t42.as_ref().and_then(|m| self.book.merchant(m));
+        if let (Some(a), Some(b)) = (t.field(42), n.field(42)) {
+            let declared = profile.is_some_and(|p| {
+                p.network_ids
+                    .iter()
+                    .any(|id| b.text_eq(id.trim_end()) || b.text_eq(id))
+            });
+            if !a.value_eq(&b) && !declared {
+                push(
+                    Rule::HopMerchantSubstituted,
+                    &[42],
+                    a.to_text(),
+                    b.to_text(),
+                    None,
+                );
+            }
+        }
+        if let Some(p) = profile {
+            let n18 = n.mcc().and_then(Result::ok).map(|m| m.0);
+            let n42 = text(n, 42);
+            let n42_mcc = n42
+                .as_deref()
+                .and_then(|c| MerchantCode::decode(c).ok())
+                .map(|c| c.mcc());
+            if let Some(used) = n18.filter(|u| !p.allows_mcc(*u)) {
+                let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
+                push(
+                    Rule::HopMccSubstituted,
+                    &[18],
+                    format!("{:04}", p.mcc),
+                    format!("{used:04}"),
+                    Some(impact),
+                );
+            } else if let Some(used) = n42_mcc.filter(|u| !p.allows_mcc(*u)) {
+                let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
+                push(
+                    Rule::HopMccSubstituted,
+                    &[42],
+                    format!("{:04}", p.mcc),
+                    format!("{used:04} (in {})", show(n, 42)),
+                    Some(impact),
+                );
+            }
+            if let Some(f32) = n.field(32) {
+                if !p.acquirer_ids.is_empty() && !p.acquirer_ids.iter().any(|id| f32.text_eq(id)) {
+                    push(
+                        Rule::HopRoutingChanged,
+                        &[32],
+                        p.acquirer_ids.join(" or "),
+                        f32.to_text(),
+                        None,
+                    );
+                }
+            }
+        }
+        if let (Some(a), Some(b)) = (t.field(43), n.field(43)) {
+            let norm = |f: &crate::message::Field<'_>| {
+                f.to_text()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_uppercase()
+            };
+            if norm(&a) != norm(&b) {
+                push(
+                    Rule::HopNameChanged,
+                    &[43],
+                    a.to_text().trim_end().to_string(),
+                    b.to_text().trim_end().to_string(),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Ends the input: drops every request still waiting for its twin.
+    pub fn finish(&mut self) {
+        for side in &mut self.sides {
+            *side = Side::default();
+        }
+    }
+}
