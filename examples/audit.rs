@@ -9,7 +9,7 @@
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
-use iso8583_inspect::diff::DiffConfig;
+use iso8583_inspect::diff::{DiffConfig, Leg};
 use iso8583_inspect::frame::Framing;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
@@ -56,6 +56,9 @@ struct Args {
     /// A server port (repeatable).
     #[arg(long = "port")]
     ports: Vec<u16>,
+    /// Which traffic is which leg, by server port (repeatable): terminal=PORT, network=PORT.
+    #[arg(long = "leg", value_name = "NAME=PORT")]
+    legs: Vec<String>,
     /// Seconds of capture time a request waits for its response.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
@@ -109,6 +112,21 @@ fn main() -> ExitCode {
             Err(e) => return fail(format!("{}: {e}", args.file)),
         }
     };
+    let mut legs = Vec::new();
+    for l in &args.legs {
+        let parsed = l.split_once('=').and_then(|(name, port)| {
+            let leg = match name {
+                "terminal" => Leg::Terminal,
+                "network" => Leg::Network,
+                _ => return None,
+            };
+            Some((leg, port.parse::<u16>().ok()?))
+        });
+        match parsed {
+            Some(leg) => legs.push(leg),
+            None => return fail(format!("--leg {l}: expected terminal=PORT or network=PORT")),
+        }
+    }
     let input = match args.input {
         InputKind::Hex => Input::Hex(reader),
         InputKind::Pcap => Input::Capture(
@@ -131,6 +149,7 @@ fn main() -> ExitCode {
         ..DiffConfig::default()
     };
     let mut audit = Audit::with_pairing(&spec, &book, &fees, pairing);
+    audit.set_legs(&legs);
     if let Err(e) = audit.run(input) {
         eprintln!("audit: {}: {e}", args.file);
         return ExitCode::from(1);

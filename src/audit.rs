@@ -17,7 +17,7 @@
 //! ```
 
 use crate::capture::CaptureError;
-use crate::diff::{DiffConfig, Pairer, Seen};
+use crate::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
 use crate::finding::{Finding, Rule};
 use crate::mcc::FeeTable;
 use crate::parse::parse;
@@ -48,6 +48,9 @@ pub struct Audit<'b> {
     book: &'b ProfileBook,
     validator: Validator<'b>,
     pairer: Pairer<'b>,
+    hops: HopMatcher<'b>,
+    /// Server ports of each leg; empty: no hop correlation.
+    legs: Vec<(Leg, u16)>,
     findings: Vec<Finding>,
     merchants: BTreeMap<String, MerchantStats>,
     messages: usize,
@@ -76,12 +79,20 @@ impl<'b> Audit<'b> {
             book,
             validator: Validator::new(book, fees),
             pairer: Pairer::new(spec, pairing),
+            hops: HopMatcher::new(spec, book, fees, HopConfig::default()),
+            legs: Vec::new(),
             findings: Vec::new(),
             merchants: BTreeMap::new(),
             messages: 0,
             unreadable: 0,
             events: BTreeMap::new(),
         }
+    }
+
+    /// Tells the legs apart by the server port of their flows (`terminal` = 8583, `network` =
+    /// 9000 ...): messages of both are then correlated hop to hop.
+    pub fn set_legs(&mut self, legs: &[(Leg, u16)]) {
+        self.legs = legs.to_vec();
     }
 
     /// Validates one message (its index is the count of messages so far).
@@ -96,8 +107,18 @@ impl<'b> Audit<'b> {
         let (time, flow) = context
             .and_then(|c| c.at)
             .map_or((Default::default(), None), |(t, f)| (t, Some(f)));
-        self.pairer
-            .push(&msg, bytes, Seen { index, time, flow }, &mut self.findings);
+        let seen = Seen { index, time, flow };
+        self.pairer.push(&msg, bytes, seen, &mut self.findings);
+        let leg = flow.and_then(|f| {
+            let port = f.server.port();
+            self.legs
+                .iter()
+                .find(|(_, p)| *p == port)
+                .map(|(leg, _)| *leg)
+        });
+        if let Some(leg) = leg {
+            self.hops.push(leg, &msg, bytes, seen, &mut self.findings);
+        }
         if Validator::applies(&msg) {
             let flow = context.map(|c| format!("{} -> {}", c.src, c.dst));
             let at = Where {
@@ -114,15 +135,20 @@ impl<'b> Audit<'b> {
         self.count(before);
     }
 
-    /// Counts the findings from `before` on under their merchants.
+    /// Counts the findings from `before` on under their merchants; a message's fee impact is
+    /// counted once, however many rules (validator, hop) report its MCC.
     fn count(&mut self, before: usize) {
+        let mut priced: Vec<usize> = Vec::new();
         for f in self.findings.get(before..).unwrap_or_default() {
             let merchant = f.message.merchant.as_deref().map_or("-", str::trim_end);
             let stats = self.merchants.entry(merchant.to_string()).or_default();
             *stats.by_rule.entry(f.rule).or_default() += 1;
             if let Some(fi) = &f.fee_impact {
-                stats.fee_pre2016_fen += fi.pre2016.difference_fen.unwrap_or(0);
-                stats.fee_post2016_fen += fi.post2016.difference_fen.unwrap_or(0);
+                if !priced.contains(&f.message.index) {
+                    priced.push(f.message.index);
+                    stats.fee_pre2016_fen += fi.pre2016.difference_fen.unwrap_or(0);
+                    stats.fee_post2016_fen += fi.post2016.difference_fen.unwrap_or(0);
+                }
             }
         }
     }
@@ -131,6 +157,7 @@ impl<'b> Audit<'b> {
     pub fn finish(&mut self) {
         let before = self.findings.len();
         self.pairer.finish(&mut self.findings);
+        self.hops.finish();
         self.count(before);
     }
 

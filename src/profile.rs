@@ -213,6 +213,9 @@ impl ProfileBook {
                 terminals.push(tid);
             }
             book.by_id.insert(id.clone(), index);
+            for nid in &e.network_ids {
+                book.by_id.entry(nid.clone()).or_insert(index);
+            }
             book.merchants.push(MerchantProfile {
                 id,
                 name: e.name,
@@ -244,7 +247,8 @@ impl ProfileBook {
         ProfileBook::from_toml_str(&text)
     }
 
-    /// The merchant with this ID (field 42's characters; trailing spaces are ignored).
+    /// The merchant with this ID (field 42's characters; trailing spaces are ignored), or with
+    /// this declared network ID.
     #[must_use]
     pub fn merchant(&self, id: &[u8]) -> Option<&MerchantProfile> {
         let id = std::str::from_utf8(id).ok()?;

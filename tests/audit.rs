@@ -3,6 +3,7 @@
 
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
+use iso8583_inspect::diff::Leg;
 use iso8583_inspect::finding::Rule;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
@@ -15,9 +16,9 @@ fn data(name: &str) -> String {
     format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every case `examples/common/traffic.rs` injects: (rule, STAN, merchant, fields); the last is
-/// the sale that timed out at the terminal (reversed, never answered), reported when the input
-/// ends.
+/// Every case `examples/common/traffic.rs` injects on the terminal leg: (rule, STAN, merchant,
+/// fields); the last is the sale that timed out at the terminal (reversed, never answered),
+/// reported when the input ends.
 const EXPECTED: [(Rule, &str, &str, &[u8]); 9] = [
     (Rule::MccMismatch, "000005", "822440158120001", &[18]),
     (
@@ -40,10 +41,40 @@ const EXPECTED: [(Rule, &str, &str, &[u8]); 9] = [
     (Rule::NoResponse, "000003", "822440158120001", &[11]),
 ];
 
-fn audit(input: Input<BufReader<std::fs::File>>) -> Vec<(Rule, String, String, Vec<u8>)> {
+/// The validator's findings on the network leg's altered forwards (STAN 700000 + the terminal's).
+const NETWORK_VALIDATOR: [(Rule, &str, &str, &[u8]); 4] = [
+    (Rule::MccMismatch, "700001", "822440158120001", &[18]),
+    (Rule::UnknownMerchant, "700002", "898310054110099", &[42]),
+    (
+        Rule::TerminalMerchantMismatch,
+        "700002",
+        "898310054110099",
+        &[41, 42],
+    ),
+    (Rule::AcquirerMismatch, "700013", "822440158120001", &[32]),
+];
+
+/// The hop cases, found when the audit knows the legs.
+const HOP: [(Rule, &str, &str, &[u8]); 5] = [
+    (Rule::HopMccSubstituted, "700001", "822440158120001", &[18]),
+    (
+        Rule::HopMerchantSubstituted,
+        "700002",
+        "898310054110099",
+        &[42],
+    ),
+    (Rule::HopAmountAltered, "700004", "836110070110003", &[4]),
+    (Rule::HopRoutingChanged, "700013", "822440158120001", &[32]),
+    (Rule::HopNameChanged, "700014", "836110070110003", &[43]),
+];
+
+type Row = (Rule, String, String, Vec<u8>);
+
+fn audit_with(input: Input<BufReader<std::fs::File>>, legs: &[(Leg, u16)]) -> Vec<Row> {
     let book = ProfileBook::load(data("merchants.toml")).unwrap();
     let fees = FeeTable::default();
     let mut audit = Audit::new(&ISO87_ASCII, &book, &fees);
+    audit.set_legs(legs);
     audit.run(input).unwrap();
     audit
         .findings()
@@ -59,11 +90,25 @@ fn audit(input: Input<BufReader<std::fs::File>>) -> Vec<(Rule, String, String, V
         .collect()
 }
 
-fn expected() -> Vec<(Rule, String, String, Vec<u8>)> {
-    EXPECTED
+fn audit(input: Input<BufReader<std::fs::File>>) -> Vec<Row> {
+    audit_with(input, &[])
+}
+
+fn rows(cases: &[(Rule, &str, &str, &[u8])]) -> Vec<Row> {
+    cases
         .iter()
         .map(|(r, s, m, f)| (*r, s.to_string(), m.to_string(), f.to_vec()))
         .collect()
+}
+
+fn expected() -> Vec<Row> {
+    rows(&EXPECTED)
+}
+
+/// Findings in a canonical order, for comparison.
+fn sorted(mut v: Vec<Row>) -> Vec<Row> {
+    v.sort();
+    v
 }
 
 fn open(name: &str) -> BufReader<std::fs::File> {
@@ -72,13 +117,26 @@ fn open(name: &str) -> BufReader<std::fs::File> {
 
 #[test]
 fn the_sample_capture_holds_exactly_the_injected_cases() {
-    assert_eq!(
-        audit(Input::Capture(
-            open("sample.pcap"),
-            CaptureConfig::default()
-        )),
-        expected()
+    let mut want = expected();
+    want.extend(rows(&NETWORK_VALIDATOR));
+    let got = audit(Input::Capture(
+        open("sample.pcap"),
+        CaptureConfig::default(),
+    ));
+    assert_eq!(sorted(got), sorted(want));
+}
+
+#[test]
+fn with_its_legs_the_sample_capture_shows_every_hop_case() {
+    let mut want = expected();
+    want.extend(rows(&NETWORK_VALIDATOR));
+    want.extend(rows(&HOP));
+    let legs = [(Leg::Terminal, 8583), (Leg::Network, 9000)];
+    let got = audit_with(
+        Input::Capture(open("sample.pcap"), CaptureConfig::default()),
+        &legs,
     );
+    assert_eq!(sorted(got), sorted(want));
 }
 
 #[test]
@@ -91,6 +149,12 @@ fn every_rule_is_in_the_sample() {
     for rule in Rule::VALIDATOR {
         assert!(
             EXPECTED.iter().any(|(r, ..)| *r == rule),
+            "{rule} has no case in the sample"
+        );
+    }
+    for rule in Rule::HOP {
+        assert!(
+            HOP.iter().any(|(r, ..)| *r == rule),
             "{rule} has no case in the sample"
         );
     }
@@ -114,6 +178,10 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
             &profiles,
             "--input",
             "pcap",
+            "--leg",
+            "terminal=8583",
+            "--leg",
+            "network=9000",
             &data("sample.pcap"),
         ])
         .output()
@@ -125,10 +193,14 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("Audit: 27 messages (0 unreadable), 9 findings."),
+        text.starts_with("Audit: 45 messages (0 unreadable), 18 findings."),
         "{text}"
     );
-    assert!(text.contains("Merchant 822440158120001 Golden Dragon Restaurant (registered MCC 5812)\n  transactions: 6\n  findings: mcc-mismatch 1, currency-mismatch 1, malformed-field 1, no-response 1\n  estimated fee impact: 2.23 yuan at the pre-2016 rates, 0.57 yuan at the 2016 rates"), "{text}");
+    assert!(
+        text.contains("[high] hop-amount-altered message 11 MTI 0100"),
+        "{text}"
+    );
+    assert!(text.contains("Merchant 822440158120001 Golden Dragon Restaurant (registered MCC 5812)\n  transactions: 9\n  findings: mcc-mismatch 2, acquirer-mismatch 1, currency-mismatch 1, malformed-field 1, no-response 1, hop-mcc-substituted 1, hop-routing-changed 1\n  estimated fee impact: 3.34 yuan at the pre-2016 rates, 0.85 yuan at the 2016 rates"), "{text}");
     assert!(
         text.contains("Merchant 836440159990009 (not in the profile book)"),
         "{text}"
@@ -153,7 +225,7 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 9);
+    assert_eq!(lines.len(), 9, "the hex dump is the terminal leg");
     let first = &lines[0];
     for key in [
         "rule",

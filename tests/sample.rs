@@ -77,10 +77,10 @@ fn sample_capture_inspection_matches_the_golden_output() {
         &mut out,
     )
     .unwrap();
-    assert_eq!((summary.messages, summary.errors), (27, 0));
+    assert_eq!((summary.messages, summary.errors), (45, 0));
     assert_eq!(
         summary.events.get("framing"),
-        Some(&7),
+        Some(&8),
         "one auto framing choice per connection"
     );
     check_file("sample.pcap.ndjson", &String::from_utf8(out).unwrap());
@@ -120,7 +120,7 @@ fn sample_has_the_expected_traffic_and_errors() {
     )
     .unwrap();
     assert!(out.is_empty());
-    assert_eq!(summary.messages, 29);
+    assert_eq!(summary.messages, 35);
     assert_eq!(summary.errors, 2);
     let counts: Vec<(&str, usize)> = summary
         .by_mti
@@ -132,8 +132,8 @@ fn sample_has_the_expected_traffic_and_errors() {
         [
             ("0100", 1),
             ("0110", 1),
-            ("0200", 11),
-            ("0210", 10),
+            ("0200", 14),
+            ("0210", 13),
             ("0400", 1),
             ("0410", 1),
             ("0800", 1),

@@ -17,7 +17,8 @@ use std::process::Command;
 
 type Decoded = Vec<(String, BTreeMap<u32, String>)>;
 
-fn tshark(pcap: &[u8], port: u16) -> Decoded {
+fn tshark(pcap: &[u8], ports: &[u16]) -> Decoded {
+    let port = ports.first().copied().unwrap_or(0);
     let path = std::env::temp_dir().join(format!(
         "iso8583-inspect-tshark-{}-{port}.pcap",
         std::process::id()
@@ -26,12 +27,12 @@ fn tshark(pcap: &[u8], port: u16) -> Decoded {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(&path)
-        .args([
-            "-d",
-            &format!("tcp.port=={port},iso8583"),
-            "-o",
-            "iso8583.len_endian:Big endian",
-        ])
+        .args(
+            ports
+                .iter()
+                .flat_map(|p| ["-d".to_string(), format!("tcp.port=={p},iso8583")]),
+        )
+        .args(["-o", "iso8583.len_endian:Big endian"])
         .args([
             "-o",
             "iso8583.charset:Digits represented as ASCII Characters",
@@ -105,8 +106,8 @@ fn the_bundled_sample_decodes_the_same() {
         "/examples/data/sample.pcap"
     ))
     .unwrap();
-    let (theirs, ours) = (tshark(&pcap, 8583), ours(&pcap));
-    assert_eq!(ours.len(), 27);
+    let (theirs, ours) = (tshark(&pcap, &[8583, 9000]), ours(&pcap));
+    assert_eq!(ours.len(), 45, "both legs");
     assert_eq!(theirs, ours);
 }
 
@@ -276,7 +277,7 @@ fn generated_traffic_decodes_the_same() {
         }
     }
     let pcap = w.into_inner();
-    let (theirs, ours) = (tshark(&pcap, 9000), ours(&pcap));
+    let (theirs, ours) = (tshark(&pcap, &[9000]), ours(&pcap));
     assert_eq!(ours.len(), total);
     assert_eq!(theirs.len(), ours.len());
     for (i, (a, b)) in theirs.iter().zip(&ours).enumerate() {

@@ -75,6 +75,12 @@ fn response(
     b
 }
 
+/// The RRN the acquirer assigns to the terminal's transaction `stan` (returned to the terminal
+/// and forwarded to the network).
+fn rrn(stan: u32) -> String {
+    format!("33270000{stan:04}")
+}
+
 /// The sample messages in order: realistic traffic, then two damaged messages.
 pub fn sample_messages() -> Vec<Vec<u8>> {
     let sales = [
@@ -243,6 +249,18 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
         ));
     }
 
+    // Clean sales whose forwards the network leg of the capture alters.
+    let clean = [
+        sale(&sales[0], 13, "135510", 6600),
+        sale(&sales[3], 14, "140205", 45000),
+        sale(&sales[1], 15, "141830", 8800),
+    ];
+    for s in &clean {
+        let req = request(Mti::FINANCIAL_REQUEST, s, "000000");
+        push(&req);
+        push(&response(&req, Mti::FINANCIAL_RESPONSE, &rrn(s.stan), "00"));
+    }
+
     // Damaged traffic: a sale cut short, and one whose amount carries a letter.
     let mut cut = request(Mti::FINANCIAL_REQUEST, &sales[0], "000000")
         .to_vec()
@@ -259,7 +277,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
 }
 
 /// How many of [`sample_messages`] are whole (the rest are damaged on purpose).
-pub const VALID_MESSAGES: usize = 27;
+pub const VALID_MESSAGES: usize = 33;
 
 /// The hex dump: a comment header, then one message a line.
 pub fn sample_hex() -> String {
@@ -274,12 +292,71 @@ pub fn sample_hex() -> String {
     s
 }
 
-/// The acquirer host the terminals connect to.
+/// The acquirer host the terminals connect to (the terminal leg).
 pub const SERVER: &str = "10.10.0.1:8583";
 
-/// A pcap of the whole messages as they cross the network: one TCP connection per terminal
-/// (and one for the echo test) to [`SERVER`], 2-byte length framing, some messages split over
-/// two segments, and the timed-out sale and its reversal packed into one segment.
+/// The network (UnionPay) host the acquirer forwards to (the network leg).
+pub const NETWORK: &str = "10.20.0.1:9000";
+
+/// The acquirer's side of the network leg.
+const ACQUIRER: &str = "10.10.0.1:51000";
+
+/// How the acquirer forwards the terminal leg's requests, by STAN: the changes it makes (the
+/// injected hop cases), or none (a faithful forward, or a declared network merchant ID).
+fn forward_changes(stan: u32) -> Option<Vec<(usize, String)>> {
+    let s = |n: usize, v: &str| (n, v.to_string());
+    Some(match stan {
+        // 跳码: the restaurant's sale forwarded as a supermarket's.
+        1 => vec![s(18, "5411")],
+        // 二清: the supermarket's sale forwarded under a pooled merchant.
+        2 => vec![s(42, "898310054110099")],
+        // 跳点: the hotel's authorisation forwarded for one yuan more.
+        4 => vec![s(4, "000000880100")],
+        // 二清: routed as another acquirer's.
+        13 => vec![s(32, "48980000")],
+        // The cardholder's statement shows another name.
+        14 => vec![(43, format!("{:<40}", "BEIJING GRAND PALACE HOTEL"))],
+        // The supermarket's declared network merchant ID: no finding.
+        15 => vec![s(42, "898310054119001")],
+        _ => return None,
+    })
+}
+
+/// The network leg's request and response for a terminal request.
+fn network_pair(
+    terminal_request: &[u8],
+    stan: u32,
+    changes: &[(usize, String)],
+) -> (Vec<u8>, Vec<u8>) {
+    let t = parse(&ISO87_ASCII, terminal_request).expect("the sample's requests parse");
+    let mut b = MessageBuilder::from_message(&t);
+    let local_time = t.field(12).map(|f| f.to_text()).unwrap_or_default();
+    b.set_text(7, &format!("1123{local_time}")).expect("a time");
+    b.set_text(11, &format!("{:06}", 700_000 + stan))
+        .expect("a STAN");
+    b.set_text(33, "49000000").expect("a forwarder");
+    b.set_text(37, &rrn(stan)).expect("an RRN");
+    for (n, v) in changes {
+        b.set_text(*n, v).expect("a valid change");
+    }
+    let request = b.to_vec().expect("encodes");
+    let mut r = b;
+    r.set_mti(Mti::new(t.mti().value() + 10));
+    for n in [22, 35, 52, 55] {
+        r.remove(n);
+    }
+    r.set_text(38, "A1B2C3")
+        .expect("an auth code")
+        .set_text(39, "00")
+        .expect("a code");
+    (request, r.to_vec().expect("encodes"))
+}
+
+/// A pcap of the whole messages as they cross the network, on two legs: the terminal leg (one
+/// TCP connection per terminal, and one for the echo test, to [`SERVER`]) and the network leg
+/// (one connection from the acquirer to [`NETWORK`], carrying the forwards of six clean
+/// requests, five of them altered). 2-byte length framing, some messages split over two
+/// segments, and the timed-out sale and its reversal packed into one segment.
 pub fn sample_pcap() -> Vec<u8> {
     let server: SocketAddr = SERVER.parse().expect("a socket address");
     let base = Timestamp::new(1_795_397_400, 0); // 2026-11-23T01:30:00Z, 09:30 in Beijing
@@ -291,6 +368,27 @@ pub fn sample_pcap() -> Vec<u8> {
         Timestamp::new(base.secs + *tick / 4, ((*tick % 4) * 250_000_000) as u32)
     };
     let msgs = sample_messages();
+    let mut network = Conn {
+        client: ACQUIRER.parse().expect("an address"),
+        server: NETWORK.parse().expect("an address"),
+        seq: [3001, 9001],
+    };
+    packets.push((
+        time(&mut tick),
+        tcp_frame(network.client, network.server, 3000, 0, tcp_flags::SYN, b""),
+    ));
+    packets.push((
+        time(&mut tick),
+        tcp_frame(
+            network.server,
+            network.client,
+            9000,
+            3001,
+            tcp_flags::SYN | tcp_flags::ACK,
+            b"",
+        ),
+    ));
+    packets.push((time(&mut tick), network.segment(true, tcp_flags::ACK, b"")));
     let mut k = 0;
     while k < VALID_MESSAGES {
         let msg = parse(&ISO87_ASCII, &msgs[k]).expect("the sample's whole messages parse");
@@ -351,8 +449,29 @@ pub fn sample_pcap() -> Vec<u8> {
                 conn.segment(request, tcp_flags::PSH | tcp_flags::ACK, &payload),
             ));
         }
+        // The acquirer forwards the request to the network and hears back before answering.
+        let stan = msg.stan().and_then(Result::ok).unwrap_or(0);
+        if let (true, Some(changes)) = (request, forward_changes(stan)) {
+            let (req, rsp) = network_pair(&msgs[k], stan, &changes);
+            for (from_acquirer, m) in [(true, req), (false, rsp)] {
+                let mut framed = BytesMut::new();
+                write_frame(Framing::Len2, &m, &mut framed).expect("a frame");
+                packets.push((
+                    time(&mut tick),
+                    network.segment(from_acquirer, tcp_flags::PSH | tcp_flags::ACK, &framed),
+                ));
+            }
+        }
         k += 1;
     }
+    packets.push((
+        time(&mut tick),
+        network.segment(true, tcp_flags::FIN | tcp_flags::ACK, b""),
+    ));
+    packets.push((
+        time(&mut tick),
+        network.segment(false, tcp_flags::FIN | tcp_flags::ACK, b""),
+    ));
     for conn in conns.values_mut() {
         packets.push((
             time(&mut tick),

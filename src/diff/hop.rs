@@ -4,8 +4,10 @@
 //! [`HopMatcher`] holds each leg's requests (authorisation and financial, requests and advices)
 //! for a window (default 60 s of capture time) and correlates them by RRN (37) where both carry
 //! it, else by a hash of PAN + amount + local date and time (12, 13) — never by STAN, which is
-//! local to a leg, nor by terminal or merchant, which may be substituted. Only hashes of those
-//! keys are held, with the message's bytes until it is matched or dropped.
+//! local to a leg, nor by terminal or merchant, which may be substituted. The terminal leg's
+//! responses take part by their RRN (the acquirer assigns it, forwards it and returns it to the
+//! terminal), which finds a network request whose amount was altered. Only hashes of those keys
+//! are held, with the message's bytes until it is matched or dropped.
 //!
 //! Rules, the terminal leg's merchant profile being the reference: `hop-mcc-substituted` (跳码:
 //! the network leg's field 18, or the MCC in its field 42, is not the merchant's registered or
@@ -168,10 +170,16 @@ impl<'b> HopMatcher<'b> {
     ) {
         self.expire(ms(&seen));
         let mti = msg.mti();
-        if !matches!(mti.class(), 1 | 2) || mti.is_response() {
+        if !matches!(mti.class(), 1 | 2) {
             return;
         }
-        let keys = keys(msg);
+        // A terminal-leg response carries the RRN the acquirer assigned and forwarded: it
+        // correlates by RRN what PAN + amount + time cannot (an amount altered in transit).
+        let keys = match (mti.is_response(), leg) {
+            (false, _) => keys(msg),
+            (true, Leg::Terminal) => [keys(msg)[0], None],
+            (true, Leg::Network) => return,
+        };
         let other = self.side(leg.other());
         let twin = keys
             .iter()
