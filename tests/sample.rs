@@ -77,7 +77,7 @@ fn sample_capture_inspection_matches_the_golden_output() {
         &mut out,
     )
     .unwrap();
-    assert_eq!((summary.messages, summary.errors), (45, 0));
+    assert_eq!((summary.messages, summary.errors), (72, 0));
     assert_eq!(
         summary.events.get("framing"),
         Some(&8),
@@ -120,7 +120,7 @@ fn sample_has_the_expected_traffic_and_errors() {
     )
     .unwrap();
     assert!(out.is_empty());
-    assert_eq!(summary.messages, 35);
+    assert_eq!(summary.messages, 62);
     assert_eq!(summary.errors, 2);
     let counts: Vec<(&str, usize)> = summary
         .by_mti
@@ -130,14 +130,14 @@ fn sample_has_the_expected_traffic_and_errors() {
     assert_eq!(
         counts,
         [
-            ("0100", 1),
+            ("0100", 2),
             ("0110", 1),
-            ("0200", 14),
-            ("0210", 13),
-            ("0400", 1),
-            ("0410", 1),
-            ("0800", 1),
-            ("0810", 1)
+            ("0200", 24),
+            ("0210", 25),
+            ("0400", 2),
+            ("0410", 2),
+            ("0800", 2),
+            ("0810", 2)
         ]
     );
 }

@@ -261,6 +261,75 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
         push(&response(&req, Mti::FINANCIAL_RESPONSE, &rrn(s.stan), "00"));
     }
 
+    // One case of each pairing rule (request -> response, lifecycle), at Golden Dragon.
+    let gd = |stan: u32, time: &'static str, amount: u64| sale(&sales[0], stan, time, amount);
+    let answer = |req: &MessageBuilder<'static>, stan: u32, changes: &[(usize, &str)]| {
+        let mut rsp = response(req, Mti::FINANCIAL_RESPONSE, &rrn(stan), "00");
+        for (n, v) in changes {
+            rsp.set_text(*n, v).unwrap();
+        }
+        rsp
+    };
+    let altered: [(u32, &str, (usize, &str)); 6] = [
+        (16, "142001", (4, "000000010100")), // response-amount-changed (跳点)
+        (17, "142102", (18, "5411")),        // response-mcc-changed (跳码)
+        (18, "142203", (42, "822440158129999")), // response-merchant-changed
+        (19, "142304", (41, "10000009")),    // response-terminal-changed
+        (20, "142405", (32, "48980000")),    // response-acquirer-changed (二清)
+        (21, "142506", (49, "840")),         // echo-mismatch
+    ];
+    for (stan, time, change) in altered {
+        let req = request(Mti::FINANCIAL_REQUEST, &gd(stan, time, 10000), "000000");
+        push(&req);
+        push(&answer(&req, stan, &[change]));
+    }
+    // unexpected-response-mti: an authorisation answered as a sale.
+    let auth = request(Mti::AUTH_REQUEST, &gd(22, "142607", 20000), "030000");
+    push(&auth);
+    push(&response(&auth, Mti::FINANCIAL_RESPONSE, &rrn(22), "00"));
+    // orphan-response: an answer to a request nobody sent.
+    let ghost = request(Mti::FINANCIAL_REQUEST, &gd(24, "142708", 7700), "000000");
+    push(&answer(&ghost, 24, &[]));
+    // duplicate-response: answered twice.
+    let twice = request(Mti::FINANCIAL_REQUEST, &gd(25, "142809", 8800), "000000");
+    push(&twice);
+    push(&answer(&twice, 25, &[]));
+    push(&answer(&twice, 25, &[]));
+    // approved-then-reversed: approved, then reversed by the terminal.
+    let undone = request(Mti::FINANCIAL_REQUEST, &gd(27, "142910", 9900), "000000");
+    push(&undone);
+    push(&answer(&undone, 27, &[]));
+    let mut reversal = request(Mti::REVERSAL_REQUEST, &gd(27, "142910", 9900), "000000");
+    reversal.remove(52).remove(55).set_text(39, "96").unwrap();
+    push(&reversal);
+    push(&response(&reversal, Mti::REVERSAL_RESPONSE, &rrn(27), "00"));
+    // late-response: answered 35 s later (in the capture; a hex dump has no time).
+    let slow = request(Mti::FINANCIAL_REQUEST, &gd(26, "143011", 5500), "000000");
+    push(&slow);
+    push(&answer(&slow, 26, &[]));
+    // no-reversal-after-timeout: never answered, never reversed; two minutes later the
+    // terminal's next echo test shows that time went on.
+    push(&request(
+        Mti::FINANCIAL_REQUEST,
+        &gd(23, "143112", 6600),
+        "000000",
+    ));
+    let mut later = MessageBuilder::new(&ISO87_ASCII, Mti::NETWORK_REQUEST);
+    later
+        .set_text(7, "1123093400")
+        .unwrap()
+        .set_text(11, "000101")
+        .unwrap()
+        .set_text(70, "301")
+        .unwrap();
+    push(&later);
+    let mut later_rsp = later.clone();
+    later_rsp
+        .set_mti(Mti::NETWORK_RESPONSE)
+        .set_text(39, "00")
+        .unwrap();
+    push(&later_rsp);
+
     // Damaged traffic: a sale cut short, and one whose amount carries a letter.
     let mut cut = request(Mti::FINANCIAL_REQUEST, &sales[0], "000000")
         .to_vec()
@@ -277,7 +346,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
 }
 
 /// How many of [`sample_messages`] are whole (the rest are damaged on purpose).
-pub const VALID_MESSAGES: usize = 33;
+pub const VALID_MESSAGES: usize = 60;
 
 /// The hex dump: a comment header, then one message a line.
 pub fn sample_hex() -> String {
@@ -322,6 +391,16 @@ fn forward_changes(stan: u32) -> Option<Vec<(usize, String)>> {
     })
 }
 
+/// Seconds of silence before a message in the capture: the late response waits 35 s, and the
+/// last echo test comes two minutes after the unanswered sale.
+fn pause_before(msg: &iso8583_inspect::Message<'_>) -> i64 {
+    match (msg.mti().value(), msg.stan().and_then(Result::ok)) {
+        (210, Some(26)) => 35,
+        (800, Some(101)) => 120,
+        _ => 0,
+    }
+}
+
 /// The network leg's request and response for a terminal request.
 fn network_pair(
     terminal_request: &[u8],
@@ -361,8 +440,11 @@ pub fn sample_pcap() -> Vec<u8> {
     let server: SocketAddr = SERVER.parse().expect("a socket address");
     let base = Timestamp::new(1_795_397_400, 0); // 2026-11-23T01:30:00Z, 09:30 in Beijing
     let mut conns: BTreeMap<String, Conn> = BTreeMap::new();
+    // The connection each request (by STAN) was sent on.
+    let mut asked_on: BTreeMap<u32, String> = BTreeMap::new();
     let mut packets: Vec<(Timestamp, Vec<u8>)> = Vec::new();
     let mut tick = 0i64;
+    // A quarter of a second a packet, plus the pauses `pause_before` asks for.
     let time = |tick: &mut i64| {
         *tick += 1;
         Timestamp::new(base.secs + *tick / 4, ((*tick % 4) * 250_000_000) as u32)
@@ -392,11 +474,20 @@ pub fn sample_pcap() -> Vec<u8> {
     let mut k = 0;
     while k < VALID_MESSAGES {
         let msg = parse(&ISO87_ASCII, &msgs[k]).expect("the sample's whole messages parse");
-        let terminal = msg.terminal().map_or_else(
+        tick += 4 * pause_before(&msg);
+        // A response travels on its request's connection, whatever terminal it names.
+        let own = msg.terminal().map_or_else(
             || "echo".to_string(),
             |t| t.map(|t| t.to_string()).unwrap_or_default(),
         );
         let request = !msg.mti().is_response();
+        let stan = msg.stan().and_then(Result::ok).unwrap_or(0);
+        let terminal = if request {
+            asked_on.insert(stan, own.clone());
+            own
+        } else {
+            asked_on.get(&stan).cloned().unwrap_or(own)
+        };
         let n = conns.len() as u8;
         let conn = conns.entry(terminal).or_insert_with(|| {
             let client: SocketAddr = format!("192.168.1.{}:{}", 21 + n, 40_001 + u16::from(n))
@@ -450,7 +541,6 @@ pub fn sample_pcap() -> Vec<u8> {
             ));
         }
         // The acquirer forwards the request to the network and hears back before answering.
-        let stan = msg.stan().and_then(Result::ok).unwrap_or(0);
         if let (true, Some(changes)) = (request, forward_changes(stan)) {
             let (req, rsp) = network_pair(&msgs[k], stan, &changes);
             for (from_acquirer, m) in [(true, req), (false, rsp)] {

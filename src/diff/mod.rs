@@ -31,8 +31,9 @@ use crate::message::{Message, Mti};
 use crate::parse::parse;
 use crate::spec::Spec;
 use crate::validate::{Where, message_ref};
+use std::cmp::Reverse;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 /// Timeouts and bounds of the pairing.
@@ -122,8 +123,8 @@ pub struct Pairer<'s> {
     /// Relaxed key -> key: finds a request whose response changed its terminal, merchant or
     /// transmission time.
     relaxed: HashMap<u64, u64>,
-    /// (deadline in ms, key, generation), in the order deadlines were set.
-    deadlines: VecDeque<(i64, u64, u64)>,
+    /// (deadline in ms, key, generation), earliest first.
+    deadlines: BinaryHeap<Reverse<(i64, u64, u64)>>,
     /// Keys in arrival order, for eviction.
     arrivals: VecDeque<u64>,
     generation: u64,
@@ -139,7 +140,7 @@ impl<'s> Pairer<'s> {
             config,
             table: HashMap::new(),
             relaxed: HashMap::new(),
-            deadlines: VecDeque::new(),
+            deadlines: BinaryHeap::new(),
             arrivals: VecDeque::new(),
             generation: 0,
             now: i64::MIN,
@@ -226,11 +227,11 @@ impl<'s> Pairer<'s> {
             self.arrivals.push_back(key);
         }
         self.relaxed.insert(relaxed, key);
-        self.deadlines.push_back((
+        self.deadlines.push(Reverse((
             ms(seen.time).saturating_add(self.config.timeout_ms as i64),
             key,
             self.generation,
-        ));
+        )));
         while self.table.len() > self.config.max_pending {
             let Some(oldest) = self.arrivals.pop_front() else {
                 break;
@@ -319,8 +320,11 @@ impl<'s> Pairer<'s> {
         entry.generation = generation;
         let request_mti = entry.mti;
         let spec = self.spec;
-        self.deadlines
-            .push_back((ms(seen.time).saturating_add(window), key, generation));
+        self.deadlines.push(Reverse((
+            ms(seen.time).saturating_add(window),
+            key,
+            generation,
+        )));
         let Some(entry) = self.table.get(&key) else {
             return;
         };
@@ -415,11 +419,11 @@ impl<'s> Pairer<'s> {
 
     /// Fires the deadlines that have passed.
     fn expire(&mut self, out: &mut Vec<Finding>) {
-        while let Some(&(deadline, key, generation)) = self.deadlines.front() {
+        while let Some(&Reverse((deadline, key, generation))) = self.deadlines.peek() {
             if deadline > self.now {
                 break;
             }
-            self.deadlines.pop_front();
+            self.deadlines.pop();
             self.deadline(key, generation, out);
         }
     }
@@ -454,7 +458,7 @@ impl<'s> Pairer<'s> {
                     e.state = State::TimedOut;
                     e.generation = g;
                 }
-                self.deadlines.push_back((until, key, g));
+                self.deadlines.push(Reverse((until, key, g)));
             }
             State::TimedOut => {
                 if !entry.reversed {
