@@ -125,7 +125,7 @@ pub struct Pairer<'s> {
     relaxed: HashMap<u64, u64>,
     /// (deadline in ms, key, generation), earliest first.
     deadlines: BinaryHeap<Reverse<(i64, u64, u64)>>,
-    /// Keys in arrival order, for eviction.
+    /// Keys in arrival order, for eviction (those already gone are dropped from the front).
     arrivals: VecDeque<u64>,
     generation: u64,
     now: i64,
@@ -226,6 +226,15 @@ impl<'s> Pairer<'s> {
         if self.table.insert(key, entry).is_none() {
             self.arrivals.push_back(key);
         }
+        // Forget arrivals whose entries have already gone (answered and past their window):
+        // the queue stays as long as what is held, not as long as the input.
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|k| !self.table.contains_key(k))
+        {
+            self.arrivals.pop_front();
+        }
         self.relaxed.insert(relaxed, key);
         self.deadlines.push(Reverse((
             ms(seen.time).saturating_add(self.config.timeout_ms as i64),
@@ -240,7 +249,7 @@ impl<'s> Pairer<'s> {
                 out.push(self.lifecycle(
                     &e,
                     Rule::Evicted,
-                    "held until answered".into(),
+                    "held until its lifecycle ends".into(),
                     format!("dropped: more than {} in flight", self.config.max_pending),
                 ));
             }
