@@ -129,7 +129,8 @@ impl<'b> Audit<'b> {
             self.validator.validate(&msg, &at, &mut self.findings);
             let merchant = msg
                 .field(42)
-                .map_or_else(|| "-".to_string(), |f| f.to_text().trim_end().to_string());
+                .map_or_else(|| "-".to_string(), |f| f.to_text());
+            let merchant = self.canonical(&merchant);
             self.merchants.entry(merchant).or_default().transactions += 1;
         }
         self.count(before);
@@ -140,8 +141,8 @@ impl<'b> Audit<'b> {
     fn count(&mut self, before: usize) {
         let mut priced: Vec<usize> = Vec::new();
         for f in self.findings.get(before..).unwrap_or_default() {
-            let merchant = f.message.merchant.as_deref().map_or("-", str::trim_end);
-            let stats = self.merchants.entry(merchant.to_string()).or_default();
+            let merchant = self.canonical(f.message.merchant.as_deref().unwrap_or("-"));
+            let stats = self.merchants.entry(merchant).or_default();
             *stats.by_rule.entry(f.rule).or_default() += 1;
             if let Some(fi) = &f.fee_impact {
                 if !priced.contains(&f.message.index) {
@@ -151,6 +152,14 @@ impl<'b> Audit<'b> {
                 }
             }
         }
+    }
+
+    /// The ID a merchant is reported under: its profile's (a declared network ID counts as
+    /// the merchant's), else field 42 as it came.
+    fn canonical(&self, merchant: &str) -> String {
+        self.book
+            .merchant(merchant.as_bytes())
+            .map_or_else(|| merchant.trim_end().to_string(), |p| p.id.clone())
     }
 
     /// Ends the input: reports every request still awaiting its response.
