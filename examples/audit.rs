@@ -13,9 +13,9 @@ use iso8583_inspect::diff::{DiffConfig, Leg};
 use iso8583_inspect::frame::Framing;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
-use iso8583_inspect::report::Input;
-use iso8583_inspect::spec::{self, Spec};
-use std::io::{self, BufRead, BufReader, Write};
+use iso8583_inspect::report::{Input, open_input};
+use iso8583_inspect::spec::Spec;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,12 +76,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let spec: Spec = match spec::builtin(&args.spec) {
-        Some(s) => s.clone(),
-        None => match Spec::load(&args.spec) {
-            Ok(s) => s,
-            Err(e) => return fail(format!("--spec {}: {e}", args.spec)),
-        },
+    let spec = match Spec::named(&args.spec) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("--spec {}: {e}", args.spec)),
     };
     let book = match ProfileBook::load(&args.profiles) {
         Ok(b) => b,
@@ -97,20 +94,13 @@ fn main() -> ExitCode {
             Err(e) => return fail(format!("--fees {path}: {e}")),
         },
     };
-    let framing = match args.framing.as_str() {
-        "auto" => None,
-        name => match name.parse::<Framing>() {
-            Ok(f) => Some(f),
-            Err(e) => return fail(format!("{e}, or auto")),
-        },
+    let framing = match Framing::from_arg(&args.framing) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
     };
-    let reader: Box<dyn BufRead + Send> = if args.file == "-" {
-        Box::new(BufReader::new(io::stdin()))
-    } else {
-        match std::fs::File::open(&args.file) {
-            Ok(f) => Box::new(BufReader::new(f)),
-            Err(e) => return fail(format!("{}: {e}", args.file)),
-        }
+    let reader = match open_input(&args.file) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
     };
     let mut legs = Vec::new();
     for l in &args.legs {

@@ -8,9 +8,9 @@
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::capture::CaptureConfig;
 use iso8583_inspect::frame::Framing;
-use iso8583_inspect::report::{Format, Options, inspect_capture, inspect_hex};
-use iso8583_inspect::spec::{self, Spec};
-use std::io::{self, BufRead, BufReader, Write};
+use iso8583_inspect::report::{Format, Options, inspect_capture, inspect_hex, open_input};
+use iso8583_inspect::spec::Spec;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,48 +59,27 @@ struct Args {
     file: String,
 }
 
-fn load_spec(name: &str) -> Result<Spec, String> {
-    if let Some(s) = spec::builtin(name) {
-        return Ok(s.clone());
-    }
-    if std::path::Path::new(name).exists() {
-        return Spec::load(name).map_err(|e| e.to_string());
-    }
-    let names: Vec<&str> = spec::BUILTINS.iter().map(|s| s.name.as_ref()).collect();
-    Err(format!(
-        "unknown spec {name:?}: not a file, nor one of {}",
-        names.join(", ")
-    ))
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
-    let spec = match load_spec(&args.spec) {
+    let spec = match Spec::named(&args.spec) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("inspect: {e}");
             return ExitCode::from(2);
         }
     };
-    let framing = match args.framing.as_str() {
-        "auto" => None,
-        name => match name.parse::<Framing>() {
-            Ok(f) => Some(f),
-            Err(e) => {
-                eprintln!("inspect: {e}, or auto");
-                return ExitCode::from(2);
-            }
-        },
+    let framing = match Framing::from_arg(&args.framing) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("inspect: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let reader: Box<dyn BufRead + Send> = if args.file == "-" {
-        Box::new(BufReader::new(io::stdin()))
-    } else {
-        match std::fs::File::open(&args.file) {
-            Ok(f) => Box::new(BufReader::new(f)),
-            Err(e) => {
-                eprintln!("inspect: {}: {e}", args.file);
-                return ExitCode::from(2);
-            }
+    let reader = match open_input(&args.file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("inspect: {e}");
+            return ExitCode::from(2);
         }
     };
     let format = match args.format {

@@ -316,6 +316,29 @@ pub struct Finding {
     pub fee_impact: Option<FeeImpact>,
 }
 
+impl Finding {
+    /// A finding of `rule`, with the rule's severity, about the message `message`.
+    #[must_use]
+    pub fn new(
+        rule: Rule,
+        message: MessageRef,
+        fields: &[u8],
+        expected: String,
+        observed: String,
+        fee_impact: Option<FeeImpact>,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            message,
+            fields: fields.to_vec(),
+            expected,
+            observed,
+            fee_impact,
+        }
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = &self.message;

@@ -110,6 +110,16 @@ impl Framing {
     }
 }
 
+impl Framing {
+    /// A framing from a command-line value: a framing's name, or `auto` (`None`: detect it).
+    pub fn from_arg(value: &str) -> Result<Option<Framing>, String> {
+        match value {
+            "auto" => Ok(None),
+            name => name.parse().map(Some).map_err(|e| format!("{e}, or auto")),
+        }
+    }
+}
+
 impl fmt::Display for Framing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -356,6 +356,15 @@ impl<'a> Field<'a> {
         Text::from_chars(self.number, self.chars())
     }
 
+    /// The text form as the crate shows it to people (see [`Field::write_display`]).
+    #[must_use]
+    pub fn to_display_text(&self, reveal: bool) -> String {
+        let mut s = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write_display(&mut s, reveal);
+        s
+    }
+
     /// Writes the text form as the crate shows it to people: card numbers masked, secrets
     /// hidden (see [`crate::mask`]) unless `reveal` is set.
     pub fn write_display(&self, f: &mut impl fmt::Write, reveal: bool) -> fmt::Result {

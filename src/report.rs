@@ -178,14 +178,6 @@ struct ErrorBody {
     message: String,
 }
 
-/// A field's value as shown: masked or hidden per [`crate::mask`] unless `reveal`.
-fn shown(field: &crate::message::Field<'_>, reveal: bool) -> String {
-    let mut s = String::new();
-    // Writing to a String cannot fail.
-    let _ = field.write_display(&mut s, reveal);
-    s
-}
-
 fn context_text(context: Option<&Context>) -> String {
     context.map_or_else(String::new, |c| {
         format!(" {} {} -> {} {}", c.time, c.src, c.dst, c.dir)
@@ -204,7 +196,7 @@ pub fn write_message(
         Format::Ndjson => {
             let fields = msg
                 .fields()
-                .map(|f| (f.number().to_string(), shown(&f, opts.reveal)))
+                .map(|f| (f.number().to_string(), f.to_display_text(opts.reveal)))
                 .collect();
             let record = MessageRecord {
                 index,
@@ -234,7 +226,7 @@ pub fn write_message(
                     "  {:>3}  {:<40} {}",
                     f.number(),
                     name,
-                    shown(&f, opts.reveal)
+                    f.to_display_text(opts.reveal)
                 )?;
             }
             Ok(())
@@ -284,6 +276,16 @@ fn write_error_body(
             error.message
         ),
     }
+}
+
+/// Opens an input file for reading, or standard input for `-`.
+pub fn open_input(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
+    if path == "-" {
+        return Ok(Box::new(io::BufReader::new(io::stdin())));
+    }
+    let file =
+        std::fs::File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    Ok(Box::new(io::BufReader::new(file)))
 }
 
 /// Decodes one line of hex, ignoring whitespace; `None` if it is not hex.

@@ -331,15 +331,14 @@ impl<'b> Validator<'b> {
         observed: String,
         fee_impact: Option<FeeImpact>,
     ) -> Finding {
-        Finding {
+        Finding::new(
             rule,
-            severity: rule.severity(),
-            message: message_ref(msg, at),
-            fields: fields.to_vec(),
+            message_ref(msg, at),
+            fields,
             expected,
             observed,
             fee_impact,
-        }
+        )
     }
 }
 

@@ -247,25 +247,16 @@ impl<'b> HopMatcher<'b> {
     /// Compares the terminal leg's request `t` with the network leg's `n`.
     fn compare(&self, t: &Message<'_>, n: &Message<'_>, n_seen: Seen, out: &mut Vec<Finding>) {
         let at = Where::index(n_seen.index);
-        let time = (n_seen.time != Default::default()).then(|| n_seen.time.to_string());
-        let flow = n_seen.flow.map(|f| format!("{} -> {}", f.client, f.server));
         let mut push = |rule: Rule,
                         fields: &[u8],
                         expected: String,
                         observed: String,
                         fee_impact: Option<FeeImpact>| {
             let mut message = message_ref(n, &at);
-            message.time.clone_from(&time);
-            message.flow.clone_from(&flow);
-            out.push(Finding {
-                rule,
-                severity: rule.severity(),
-                message,
-                fields: fields.to_vec(),
-                expected,
-                observed,
-                fee_impact,
-            });
+            super::stamp(&mut message, &n_seen);
+            out.push(Finding::new(
+                rule, message, fields, expected, observed, fee_impact,
+            ));
         };
         let show = |m: &Message<'_>, f: usize| m.field(f).map(|x| x.to_text()).unwrap_or_default();
         let amount = n.amount().and_then(Result::ok);

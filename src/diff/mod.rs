@@ -368,7 +368,7 @@ impl<'s> Pairer<'s> {
                 continue;
             }
             let (expected, observed) = if n == 2 {
-                (masked(&a), masked(&b))
+                (a.to_display_text(false), b.to_display_text(false))
             } else {
                 (a.to_text(), b.to_text())
             };
@@ -518,28 +518,10 @@ impl<'s> Pairer<'s> {
             },
             |m| message_ref(&m, &Where::index(e.seen.index)),
         );
-        let mut f = Finding {
-            rule,
-            severity: rule.severity(),
-            message,
-            fields: vec![11],
-            expected,
-            observed,
-            fee_impact: None,
-        };
-        f.message.time = (e.seen.time != Timestamp::default()).then(|| e.seen.time.to_string());
-        f.message.flow = e
-            .seen
-            .flow
-            .map(|fl| format!("{} -> {}", fl.client, fl.server));
+        let mut f = Finding::new(rule, message, &[11], expected, observed, None);
+        stamp(&mut f.message, &e.seen);
         f
     }
-}
-
-fn masked(f: &crate::message::Field<'_>) -> String {
-    let mut s = String::new();
-    let _ = f.write_display(&mut s, false);
-    s
 }
 
 fn finding(
@@ -550,21 +532,18 @@ fn finding(
     expected: String,
     observed: String,
 ) -> Finding {
-    Finding {
-        rule,
-        severity: rule.severity(),
-        message: message_ref(msg, at),
-        fields: fields.to_vec(),
-        expected,
-        observed,
-        fee_impact: None,
-    }
+    Finding::new(rule, message_ref(msg, at), fields, expected, observed, None)
 }
 
 fn with_time(mut f: Finding, seen: Seen) -> Finding {
-    f.message.time = (seen.time != Timestamp::default()).then(|| seen.time.to_string());
-    f.message.flow = seen
+    stamp(&mut f.message, &seen);
+    f
+}
+
+/// Puts a message's capture time and flow (where known) into its references.
+pub(crate) fn stamp(message: &mut MessageRef, seen: &Seen) {
+    message.time = (seen.time != Timestamp::default()).then(|| seen.time.to_string());
+    message.flow = seen
         .flow
         .map(|fl| format!("{} -> {}", fl.client, fl.server));
-    f
 }

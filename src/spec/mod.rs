@@ -401,6 +401,21 @@ impl Spec {
         n == 1 || (n == 65 && self.tertiary_bitmap)
     }
 
+    /// A built-in spec by name (`iso87-ascii` ...), else the spec file at that path.
+    pub fn named(name: &str) -> Result<Spec, SpecError> {
+        if let Some(s) = builtin(name) {
+            return Ok(s.clone());
+        }
+        if std::path::Path::new(name).exists() {
+            return Spec::load(name);
+        }
+        let names: Vec<&str> = BUILTINS.iter().map(|s| s.name.as_ref()).collect();
+        Err(SpecError::Invalid(format!(
+            "unknown spec {name:?}: not a file, nor one of {}",
+            names.join(", ")
+        )))
+    }
+
     /// Checks that the spec can describe messages; the loaders call this, and so can users who
     /// build a `Spec` by hand.
     pub fn check(&self) -> Result<(), SpecError> {
