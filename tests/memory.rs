@@ -2,7 +2,10 @@
 //! through the Pairer and the HopMatcher, with a counting allocator watching the peak.
 //!
 //! The full ten million run in release (`scripts/test` runs `cargo test --release --test
-//! memory`); a debug build feeds two hundred thousand, under the same bound.
+//! memory`); a debug build feeds half a million, under the same bound. The release run also
+//! checks that the second five million need no more memory than the first: hash tables grow by
+//! doubling when their occupancy reaches a new high, so the peak settles only after a few
+//! million transactions (seen: 71 MiB after half a million, 114 MiB after two and after ten).
 
 use iso8583_inspect::capture::{Flow, Timestamp};
 use iso8583_inspect::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
@@ -35,7 +38,7 @@ static GLOBAL: Peak = Peak;
 
 /// The transactions fed: ten million in release, one million in a debug build.
 const TRANSACTIONS: usize = if cfg!(debug_assertions) {
-    200_000
+    500_000
 } else {
     10_000_000
 };
@@ -152,7 +155,7 @@ fn ten_million_transactions_in_bounded_memory() {
     );
     // O(in-flight), not O(input): the second half of the run needs no more than the first.
     assert!(
-        peak <= peak_at_half + peak_at_half / 10 + (1 << 20),
+        TRANSACTIONS < 2_000_000 || peak <= peak_at_half + peak_at_half / 10 + (1 << 20),
         "peak {} MiB, {} MiB at half way",
         peak >> 20,
         peak_at_half >> 20
