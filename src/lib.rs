@@ -5,8 +5,12 @@
 //! code (跳码), an amount that changed between hops (跳点), money routed through another
 //! merchant or institution (二清), a debit the merchant never saw approved (吞钱).
 //!
-//! This layer is the foundation: a zero-copy parser for the common dialects, and its exact
-//! inverse, an encoder.
+//! The layers, in the order data flows through them: [`spec`] (dialects as data), [`parse`]
+//! (zero-copy, allocation-free) and [`encode`] (its exact inverse), [`capture`] and [`frame`]
+//! (pcap/pcapng, TCP reassembly, framing), [`validate`] (one message against merchant
+//! [`profile`]s, with the [`mcc`] table and China fee classes), [`diff`] (requests with
+//! responses, and the same transaction on two legs), [`finding`] (what both report), and
+//! [`audit`] and [`report`] (runs and their output).
 //!
 //! ```
 //! use iso8583_inspect::{parse, MessageBuilder, Mti, spec::ISO87_ASCII};
