@@ -1,4 +1,4 @@
-//! The encoder, the exact inverse of [`crate::parse`]: [`MessageBuilder`] sets fields by
+//! The encoder, the exact inverse of [`crate::parse()`]: [`MessageBuilder`] sets fields by
 //! number, checks each value against the spec when it is set (nothing is stored on failure),
 //! computes the bitmaps and writes to a `Vec<u8>` or a `bytes::BytesMut`.
 //!

@@ -5,7 +5,7 @@
 //! code (跳码), an amount that changed between hops (跳点), money routed through another
 //! merchant or institution (二清), a debit the merchant never saw approved (吞钱).
 //!
-//! The layers, in the order data flows through them: [`spec`] (dialects as data), [`parse`]
+//! The layers, in the order data flows through them: [`spec`] (dialects as data), [`parse()`]
 //! (zero-copy, allocation-free) and [`encode`] (its exact inverse), [`capture`] and [`frame`]
 //! (pcap/pcapng, TCP reassembly, framing), [`validate`] (one message against merchant
 //! [`profile`]s, with the [`mcc`] table and China fee classes), [`diff`] (requests with
