@@ -29,6 +29,16 @@ struct Stream {
     fin: bool,
 }
 
+impl Stream {
+    /// The sequence number of the earliest segment held ahead of `next`.
+    fn earliest(&self, next: u32) -> Option<u32> {
+        self.early
+            .iter()
+            .map(|(s, _)| *s)
+            .min_by_key(|s| distance(next, *s))
+    }
+}
+
 #[derive(Debug, Default)]
 struct FlowState {
     streams: [Stream; 2],
@@ -199,14 +209,7 @@ fn close(time: Timestamp, flow: Flow, mut state: FlowState, out: &mut VecDeque<C
         let Some(stream) = state.streams.get_mut(index(dir)) else {
             continue;
         };
-        if let (Some(next), Some(first)) = (
-            stream.next_seq,
-            stream
-                .early
-                .iter()
-                .map(|(s, _)| *s)
-                .min_by_key(|s| distance(stream.next_seq.unwrap_or(*s), *s)),
-        ) {
+        if let Some((next, first)) = stream.next_seq.and_then(|n| Some((n, stream.earliest(n)?))) {
             out.push_back(CaptureEvent::Gap {
                 time,
                 flow,
@@ -241,12 +244,7 @@ fn jump_gap(
     framing: &mut Option<Framing>,
     out: &mut VecDeque<CaptureEvent>,
 ) {
-    let Some(first) = stream
-        .early
-        .iter()
-        .map(|(s, _)| *s)
-        .min_by_key(|s| distance(next, *s))
-    else {
+    let Some(first) = stream.earliest(next) else {
         return;
     };
     out.push_back(CaptureEvent::Gap {
