@@ -116,17 +116,22 @@ pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     const THREES: u64 = 0x3030_3030_3030_3030;
     const SIXES: u64 = 0x0606_0606_0606_0606;
-    let mut chunks = data.chunks_exact(8);
-    for chunk in &mut chunks {
+    let digits8 = |chunk: &[u8]| {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
         // Every high nibble is 3, and adding 6 to a low nibble above 9 would carry into it.
-        if w & HIGH != THREES || w.wrapping_add(SIXES) & HIGH != THREES {
-            return false;
-        }
+        w & HIGH == THREES && w.wrapping_add(SIXES) & HIGH == THREES
+    };
+    if data.len() < 8 {
+        return data.iter().all(u8::is_ascii_digit);
     }
-    chunks.remainder().iter().all(u8::is_ascii_digit)
+    // Whole words, then the last eight bytes (overlapping the last whole word).
+    let mut chunks = data.chunks_exact(8);
+    chunks.all(digits8)
+        && data
+            .get(data.len() - 8..)
+            .is_some_and(|last| chunks.remainder().is_empty() || digits8(last))
 }
 
 /// `table[b]`: a byte always indexes a 256-entry table.

@@ -12,23 +12,15 @@ use crate::parse::field::prefix_value;
 use crate::spec::{Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, Spec};
 use std::fmt;
 
-/// Where a field sits in the input: its wire image from the length prefix to the last byte.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Span {
-    start: u32,
-    end: u32,
-}
+/// Where the elements of a message start, in wire order: one entry per set bitmap bit (the
+/// secondary bitmap for bit 1, the tertiary bitmap for bit 65 where the spec has one, else the
+/// field), then the end of the last. Element `r` spans `starts[r]..starts[r + 1]`; a field's
+/// `r` is the number of set bits before its own, so lookup stays O(1) with no per-field slot.
+pub(crate) type Starts = [u32; MAX_FIELD + 2];
 
-impl Span {
-    pub(crate) const ABSENT: Span = Span { start: 0, end: 0 };
-
-    pub(crate) fn new(start: usize, end: usize) -> Span {
-        let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span {
-            start: clamp(start),
-            end: clamp(end),
-        }
-    }
+/// An offset as stored in [`Starts`] (inputs beyond 4 GiB are clamped; no frame is that long).
+pub(crate) fn offset(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 /// A message type indicator, e.g. `0200`: version, class, function and origin digits.
@@ -728,7 +720,7 @@ pub struct Message<'a> {
     input: &'a [u8],
     mti: Mti,
     bitmap: [u64; 3],
-    spans: [Span; MAX_FIELD + 1],
+    starts: Starts,
 }
 
 /// The fields a message carries, in order; see [`Message::fields`].
@@ -772,15 +764,30 @@ impl<'a> Message<'a> {
         input: &'a [u8],
         mti: Mti,
         bitmap: [u64; 3],
-        spans: [Span; MAX_FIELD + 1],
+        starts: Starts,
     ) -> Message<'a> {
         Message {
             spec,
             input,
             mti,
             bitmap,
-            spans,
+            starts,
         }
+    }
+
+    /// The wire bytes of the element of bitmap bit `n` (1-192), which must be set.
+    #[inline]
+    fn element(&self, n: usize) -> Option<&'a [u8]> {
+        let (word, bit) = ((n - 1) / 64, (n - 1) % 64);
+        let mut rank = 0;
+        for w in self.bitmap.get(..word)? {
+            rank += w.count_ones() as usize;
+        }
+        let before = self.bitmap.get(word)?.checked_shr(64 - bit as u32);
+        rank += before.unwrap_or(0).count_ones() as usize;
+        let start = *self.starts.get(rank)? as usize;
+        let end = *self.starts.get(rank + 1)? as usize;
+        self.input.get(start..end)
     }
 
     /// The spec the message was parsed with.
@@ -838,15 +845,12 @@ impl<'a> Message<'a> {
                 crate::spec::MtiFormat::Bcd => 2,
                 _ => 4,
             };
-        let start = match i {
-            0 => primary,
-            1 if self.bitmap[0] >> 63 != 0 => primary + width,
-            2 if self.spec.tertiary_bitmap && self.bitmap[1] >> 63 != 0 => {
-                self.spans.get(65)?.start as usize
-            }
-            _ => return None,
-        };
-        self.input.get(start..start + width)
+        match i {
+            0 => self.input.get(primary..primary + width),
+            1 if self.bitmap[0] >> 63 != 0 => self.element(1),
+            2 if self.spec.tertiary_bitmap && self.bitmap[1] >> 63 != 0 => self.element(65),
+            _ => None,
+        }
     }
 
     /// Whether the message carries field `n` (bitmap bits themselves are not fields).
@@ -867,8 +871,7 @@ impl<'a> Message<'a> {
         if !self.has(n) {
             return None;
         }
-        let span = self.spans.get(n)?;
-        let wire = self.input.get(span.start as usize..span.end as usize)?;
+        let wire = self.element(n)?;
         let spec = self.spec.field(n)?;
         Some(Field {
             number: n as u8,

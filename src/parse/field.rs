@@ -7,7 +7,69 @@ use crate::spec::{Content, Encoding, FieldSpec, Length, PrefixEncoding};
 
 /// A field's whole wire image (prefix and data). The content is checked: digits in `n`, a sign
 /// and digits in `x+n`, track characters in `z`, hex characters in hex-encoded binary.
+#[inline]
 pub(super) fn field<'a>(fs: &FieldSpec, input: &'a [u8]) -> PResult<'a, &'a [u8]> {
+    if let Some(rest) = ascii_fast(fs, input) {
+        return Ok((
+            rest,
+            input.get(..input.len() - rest.len()).unwrap_or_default(),
+        ));
+    }
+    field_checked(fs, input)
+}
+
+/// The common case, ASCII data with an ASCII or no prefix, in straight-line code: the rest of
+/// the input after a valid field, or `None` to let [`field_checked`] decide (and name the
+/// fault, if there is one).
+#[inline]
+fn ascii_fast<'a>(fs: &FieldSpec, input: &'a [u8]) -> Option<&'a [u8]> {
+    if fs.encoding != Encoding::Ascii {
+        return None;
+    }
+    let (after_prefix, units) = match fs.length {
+        Length::Fixed(n) => (input, usize::from(n)),
+        Length::LlVar(max) if fs.prefix == PrefixEncoding::Ascii => match input {
+            [a, b, rest @ ..] => {
+                let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+                let units = usize::from(a) * 10 + usize::from(b);
+                if a > 9 || b > 9 || units > usize::from(max) {
+                    return None;
+                }
+                (rest, units)
+            }
+            _ => return None,
+        },
+        Length::LllVar(max) if fs.prefix == PrefixEncoding::Ascii => match input {
+            [a, b, c, rest @ ..] => {
+                let (a, b, c) = (
+                    a.wrapping_sub(b'0'),
+                    b.wrapping_sub(b'0'),
+                    c.wrapping_sub(b'0'),
+                );
+                let units = usize::from(a) * 100 + usize::from(b) * 10 + usize::from(c);
+                if a > 9 || b > 9 || c > 9 || units > usize::from(max) {
+                    return None;
+                }
+                (rest, units)
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let (data, rest) = after_prefix.split_at_checked(units)?;
+    let valid = match fs.content {
+        Content::N => all_ascii_digits(data),
+        Content::Z => data
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b == b'=' || b == b'D'),
+        Content::XN => return None,
+        _ => true,
+    };
+    valid.then_some(rest)
+}
+
+/// Any field, every fault reported with the offending byte.
+fn field_checked<'a>(fs: &FieldSpec, input: &'a [u8]) -> PResult<'a, &'a [u8]> {
     let (after_prefix, units) = length_prefix(fs, input)?;
     let Some(width) = fs.data_width(units) else {
         return fail(input.len(), ErrorKind::BadLength { length: units });

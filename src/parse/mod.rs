@@ -9,7 +9,7 @@ mod bitmap;
 pub(crate) mod field;
 
 use crate::error::{ErrorKind, Location, ParseError};
-use crate::message::{Message, Mti, Span};
+use crate::message::{Message, Mti, Starts, offset};
 use crate::spec::{MAX_FIELD, Spec};
 use nom::IResult;
 
@@ -45,17 +45,18 @@ fn fail<T>(rest: usize, kind: ErrorKind) -> PResult<'static, T> {
 }
 
 /// Takes exactly `n` bytes, or fails as truncated at the current position.
+#[inline]
 fn take_exact(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
-    if input.len() < n {
-        return fail(
+    match input.split_at_checked(n) {
+        Some((taken, rest)) => Ok((rest, taken)),
+        None => fail(
             input.len(),
             ErrorKind::Truncated {
                 needed: n,
                 available: input.len(),
             },
-        );
+        ),
     }
-    nom::Parser::parse(&mut nom::bytes::complete::take(n), input)
 }
 
 /// Parses one whole message: header, MTI, bitmaps and every field the bitmaps name, with no
@@ -108,7 +109,14 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
         rest = r;
     }
 
-    let mut spans = [Span::ABSENT; MAX_FIELD + 1];
+    // Element starts in wire order (see `Starts`): the secondary bitmap first, if any.
+    let mut starts: Starts = [0; MAX_FIELD + 2];
+    let mut rank = 0;
+    if primary & bitmap::TOP != 0 {
+        starts[0] = offset(bitmap_at[1]);
+        rank = 1;
+    }
+    let fields: &[Option<crate::spec::FieldSpec>] = &spec.fields;
     let mut word = 0;
     while word < 3 {
         let mut bits = bitmap.get(word).copied().unwrap_or(0);
@@ -119,33 +127,33 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
             if n == 1 {
                 continue;
             }
+            let start = total - rest.len();
+            if let Some(slot) = starts.get_mut(rank) {
+                *slot = offset(start);
+            }
+            rank += 1;
             if n == 65 && spec.tertiary_bitmap {
-                bitmap_at[2] = total - rest.len();
+                bitmap_at[2] = start;
                 let (r, tertiary) =
                     bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
                 bitmap[2] = tertiary;
                 rest = r;
-                // Slot 65 is no field in such a spec: it keeps where the tertiary bitmap was.
-                if let Some(span) = spans.get_mut(65) {
-                    *span = Span::new(bitmap_at[2], total - rest.len());
-                }
                 continue;
             }
-            let Some(fs) = spec.field(n) else {
+            let Some(Some(fs)) = fields.get(n) else {
                 return Err(ParseError {
                     location: Location::Bitmap,
                     offset: bitmap_at.get(word).copied().unwrap_or(0),
                     kind: ErrorKind::UndefinedField { field: n as u8 },
                 });
             };
-            let start = total - rest.len();
             let (r, _) = field::field(fs, rest).map_err(to_error(Location::Field(n as u8)))?;
-            if let Some(span) = spans.get_mut(n) {
-                *span = Span::new(start, total - r.len());
-            }
             rest = r;
         }
         word += 1;
+    }
+    if let Some(slot) = starts.get_mut(rank) {
+        *slot = offset(total - rest.len());
     }
     if !rest.is_empty() {
         return Err(ParseError {
@@ -154,7 +162,7 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
             kind: ErrorKind::TrailingBytes { count: rest.len() },
         });
     }
-    Ok(Message::from_parts(spec, input, mti, bitmap, spans))
+    Ok(Message::from_parts(spec, input, mti, bitmap, starts))
 }
 
 /// The MTI in the spec's format.
