@@ -16,7 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::capture::CaptureError;
+use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp};
 use crate::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
 use crate::finding::{Finding, Rule};
 use crate::mcc::FeeTable;
@@ -97,6 +97,20 @@ impl<'b> Audit<'b> {
 
     /// Validates one message (its index is the count of messages so far).
     pub fn message(&mut self, bytes: &[u8], context: Option<&Context>) {
+        self.check(bytes, context.and_then(|c| c.at), || {
+            context.map(|c| (c.time.clone(), format!("{} -> {}", c.src, c.dst)))
+        });
+    }
+
+    /// [`Audit::message`] with the capture time and flow as values; `describe` gives their
+    /// printed forms (time, `src -> dst`), asked for only when the validator reports something,
+    /// so that a clean message costs no formatting.
+    fn check(
+        &mut self,
+        bytes: &[u8],
+        at: Option<(Timestamp, Flow)>,
+        describe: impl FnOnce() -> Option<(String, String)>,
+    ) {
         let index = self.messages;
         self.messages += 1;
         let Ok(msg) = parse(self.spec, bytes) else {
@@ -104,9 +118,7 @@ impl<'b> Audit<'b> {
             return;
         };
         let before = self.findings.len();
-        let (time, flow) = context
-            .and_then(|c| c.at)
-            .map_or((Default::default(), None), |(t, f)| (t, Some(f)));
+        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
         let seen = Seen { index, time, flow };
         self.pairer.push(&msg, bytes, seen, &mut self.findings);
         let leg = flow.and_then(|f| {
@@ -120,18 +132,39 @@ impl<'b> Audit<'b> {
             self.hops.push(leg, &msg, bytes, seen, &mut self.findings);
         }
         if Validator::applies(&msg) {
-            let flow = context.map(|c| format!("{} -> {}", c.src, c.dst));
-            let at = Where {
-                index,
-                time: context.map(|c| c.time.as_str()),
-                flow: flow.as_deref(),
+            let validated = self.findings.len();
+            self.validator
+                .validate(&msg, &Where::index(index), &mut self.findings);
+            if let Some(found) = self.findings.get_mut(validated..).filter(|f| !f.is_empty()) {
+                if let Some((time, flow)) = describe() {
+                    for f in found {
+                        f.message.time = Some(time.clone());
+                        f.message.flow = Some(flow.clone());
+                    }
+                }
+            }
+            // Field 42 on the stack; a field too long or odd for that, as an owned string.
+            let small = msg.field(42).map(|f| f.to_small_text());
+            let owned;
+            let raw = match (&small, msg.field(42)) {
+                (Some(Ok(text)), _) if text.as_str().is_some() => text.as_str().unwrap_or("-"),
+                (_, Some(f)) => {
+                    owned = f.to_text();
+                    owned.as_str()
+                }
+                (_, None) => "-",
             };
-            self.validator.validate(&msg, &at, &mut self.findings);
-            let merchant = msg
-                .field(42)
-                .map_or_else(|| "-".to_string(), |f| f.to_text());
-            let merchant = self.canonical(&merchant);
-            self.merchants.entry(merchant).or_default().transactions += 1;
+            let stats = match self.book.merchant(raw.as_bytes()) {
+                Some(p) => self.merchants.get_mut(p.id.as_str()),
+                None => self.merchants.get_mut(raw.trim_end()),
+            };
+            match stats {
+                Some(stats) => stats.transactions += 1,
+                None => {
+                    let merchant = self.canonical(raw);
+                    self.merchants.entry(merchant).or_default().transactions += 1;
+                }
+            }
         }
         self.count(before);
     }
@@ -173,23 +206,46 @@ impl<'b> Audit<'b> {
     /// Reads and checks every message of `input`, then [`Audit::finish`]es.
     pub fn run<R: BufRead + Send>(&mut self, input: Input<R>) -> Result<(), CaptureError> {
         let spec = self.spec;
-        let result = read_input(input, spec, |item| {
-            match item {
-                Item::Message { bytes, context } => self.message(bytes, context.as_ref()),
-                Item::NotHex => {
-                    self.messages += 1;
-                    self.unreadable += 1;
-                }
-                Item::Event(e) => {
-                    if let Some(r) = event_record(e) {
-                        *self.events.entry(r.event).or_default() += 1;
+        let result = match input {
+            // A capture is read here rather than through `read_input`, whose per-message
+            // context is printed up front: the audit prints only where it reports.
+            Input::Capture(reader, config) => {
+                CaptureReader::new(reader, spec, config).map(|events| {
+                    for event in events {
+                        match &event {
+                            CaptureEvent::Message(m) => {
+                                self.check(&m.bytes, Some((m.time, m.flow)), || {
+                                    Some((
+                                        m.time.to_string(),
+                                        format!("{} -> {}", m.src(), m.dst()),
+                                    ))
+                                });
+                            }
+                            other => self.event(other),
+                        }
                     }
-                }
+                })
             }
-            Ok(())
-        });
+            hex @ Input::Hex(_) => read_input(hex, spec, |item| {
+                match item {
+                    Item::Message { bytes, context } => self.message(bytes, context.as_ref()),
+                    Item::NotHex => {
+                        self.messages += 1;
+                        self.unreadable += 1;
+                    }
+                    Item::Event(e) => self.event(e),
+                }
+                Ok(())
+            }),
+        };
         self.finish();
         result
+    }
+
+    fn event(&mut self, e: &CaptureEvent) {
+        if let Some(r) = event_record(e) {
+            *self.events.entry(r.event).or_default() += 1;
+        }
     }
 
     /// The findings so far, in input order.

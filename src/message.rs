@@ -279,6 +279,10 @@ impl<'a> Field<'a> {
     /// Whether two fields carry the same value, whatever their encodings.
     #[must_use]
     pub fn value_eq(&self, other: &Field<'_>) -> bool {
+        // The same layout and the same wire image: the same value, without decoding.
+        if self.spec == other.spec && self.wire == other.wire {
+            return true;
+        }
         self.is_binary() == other.is_binary() && self.bytes().eq(other.bytes())
     }
 
@@ -345,6 +349,17 @@ impl<'a> Field<'a> {
 
     /// The value as a [`Text`] (at most [`Text::CAPACITY`] characters).
     pub fn to_small_text(&self) -> Result<Text, ValueError> {
+        if self.spec.encoding == Encoding::Ascii {
+            let data = self.data();
+            let mut buf = [0u8; Text::CAPACITY];
+            if let Some(slot) = buf.get_mut(..data.len()) {
+                slot.copy_from_slice(data);
+                return Ok(Text {
+                    len: data.len() as u8,
+                    buf,
+                });
+            }
+        }
         Text::from_chars(self.number, self.chars())
     }
 

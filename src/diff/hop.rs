@@ -17,6 +17,7 @@
 //! merchant's `acquirer_ids`), `hop-name-changed` (field 43 differs, spaces and case aside).
 
 use super::Seen;
+use super::key::{Key, KeyMap};
 use crate::finding::{FeeImpact, Finding, Rule};
 use crate::mcc::FeeTable;
 use crate::merchant::MerchantCode;
@@ -25,9 +26,7 @@ use crate::parse::parse;
 use crate::profile::ProfileBook;
 use crate::spec::Spec;
 use crate::validate::{Where, message_ref};
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 
 /// Which leg a message travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,7 +74,7 @@ struct Held {
 /// One leg's held requests, by key.
 #[derive(Debug, Default)]
 struct Side {
-    by_key: HashMap<u64, u64>,
+    by_key: KeyMap<u64>,
     held: HashMap<u64, Held>,
     order: VecDeque<(i64, u64)>,
 }
@@ -103,27 +102,25 @@ pub struct HopMatcher<'b> {
     next_id: u64,
 }
 
-fn hash_of(parts: &[&[u8]]) -> u64 {
-    let mut h = DefaultHasher::new();
-    parts.hash(&mut h);
-    h.finish()
-}
-
 fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
     msg.field(n).map(|f| f.chars().collect())
 }
 
 /// The correlation keys of a request: by RRN, and by PAN + amount + local date and time.
 fn keys(msg: &Message<'_>) -> [Option<u64>; 2] {
-    let rrn = text(msg, 37)
-        .filter(|r| r.iter().any(|c| *c != b' ' && *c != b'0'))
-        .map(|r| hash_of(&[b"rrn", &r]));
-    let fuzzy = match (text(msg, 2), text(msg, 4), text(msg, 12), text(msg, 13)) {
-        (Some(pan), Some(amount), Some(time), Some(date)) => {
-            Some(hash_of(&[b"pan", &pan, &amount, &time, &date]))
-        }
-        _ => None,
-    };
+    let rrn = msg
+        .field(37)
+        .filter(|r| r.chars().any(|c| c != b' ' && c != b'0'))
+        .map(|_| Key::new().present(b"rrn").field(msg, 37).value());
+    let fuzzy = [2, 4, 12, 13].iter().all(|&n| msg.has(n)).then(|| {
+        Key::new()
+            .present(b"pan")
+            .field(msg, 2)
+            .field(msg, 4)
+            .field(msg, 12)
+            .field(msg, 13)
+            .value()
+    });
     [rrn, fuzzy]
 }
 

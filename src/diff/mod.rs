@@ -19,9 +19,13 @@
 //! for it within a further window), `orphan-response`, `duplicate-response`, `late-response`,
 //! and `approved-then-reversed` (informational). Memory is bounded by the in-flight requests:
 //! the table holds at most `max_pending` entries (default 1,000,000) and reports the oldest it
-//! has to drop as `evicted`; at the end of input every pending request is reported.
+//! has to drop as `evicted`; at the end of input every pending request is reported. A request
+//! keeps its bytes only until it is answered (an evicted answered request is reported by index,
+//! MTI, time and flow), so an answered transaction costs a table entry of about 200 bytes for
+//! the reversal window.
 
 mod hop;
+mod key;
 
 pub use hop::{HopConfig, HopMatcher, Leg};
 
@@ -31,10 +35,9 @@ use crate::message::{Message, Mti};
 use crate::parse::parse;
 use crate::spec::Spec;
 use crate::validate::{Where, message_ref};
+use key::{Key, KeyMap};
 use std::cmp::Reverse;
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::{BinaryHeap, VecDeque};
 
 /// Timeouts and bounds of the pairing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,10 +122,10 @@ fn ms(t: Timestamp) -> i64 {
 pub struct Pairer<'s> {
     spec: &'s Spec,
     config: DiffConfig,
-    table: HashMap<u64, Entry>,
+    table: KeyMap<Entry>,
     /// Relaxed key -> key: finds a request whose response changed its terminal, merchant or
     /// transmission time.
-    relaxed: HashMap<u64, u64>,
+    relaxed: KeyMap<u64>,
     /// (deadline in ms, key, generation), earliest first.
     deadlines: BinaryHeap<Reverse<(i64, u64, u64)>>,
     /// Keys in arrival order, for eviction (those already gone are dropped from the front).
@@ -138,8 +141,8 @@ impl<'s> Pairer<'s> {
         Pairer {
             spec,
             config,
-            table: HashMap::new(),
-            relaxed: HashMap::new(),
+            table: KeyMap::default(),
+            relaxed: KeyMap::default(),
             deadlines: BinaryHeap::new(),
             arrivals: VecDeque::new(),
             generation: 0,
@@ -163,16 +166,19 @@ impl<'s> Pairer<'s> {
         stan: Option<&[u8]>,
         f7: Option<&[u8]>,
     ) -> (u64, u64) {
-        let text = |n: usize| msg.field(n).map(|f| f.chars().collect::<Vec<u8>>());
-        let mut h = DefaultHasher::new();
-        flow.hash(&mut h);
-        class.hash(&mut h);
-        stan.map(<[u8]>::to_vec).or_else(|| text(11)).hash(&mut h);
-        let relaxed = h.finish();
-        text(41).hash(&mut h);
-        text(42).hash(&mut h);
-        f7.map(<[u8]>::to_vec).or_else(|| text(7)).hash(&mut h);
-        (h.finish(), relaxed)
+        let mut k = Key::new();
+        k.hash(&flow).hash(&class);
+        match stan {
+            Some(s) => k.present(s),
+            None => k.field(msg, 11),
+        };
+        let relaxed = k.value();
+        k.field(msg, 41).field(msg, 42);
+        match f7 {
+            Some(s) => k.present(s),
+            None => k.field(msg, 7),
+        };
+        (k.value(), relaxed)
     }
 
     /// The key of a held request found by its full key, else by its relaxed one.
@@ -376,6 +382,12 @@ impl<'s> Pairer<'s> {
                 finding(msg, &at, rule, &[n as u8], expected, observed),
                 seen,
             ));
+        }
+        // Answered: its bytes are not needed again (a reversal needs only the entry), so the
+        // table keeps a few dozen bytes a transaction over the reversal window, not the
+        // message.
+        if let Some(e) = self.table.get_mut(&key) {
+            e.bytes = Vec::new();
         }
     }
 
