@@ -36,8 +36,7 @@ use crate::parse::parse;
 use crate::spec::Spec;
 use crate::validate::{Where, message_ref};
 use key::{Key, KeyMap};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Timeouts and bounds of the pairing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +116,48 @@ fn ms(t: Timestamp) -> i64 {
         .saturating_add(i64::from(t.nanos / 1_000_000))
 }
 
+/// The pending deadlines, a queue for each kind (a request's timeout, an answered request's
+/// reversal window, a timed-out request's wait for its reversal). Each kind adds a constant to
+/// the capture time, so each queue is already in deadline order: no heap, and each deadline is
+/// touched twice, in sequence. A capture whose times step back (merged interfaces) gets the
+/// queue's latest deadline instead of an earlier one: a wait is never cut short.
+#[derive(Debug, Default)]
+struct Deadlines {
+    queues: [VecDeque<(i64, u64, u64)>; 3],
+}
+
+impl Deadlines {
+    const TIMEOUT: usize = 0;
+    const WINDOW: usize = 1;
+    const REVERSAL: usize = 2;
+
+    fn push(&mut self, kind: usize, deadline: i64, key: u64, generation: u64) {
+        if let Some(q) = self.queues.get_mut(kind) {
+            let deadline = q.back().map_or(deadline, |b| deadline.max(b.0));
+            q.push_back((deadline, key, generation));
+        }
+    }
+
+    /// The earliest deadline at or before `now`, taken off its queue: (key, generation).
+    fn pop_until(&mut self, now: i64) -> Option<(u64, u64)> {
+        let (kind, _) = self
+            .queues
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| q.front().map(|f| (i, f.0)))
+            .filter(|(_, d)| *d <= now)
+            .min_by_key(|(_, d)| *d)?;
+        let (_, key, generation) = self.queues.get_mut(kind)?.pop_front()?;
+        Some((key, generation))
+    }
+
+    fn clear(&mut self) {
+        for q in &mut self.queues {
+            q.clear();
+        }
+    }
+}
+
 /// Pairs requests, responses and reversals; see the module docs.
 #[derive(Debug)]
 pub struct Pairer<'s> {
@@ -126,8 +167,8 @@ pub struct Pairer<'s> {
     /// Relaxed key -> key: finds a request whose response changed its terminal, merchant or
     /// transmission time.
     relaxed: KeyMap<u64>,
-    /// (deadline in ms, key, generation), earliest first.
-    deadlines: BinaryHeap<Reverse<(i64, u64, u64)>>,
+    /// (deadline in ms, key, generation) of each kind, earliest first.
+    deadlines: Deadlines,
     /// Keys in arrival order, for eviction (those already gone are dropped from the front).
     arrivals: VecDeque<u64>,
     generation: u64,
@@ -143,7 +184,7 @@ impl<'s> Pairer<'s> {
             config,
             table: KeyMap::default(),
             relaxed: KeyMap::default(),
-            deadlines: BinaryHeap::new(),
+            deadlines: Deadlines::default(),
             arrivals: VecDeque::new(),
             generation: 0,
             now: i64::MIN,
@@ -242,11 +283,12 @@ impl<'s> Pairer<'s> {
             self.arrivals.pop_front();
         }
         self.relaxed.insert(relaxed, key);
-        self.deadlines.push(Reverse((
+        self.deadlines.push(
+            Deadlines::TIMEOUT,
             ms(seen.time).saturating_add(self.config.timeout_ms as i64),
             key,
             self.generation,
-        )));
+        );
         while self.table.len() > self.config.max_pending {
             let Some(oldest) = self.arrivals.pop_front() else {
                 break;
@@ -335,11 +377,12 @@ impl<'s> Pairer<'s> {
         entry.generation = generation;
         let request_mti = entry.mti;
         let spec = self.spec;
-        self.deadlines.push(Reverse((
+        self.deadlines.push(
+            Deadlines::WINDOW,
             ms(seen.time).saturating_add(window),
             key,
             generation,
-        )));
+        );
         let Some(entry) = self.table.get(&key) else {
             return;
         };
@@ -440,11 +483,7 @@ impl<'s> Pairer<'s> {
 
     /// Fires the deadlines that have passed.
     fn expire(&mut self, out: &mut Vec<Finding>) {
-        while let Some(&Reverse((deadline, key, generation))) = self.deadlines.peek() {
-            if deadline > self.now {
-                break;
-            }
-            self.deadlines.pop();
+        while let Some((key, generation)) = self.deadlines.pop_until(self.now) {
             self.deadline(key, generation, out);
         }
     }
@@ -479,7 +518,7 @@ impl<'s> Pairer<'s> {
                     e.state = State::TimedOut;
                     e.generation = g;
                 }
-                self.deadlines.push(Reverse((until, key, g)));
+                self.deadlines.push(Deadlines::REVERSAL, until, key, g);
             }
             State::TimedOut => {
                 if !entry.reversed {
