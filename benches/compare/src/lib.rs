@@ -96,7 +96,7 @@ pub fn race(contenders: &mut [Contender<'_>]) -> Vec<f64> {
             samples[i].push(t.elapsed().as_secs_f64() * 1e9 / batch[i] as f64);
         }
     }
-    samples.into_iter().map(|s| median(s)).collect()
+    samples.into_iter().map(median).collect()
 }
 
 /// The median of some samples.

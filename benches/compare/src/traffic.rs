@@ -13,7 +13,10 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 
 /// The bundled profile book, beside which the traffic is clean.
-pub const PROFILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/merchants.toml");
+pub const PROFILES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/data/merchants.toml"
+);
 
 /// Terminal, merchant, MCC and acquirer institution of each terminal in the profile book.
 const TERMINALS: [(&str, &str, &str, &str); 4] = [
@@ -72,7 +75,14 @@ fn templates(terminal: usize) -> (Template, Template) {
             rsp.set_text(n, v).expect("fits");
         }
     }
-    for (n, v) in [(41, tid), (42, mid), (18, mcc), (32, acq), (38, "A1B2C3"), (39, "00")] {
+    for (n, v) in [
+        (41, tid),
+        (42, mid),
+        (18, mcc),
+        (32, acq),
+        (38, "A1B2C3"),
+        (39, "00"),
+    ] {
         rsp.set_text(n, v).expect("fits");
     }
     (Template::new(&req), Template::new(&rsp))
@@ -92,7 +102,12 @@ pub fn write_capture<W: Write>(
     let server: SocketAddr = "10.10.0.1:8583".parse().expect("address");
     let mut w = PcapWriter::new(out)?;
     let start = 1_795_397_400i64; // 2026-11-23T01:30:00Z
-    let at = |ns: u64| Timestamp::new(start + (ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as u32);
+    let at = |ns: u64| {
+        Timestamp::new(
+            start + (ns / 1_000_000_000) as i64,
+            (ns % 1_000_000_000) as u32,
+        )
+    };
     let mine: Vec<usize> = (0..connections).filter(|i| i % shards == shard).collect();
     let clients: Vec<SocketAddr> = (0..connections)
         .map(|i| {
@@ -108,10 +123,20 @@ pub fn write_capture<W: Write>(
         })
         .collect();
     for &i in &mine {
-        w.write(at(0), &tcp_frame(clients[i], server, 1000, 0, tcp_flags::SYN, b""))?;
         w.write(
             at(0),
-            &tcp_frame(server, clients[i], 7000, 1001, tcp_flags::SYN | tcp_flags::ACK, b""),
+            &tcp_frame(clients[i], server, 1000, 0, tcp_flags::SYN, b""),
+        )?;
+        w.write(
+            at(0),
+            &tcp_frame(
+                server,
+                clients[i],
+                7000,
+                1001,
+                tcp_flags::SYN | tcp_flags::ACK,
+                b"",
+            ),
         )?;
     }
     let gap = 1_000_000_000 / rate.max(1);
@@ -133,7 +158,11 @@ pub fn write_capture<W: Write>(
             let t = sale * gap + if response { 40_000_000 } else { 0 };
             let (q, r, cseq, sseq) = &mut state[i];
             payload.clear();
-            let msg = if response { r.stamp(sale + 1) } else { q.stamp(sale + 1) };
+            let msg = if response {
+                r.stamp(sale + 1)
+            } else {
+                q.stamp(sale + 1)
+            };
             write_frame(Framing::Len2, msg, &mut payload).expect("frame fits");
             let (src, dst, seq, ack) = if response {
                 (server, clients[i], *sseq, *cseq)

@@ -24,9 +24,7 @@ fn expected() -> Values {
 
 fn ours(spec: &'static iso8583_inspect::spec::Spec, bytes: &[u8]) -> Values {
     let msg = parse(spec, bytes).expect("our parse");
-    msg.fields()
-        .map(|f| (f.number(), f.to_text()))
-        .collect()
+    msg.fields().map(|f| (f.number(), f.to_text())).collect()
 }
 
 fn i8583_values(bytes: &[u8]) -> Values {
@@ -50,7 +48,9 @@ fn core_values(bytes: &[u8]) -> Values {
             let v = msg.get_field(field).expect("field present");
             let text = match v {
                 iso8583_core::field::FieldValue::String(s) => s.clone(),
-                iso8583_core::field::FieldValue::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+                iso8583_core::field::FieldValue::Binary(b) => {
+                    String::from_utf8_lossy(b).into_owned()
+                }
             };
             (usize::from(n), text)
         })
@@ -81,7 +81,13 @@ fn codec_values(bytes: &[u8], spec: &iso8583_codec_rs::LoadedSpec) -> Values {
 fn codec_spec() -> iso8583_codec_rs::LoadedSpec {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--manifest-path", manifest])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--manifest-path",
+            manifest,
+        ])
         .output()
         .expect("cargo metadata");
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
@@ -135,14 +141,22 @@ fn main() {
     let bin_bitmap = sale_0200(&ISO87_ASCII_BINARY_BITMAP);
     let codec_spec = codec_spec();
 
-    check("iso8583-inspect (hex bitmap)", &ours(&ISO87_ASCII, &hex_bitmap), &want);
+    check(
+        "iso8583-inspect (hex bitmap)",
+        &ours(&ISO87_ASCII, &hex_bitmap),
+        &want,
+    );
     check(
         "iso8583-inspect (binary bitmap)",
         &ours(&ISO87_ASCII_BINARY_BITMAP, &bin_bitmap),
         &want,
     );
     check("i8583", &i8583_values(&hex_bitmap), &want);
-    check("iso8583-codec-rs", &codec_values(&hex_bitmap, &codec_spec), &want);
+    check(
+        "iso8583-codec-rs",
+        &codec_values(&hex_bitmap, &codec_spec),
+        &want,
+    );
     check("iso8583-core", &core_values(&bin_bitmap), &want);
     let py = pyiso8583("default_ascii", &hex_bitmap);
     if let Some((values, _)) = &py {
@@ -218,12 +232,22 @@ fn main() {
         row(&c.name, hex_bitmap.len(), *ns, ours_hex);
     }
     match &py {
-        Some((_, ns)) => row("pyiso8583 4.0.1 (CPython 3)", hex_bitmap.len(), *ns, ours_hex),
+        Some((_, ns)) => row(
+            "pyiso8583 4.0.1 (CPython 3)",
+            hex_bitmap.len(),
+            *ns,
+            ours_hex,
+        ),
         None => println!("| pyiso8583 | - | not run | - | - |"),
     }
     let ours_bin = bin_ns[1];
     for (c, ns) in bin_race.iter().zip(&bin_ns) {
-        row(&format!("{} (binary bitmap)", c.name), bin_bitmap.len(), *ns, ours_bin);
+        row(
+            &format!("{} (binary bitmap)", c.name),
+            bin_bitmap.len(),
+            *ns,
+            ours_bin,
+        );
     }
     println!(
         "\niso8583-inspect: {:.0} MB/s ({:.1} M messages/s) on the hex-bitmap message; \

@@ -17,6 +17,9 @@ use pcap_parser::{PcapError, create_reader};
 use std::hint::black_box;
 use std::time::Instant;
 
+/// One stage of the pipeline, run over the whole capture.
+type Stage<'a> = Box<dyn Fn() -> usize + 'a>;
+
 const CONNECTIONS: usize = 64;
 const RATE: u64 = 2000;
 
@@ -84,11 +87,23 @@ fn main() {
     let findings = audit(&book, &fees, &pcap);
     println!("The audit finds {findings} (one sale in a thousand is never answered).\n");
 
-    let stages: [(&str, Box<dyn Fn() -> usize>); 4] = [
-        ("floor: read every byte", Box::new(|| iso8583_compare::byte_scan(&pcap))),
-        ("floor: iterate pcap records (pcap-parser)", Box::new(|| records(&pcap))),
-        ("capture -> reassembly -> framing -> parse", Box::new(|| capture_parse(&pcap))),
-        ("full audit (+ validate + pair)", Box::new(|| audit(&book, &fees, &pcap))),
+    let stages: [(&str, Stage<'_>); 4] = [
+        (
+            "floor: read every byte",
+            Box::new(|| iso8583_compare::byte_scan(&pcap)),
+        ),
+        (
+            "floor: iterate pcap records (pcap-parser)",
+            Box::new(|| records(&pcap)),
+        ),
+        (
+            "capture -> reassembly -> framing -> parse",
+            Box::new(|| capture_parse(&pcap)),
+        ),
+        (
+            "full audit (+ validate + pair)",
+            Box::new(|| audit(&book, &fees, &pcap)),
+        ),
     ];
     let times: Vec<f64> = {
         let mut samples = vec![Vec::new(); stages.len()];
@@ -113,10 +128,14 @@ fn main() {
 
     // Two shards of the same traffic, split by connection: a terminal's sales, responses and
     // reversals share its connection, so the shards pair independently.
-    let shards: Vec<(Vec<u8>, u64)> = (0..2).map(|s| capture(mb * 1_000_000 / 572, s, 2)).collect();
+    let shards: Vec<(Vec<u8>, u64)> = (0..2)
+        .map(|s| capture(mb * 1_000_000 / 572, s, 2))
+        .collect();
     let total: usize = shards.iter().map(|(p, _)| p.len()).sum();
     let total_msgs: u64 = shards.iter().map(|(_, m)| m).sum();
-    let one = seconds(runs, || shards.iter().map(|(p, _)| audit(&book, &fees, p)).sum());
+    let one = seconds(runs, || {
+        shards.iter().map(|(p, _)| audit(&book, &fees, p)).sum()
+    });
     let two = seconds(runs, || {
         std::thread::scope(|s| {
             let handles: Vec<_> = shards
