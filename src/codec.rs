@@ -97,6 +97,31 @@ pub(crate) const fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
+/// Eight hex characters (either case) as a 32-bit value, the first character most significant;
+/// `None` if one is not a hex character. All eight are checked and converted at once.
+#[inline]
+pub(crate) fn hex8(chars: [u8; 8]) -> Option<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = ONES * 0x80;
+    let w = u64::from_le_bytes(chars);
+    if w & TOPS != 0 {
+        return None;
+    }
+    // Each byte is below 0x80, so adding up to 0x50 to it never carries into the next.
+    let digit = w.wrapping_add(ONES * 0x50) & !w.wrapping_add(ONES * 0x46) & TOPS;
+    let lower = w | (ONES * 0x20);
+    let letter = lower.wrapping_add(ONES * 0x1F) & !lower.wrapping_add(ONES * 0x19) & TOPS;
+    if digit | letter != TOPS {
+        return None;
+    }
+    // Nibble values, first character in the top byte, then packed pairwise.
+    let mut v = ((w & (ONES * 0x0F)) + (letter >> 7) * 9).swap_bytes();
+    v = (v | (v >> 4)) & 0x00FF_00FF_00FF_00FF;
+    v = (v | (v >> 8)) & 0x0000_FFFF_0000_FFFF;
+    v = (v | (v >> 16)) & 0xFFFF_FFFF;
+    u32::try_from(v).ok()
+}
+
 /// The index of the pad nibble of `digits` packed BCD digits, if the count is odd.
 #[inline]
 pub(crate) const fn pad_nibble_at(digits: usize, align: crate::spec::Align) -> Option<usize> {
@@ -134,6 +159,18 @@ pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
             .is_some_and(|last| chunks.remainder().is_empty() || digits8(last))
 }
 
+/// Whether the first `len` (< 8) bytes of an eight-byte window are ASCII digits: one word check
+/// instead of a loop, for the short fields that most messages are made of.
+#[inline]
+pub(crate) fn ascii_digits_in_window(window: [u8; 8], len: usize) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    let keep = 1u64.checked_shl(8 * len as u32).map_or(u64::MAX, |b| b - 1);
+    let w = (u64::from_le_bytes(window) & keep) | (THREES & !keep);
+    w & HIGH == THREES && w.wrapping_add(SIXES) & HIGH == THREES
+}
+
 /// `table[b]`: a byte always indexes a 256-entry table.
 #[inline]
 #[allow(clippy::indexing_slicing)]
@@ -151,6 +188,49 @@ pub(crate) const fn hex_digit(n: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex8_scalar(chars: [u8; 8]) -> Option<u32> {
+        chars
+            .iter()
+            .try_fold(0u32, |v, &c| Some((v << 4) | u32::from(hex_val(c)?)))
+    }
+
+    #[test]
+    fn hex8_agrees_with_the_scalar_decoder_on_every_byte_at_every_position() {
+        for base in [*b"0123abcd", *b"89ABCDEF", *b"fFeEdD09", *b"00000000"] {
+            assert_eq!(hex8(base), hex8_scalar(base));
+            assert!(hex8(base).is_some());
+            for i in 0..8 {
+                for b in 0..=255u8 {
+                    let mut c = base;
+                    c[i] = b;
+                    assert_eq!(hex8(c), hex8_scalar(c), "{c:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn digits_in_window_looks_only_at_its_length() {
+        assert!(ascii_digits_in_window(*b"123ABCDE", 3));
+        assert!(!ascii_digits_in_window(*b"123ABCDE", 4));
+        assert!(ascii_digits_in_window(
+            *b"\xff\xff\xff\xff\xff\xff\xff\xff",
+            0
+        ));
+        assert!(ascii_digits_in_window(*b"1234567X", 7));
+        for b in 0..=255u8 {
+            for len in 1..8 {
+                let mut w = *b"00000000";
+                w[len - 1] = b;
+                assert_eq!(
+                    ascii_digits_in_window(w, len),
+                    b.is_ascii_digit(),
+                    "{b} {len}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn digit_check_agrees_with_the_byte_by_byte_one() {

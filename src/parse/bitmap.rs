@@ -1,7 +1,7 @@
 //! Primary, secondary and tertiary bitmaps: 8 raw bytes or 16 hex characters, either case.
 
 use super::{PResult, fail, take_exact};
-use crate::codec::hex_val;
+use crate::codec::{hex_val, hex8};
 use crate::error::{ErrorKind, Found};
 use crate::spec::BitmapFormat;
 
@@ -19,6 +19,32 @@ pub(super) fn bitmap(format: BitmapFormat, input: &[u8]) -> PResult<'_, u64> {
         }
         BitmapFormat::HexAscii => {
             let (rest, raw) = take_exact(input, 16)?;
+            if let [
+                a0,
+                a1,
+                a2,
+                a3,
+                a4,
+                a5,
+                a6,
+                a7,
+                b0,
+                b1,
+                b2,
+                b3,
+                b4,
+                b5,
+                b6,
+                b7,
+            ] = *raw
+            {
+                let high = hex8([a0, a1, a2, a3, a4, a5, a6, a7]);
+                let low = hex8([b0, b1, b2, b3, b4, b5, b6, b7]);
+                if let (Some(h), Some(l)) = (high, low) {
+                    return Ok((rest, (u64::from(h) << 32) | u64::from(l)));
+                }
+            }
+            // A character that is not hex: find it, for the error.
             let mut word = 0u64;
             for (i, &c) in raw.iter().enumerate() {
                 let Some(v) = hex_val(c) else {

@@ -1,7 +1,7 @@
 //! One field: its length prefix, its data, and the check of its content.
 
 use super::{PResult, fail, take_exact};
-use crate::codec::{all_ascii_digits, hex_val, pad_nibble_at};
+use crate::codec::{all_ascii_digits, ascii_digits_in_window, hex_val, pad_nibble_at};
 use crate::error::{ErrorKind, Found};
 use crate::spec::{Content, Encoding, FieldSpec, Length, PrefixEncoding};
 
@@ -58,6 +58,11 @@ fn ascii_fast<'a>(fs: &FieldSpec, input: &'a [u8]) -> Option<&'a [u8]> {
     };
     let (data, rest) = after_prefix.split_at_checked(units)?;
     let valid = match fs.content {
+        Content::N if data.len() < 8 => match after_prefix.first_chunk::<8>() {
+            // Short fields: one word read past the field's end, the bytes beyond masked off.
+            Some(window) => ascii_digits_in_window(*window, data.len()),
+            None => all_ascii_digits(data),
+        },
         Content::N => all_ascii_digits(data),
         Content::Z => data
             .iter()
