@@ -20,6 +20,7 @@ use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp}
 use crate::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
 use crate::finding::{Finding, Rule};
 use crate::mcc::FeeTable;
+use crate::message::Text;
 use crate::parse::parse;
 use crate::profile::ProfileBook;
 use crate::report::{Context, Input, Item, event_record, read_input};
@@ -144,15 +145,16 @@ impl<'b> Audit<'b> {
                 }
             }
             // Field 42 on the stack; a field too long or odd for that, as an owned string.
-            let small = msg.field(42).map(|f| f.to_small_text());
+            let field = msg.field(42);
+            let small = field.and_then(|f| f.to_small_text().ok());
             let owned;
-            let raw = match (&small, msg.field(42)) {
-                (Some(Ok(text)), _) if text.as_str().is_some() => text.as_str().unwrap_or("-"),
-                (_, Some(f)) => {
+            let raw = match (small.as_ref().and_then(Text::as_str), field) {
+                (Some(text), _) => text,
+                (None, Some(f)) => {
                     owned = f.to_text();
                     owned.as_str()
                 }
-                (_, None) => "-",
+                (None, None) => "-",
             };
             let stats = match self.book.merchant(raw.as_bytes()) {
                 Some(p) => self.merchants.get_mut(p.id.as_str()),

@@ -138,15 +138,10 @@ pub(crate) const fn pad_nibble_at(digits: usize, align: crate::spec::Align) -> O
 /// Whether every byte is an ASCII digit, eight bytes at a time.
 #[inline]
 pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
-    const SIXES: u64 = 0x0606_0606_0606_0606;
     let digits8 = |chunk: &[u8]| {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // Every high nibble is 3, and adding 6 to a low nibble above 9 would carry into it.
-        w & HIGH == THREES && w.wrapping_add(SIXES) & HIGH == THREES
+        digits_word(u64::from_le_bytes(word))
     };
     if data.len() < 8 {
         return data.iter().all(u8::is_ascii_digit);
@@ -159,16 +154,24 @@ pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
             .is_some_and(|last| chunks.remainder().is_empty() || digits8(last))
 }
 
+/// Whether all eight bytes of a word are ASCII digits: every high nibble is 3, and adding 6 to
+/// a low nibble above 9 would carry into it.
+#[inline]
+const fn digits_word(w: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    w & HIGH == ASCII_ZEROS & HIGH && w.wrapping_add(SIXES) & HIGH == ASCII_ZEROS & HIGH
+}
+
+/// Eight ASCII `0`s.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
 /// Whether the first `len` (< 8) bytes of an eight-byte window are ASCII digits: one word check
 /// instead of a loop, for the short fields that most messages are made of.
 #[inline]
 pub(crate) fn ascii_digits_in_window(window: [u8; 8], len: usize) -> bool {
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
-    const SIXES: u64 = 0x0606_0606_0606_0606;
     let keep = 1u64.checked_shl(8 * len as u32).map_or(u64::MAX, |b| b - 1);
-    let w = (u64::from_le_bytes(window) & keep) | (THREES & !keep);
-    w & HIGH == THREES && w.wrapping_add(SIXES) & HIGH == THREES
+    digits_word((u64::from_le_bytes(window) & keep) | (ASCII_ZEROS & !keep))
 }
 
 /// `table[b]`: a byte always indexes a 256-entry table.
