@@ -21,7 +21,7 @@ prefixed() { # INDEX FILE
     { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$seeds/$(basename "$2").$1"
 }
 case "$target" in
-    parse|roundtrip)
+    parse|parse_paths|roundtrip)
         [ -d "$vectors" ] && {
             prefixed 0 "$vectors/jpos/ISO87APackager.bin"
             prefixed 2 "$vectors/jpos/ISO87BPackager.bin"

@@ -2,6 +2,7 @@
 //! prefixes), parse(encode(m)) gives m's values back and encode(parse(b)) gives b back byte for
 //! byte; and parse returns, never panics, on arbitrary or mutated bytes.
 
+use iso8583_inspect::parse::parse_careful;
 use iso8583_inspect::spec::{BUILTINS, Content, Encoding, Length, Spec};
 use iso8583_inspect::{MessageBuilder, Mti, parse};
 use proptest::prelude::*;
@@ -255,4 +256,94 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn both_parse_paths_agree(
+        (choice, (mti, header, fields)) in prop_oneof![
+            message(BUILTINS[0]).prop_map(|m| (0, m)),
+            message(BUILTINS[1]).prop_map(|m| (1, m)),
+            message(BUILTINS[2]).prop_map(|m| (2, m)),
+            message(BUILTINS[3]).prop_map(|m| (3, m)),
+            message(BUILTINS[4]).prop_map(|m| (4, m)),
+            message(&CUSTOM).prop_map(|m| (5, m)),
+        ],
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+    ) {
+        // A valid message of one spec, perhaps damaged, read by every spec.
+        let spec = specs()[choice];
+        let mut b = MessageBuilder::new(spec, Mti::new(mti));
+        b.set_header(&header).unwrap();
+        for (n, v) in &fields {
+            let _ = match v {
+                Value::Text(t) => b.set_text(*n, t),
+                Value::Bytes(x) => b.set_bytes(*n, x),
+            };
+        }
+        let mut bytes = b.to_vec().unwrap();
+        for (at, byte) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        for spec in specs() {
+            same_outcome(spec, &bytes)?;
+        }
+    }
+
+    #[test]
+    fn both_parse_paths_agree_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        for spec in specs() {
+            same_outcome(spec, &bytes)?;
+        }
+    }
+}
+
+/// The straight-line path and the careful one give the same fields or the same error.
+fn same_outcome(spec: &Spec, bytes: &[u8]) -> Result<(), TestCaseError> {
+    match (parse(spec, bytes), parse_careful(spec, bytes)) {
+        (Ok(a), Ok(b)) => {
+            let wa: Vec<_> = a.fields().map(|f| (f.number(), f.wire())).collect();
+            let wb: Vec<_> = b.fields().map(|f| (f.number(), f.wire())).collect();
+            prop_assert_eq!(wa, wb, "{}", spec.name);
+        }
+        (Err(a), Err(b)) => prop_assert_eq!(a, b, "{}", spec.name),
+        (a, b) => prop_assert!(
+            false,
+            "{}: fast {:?}, careful {:?}",
+            spec.name,
+            a.err(),
+            b.err()
+        ),
+    }
+    Ok(())
+}
+
+/// Track 3 (field 36, `z..104`) is checked like track 2 on every path: a letter in either is
+/// rejected with its field and offset.
+#[test]
+fn a_letter_in_track_3_is_rejected_like_one_in_track_2() {
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let in_36 = hex(
+        "30323030303032303030303033303030303030303030303030313039313233343d3536373830313031323334355837383930",
+    );
+    let err = parse(BUILTINS[0], &in_36).unwrap_err();
+    assert_eq!((err.field(), err.offset), (Some(36), 45));
+    assert_eq!(parse_careful(BUILTINS[0], &in_36).unwrap_err(), err);
+    // The same fault in field 35.
+    let mut b = MessageBuilder::new(BUILTINS[0], Mti::FINANCIAL_REQUEST);
+    b.set_text(11, "000001")
+        .unwrap()
+        .set_text(35, "1234=5678")
+        .unwrap()
+        .set_text(36, "1234567890")
+        .unwrap();
+    let mut in_35 = b.to_vec().unwrap();
+    let at = in_35.iter().position(|&c| c == b'=').unwrap() + 1;
+    in_35[at] = b'X';
+    assert_eq!(parse(BUILTINS[0], &in_35).unwrap_err().field(), Some(35));
+    assert!(parse(BUILTINS[0], &b.to_vec().unwrap()).is_ok());
 }

@@ -79,7 +79,7 @@ fn is_track_char(b: u8) -> bool {
 }
 
 /// Any field, every fault reported with the offending byte.
-fn field_checked<'a>(fs: &FieldSpec, input: &'a [u8]) -> PResult<'a, &'a [u8]> {
+pub(super) fn field_checked<'a>(fs: &FieldSpec, input: &'a [u8]) -> PResult<'a, &'a [u8]> {
     let (after_prefix, units) = length_prefix(fs, input)?;
     let Some(width) = fs.data_width(units) else {
         return fail(input.len(), ErrorKind::BadLength { length: units });

@@ -22,6 +22,9 @@
 //! - [`ISO87_BCD`] follows jPOS `ISO87BPackager`, including its quirks: 54 holds at most 120
 //!   characters, 55 is text (`ans...999`), 65 is one byte, 93 six characters and 96 sixteen
 //!   bytes.
+//! - Track 3 (36) is `z..104` (digits and separators, checked like track 2) in every built-in,
+//!   as ISO 8583 defines it; jPOS makes it a text field, and its own test data puts text there.
+//!   [`ISO87_BCD`] writes it in ASCII as jPOS does.
 //! - `x+n` fields (28-31, 97) count the sign in their length (`x+n 8` is 9 units), as both
 //!   pyiso8583 and jPOS do; in BCD the sign is one ASCII byte followed by the packed digits.
 //! - Text content classes (`a`, `an`, `ans`) are not checked character by character, so the
@@ -104,7 +107,7 @@ const ISO87: [Def; 129] = [
     ll(N, 11, "Forwarding Institution ID Code"),
     ll(Ans, 28, "Primary Account Number, Extended"),
     ll(Z, 37, "Track 2 Data"),
-    lll(Ans, 104, "Track 3 Data"),
+    lll(Z, 104, "Track 3 Data"),
     f(An, 12, "Retrieval Reference Number"),
     f(An, 6, "Authorization ID Response"),
     f(An, 2, "Response Code"),
@@ -237,7 +240,7 @@ const ISO93: [Def; 129] = [
     ll(N, 11, "Forwarding institution identification code"),
     ll(Ans, 28, "Primary account number, extended"),
     ll(Z, 37, "Track 2 data"),
-    lll(Ans, 104, "Track 3 data"),
+    lll(Z, 104, "Track 3 data"),
     f(An, 12, "Retrieval reference number"),
     f(An, 6, "Approval code"),
     f(N, 3, "Action code"),
@@ -482,6 +485,11 @@ const fn names_of(defs: &[Def; 129]) -> [&'static str; 129] {
 #[allow(clippy::indexing_slicing)]
 const fn iso87_bcd_table() -> [Option<FieldSpec>; 129] {
     let mut t = table(&ISO87, Style::Bcd, false);
+    // jPOS writes track 3 as text (IFB_LLLCHAR): the digits and separators in ASCII.
+    t[36] = Some(FieldSpec {
+        encoding: Encoding::Ascii,
+        ..field_of(lll(Z, 104, ""), Style::Bcd, Align::Right)
+    });
     t[54] = Some(field_of(lll(An, 120, ""), Style::Bcd, Align::Right));
     t[55] = Some(field_of(lll(Ans, 999, ""), Style::Bcd, Align::Right));
     t[65] = Some(field_of(f(B, 1, ""), Style::Bcd, Align::Right));
