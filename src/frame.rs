@@ -45,12 +45,20 @@ pub enum Framing {
     /// The UnionPay POS form: a 2-byte big-endian length, and the frame starts with a TPDU
     /// (id byte `0x60`).
     Tpdu,
+    /// The CUPS network form: a 46-byte header (see [`crate::cups`]) then the message, the
+    /// frame being header and message. Links differ: some put 4 ASCII digits of length before
+    /// the header, others send the header first and let its total-length field (bytes 2-5)
+    /// frame the message; this framing reads both, told apart by the first byte (an ASCII
+    /// digit, or the header length 0x2E). It writes the header-first form; the prefixed one is
+    /// [`Framing::Len4Ascii`] of the same bytes.
+    Cups,
 }
 
 impl Framing {
     /// Every framing, in the order `auto` tries them.
-    pub const ALL: [Framing; 6] = [
+    pub const ALL: [Framing; 7] = [
         Framing::Tpdu,
+        Framing::Cups,
         Framing::Len2,
         Framing::Len2Le,
         Framing::Len4Ascii,
@@ -68,14 +76,16 @@ impl Framing {
             Framing::Len2Bcd => "len2-bcd",
             Framing::None => "none",
             Framing::Tpdu => "tpdu",
+            Framing::Cups => "cups",
         }
     }
 
-    /// The bytes of the length prefix.
+    /// The bytes of the length prefix (for [`Framing::Cups`], that of its prefixed form; the
+    /// header-first form has none).
     #[must_use]
     pub const fn prefix_len(self) -> usize {
         match self {
-            Framing::Len4Ascii => 4,
+            Framing::Len4Ascii | Framing::Cups => 4,
             Framing::None => 0,
             _ => 2,
         }
@@ -170,6 +180,18 @@ pub enum FrameError {
         /// The first byte of the frame.
         found: u8,
     },
+    /// A CUPS header byte that is not what the header's layout demands: the length byte
+    /// (offset 0 of the header) is not 46, or the total length (offsets 2-5) is not 4 digits,
+    /// is shorter than the header, or differs from the length prefix.
+    #[error("CUPS header at offset {offset}: expected {expected}, found 0x{found:02X}")]
+    CupsHeader {
+        /// Offset of the offending byte from the start of the frame (its prefix included).
+        offset: usize,
+        /// What belongs there.
+        expected: &'static str,
+        /// The byte found.
+        found: u8,
+    },
     /// The message does not fit the framing's length prefix.
     #[error("a message of {length} bytes does not fit this framing")]
     Unframeable {
@@ -259,6 +281,9 @@ pub fn frame_at(
     if framing == Framing::None {
         return Ok((!data.is_empty()).then_some((0, data.len())));
     }
+    if framing == Framing::Cups {
+        return cups_frame_at(data, max);
+    }
     let p = framing.prefix_len();
     let Some(prefix) = data.get(..p) else {
         return Ok(None);
@@ -278,6 +303,67 @@ pub fn frame_at(
         }
     }
     Ok((data.len() >= p + len).then_some((p, len)))
+}
+
+/// [`frame_at`] for [`Framing::Cups`]: either form, the header checked as far as it has come.
+fn cups_frame_at(data: &[u8], max: usize) -> Result<Option<(usize, usize)>, FrameError> {
+    use crate::cups::HEADER_LEN;
+    let Some(&first) = data.first() else {
+        return Ok(None);
+    };
+    let prefix = if first.is_ascii_digit() {
+        4
+    } else if usize::from(first) == HEADER_LEN {
+        0
+    } else {
+        return Err(FrameError::BadPrefix { found: first });
+    };
+    let stated = match data.get(..prefix) {
+        None => return Ok(None),
+        Some([]) => None,
+        Some(digits) => Some(Framing::Len4Ascii.length(digits)?),
+    };
+    let header = data.get(prefix..).unwrap_or_default();
+    if let Some(&b) = header.first() {
+        if usize::from(b) != HEADER_LEN {
+            return Err(FrameError::CupsHeader {
+                offset: prefix,
+                expected: "the header length 46 (0x2E)",
+                found: b,
+            });
+        }
+    }
+    let Some(digits) = header.get(2..6) else {
+        return Ok(None);
+    };
+    let mut total = 0usize;
+    for (i, &c) in digits.iter().enumerate() {
+        if !c.is_ascii_digit() {
+            return Err(FrameError::CupsHeader {
+                offset: prefix + 2 + i,
+                expected: "a digit of the total length",
+                found: c,
+            });
+        }
+        total = total * 10 + usize::from(c - b'0');
+    }
+    let bad_total = |expected| FrameError::CupsHeader {
+        offset: prefix + 2,
+        expected,
+        found: digits.first().copied().unwrap_or(0),
+    };
+    if total < HEADER_LEN {
+        return Err(bad_total(
+            "a total length of at least the header's 46 bytes",
+        ));
+    }
+    if stated.is_some_and(|s| s != total) {
+        return Err(bad_total("the total length the prefix states"));
+    }
+    if total > max {
+        return Err(FrameError::TooLong { length: total, max });
+    }
+    Ok((data.len() >= prefix + total).then_some((prefix, total)))
 }
 
 /// Writes `msg` with its framing prefix.
@@ -300,6 +386,12 @@ pub fn write_frame<B: BufMut>(framing: Framing, msg: &[u8], out: &mut B) -> Resu
             let (hi, lo) = (len / 100, len % 100);
             out.put_u8((((hi / 10) << 4) | (hi % 10)) as u8);
             out.put_u8((((lo / 10) << 4) | (lo % 10)) as u8);
+        }
+        Framing::Cups => {
+            // The header-first form: the message is the frame, its header must say so.
+            if cups_frame_at(msg, usize::MAX) != Ok(Some((0, len))) {
+                return Err(unframeable);
+            }
         }
         Framing::None => {}
     }
@@ -370,7 +462,8 @@ mod tests {
     #[test]
     fn every_framing_roundtrips_split_and_packed() {
         let msgs: [&[u8]; 3] = [b"\x60first", b"\x60second message", b"\x60x"];
-        for framing in Framing::ALL.into_iter().filter(|f| *f != Framing::None) {
+        let unprefixed = [Framing::None, Framing::Cups];
+        for framing in Framing::ALL.into_iter().filter(|f| !unprefixed.contains(f)) {
             let mut wire = BytesMut::new();
             for m in msgs {
                 write_frame(framing, m, &mut wire).unwrap();
@@ -406,6 +499,100 @@ mod tests {
         let mut d = Deframer::new(Framing::Tpdu);
         d.push(&[0, 3, 0x61, 0, 0]);
         assert_eq!(d.next_frame(), Err(FrameError::NotTpdu { found: 0x61 }));
+    }
+
+    /// A CUPS message: header (total length `46 + body`) then a 0800 with field 11.
+    fn cups_message() -> Vec<u8> {
+        let mut body = b"0800".to_vec();
+        body.extend_from_slice(&[0x00, 0x20, 0, 0, 0, 0, 0, 0]);
+        body.extend_from_slice(b"000042");
+        let fields = crate::cups::HeaderFields::default();
+        let mut m = fields.to_bytes(body.len()).unwrap().to_vec();
+        m.extend_from_slice(&body);
+        m
+    }
+
+    #[test]
+    fn cups_reads_both_forms_and_checks_the_header() {
+        let msg = cups_message();
+        assert!(crate::parse(&crate::spec::CUPS, &msg).is_ok());
+        // Header first, and with 4 ASCII digits before it, split anywhere.
+        for prefixed in [false, true] {
+            let mut wire = BytesMut::new();
+            for _ in 0..3 {
+                let f = if prefixed {
+                    Framing::Len4Ascii
+                } else {
+                    Framing::Cups
+                };
+                write_frame(f, &msg, &mut wire).unwrap();
+            }
+            let mut d = Deframer::new(Framing::Cups);
+            let mut got = Vec::new();
+            for b in wire.iter() {
+                d.push(&[*b]);
+                while let Some(f) = d.next_frame().unwrap() {
+                    got.push(f);
+                }
+            }
+            assert_eq!(got, vec![msg.clone(); 3], "prefixed {prefixed}");
+            assert_eq!(detect(&crate::spec::CUPS, &wire), Some(Framing::Cups));
+        }
+        // A bad length byte, a total length that is not digits, one that disagrees with the
+        // prefix: errors naming the offset.
+        let error = |wire: &[u8]| {
+            let mut d = Deframer::new(Framing::Cups);
+            d.push(wire);
+            d.next_frame().unwrap_err()
+        };
+        let mut bad = msg.clone();
+        bad[3] = b'x';
+        assert_eq!(
+            error(&bad),
+            FrameError::CupsHeader {
+                offset: 3,
+                expected: "a digit of the total length",
+                found: b'x'
+            }
+        );
+        let mut prefixed = b"0060".to_vec();
+        prefixed.extend_from_slice(&msg);
+        prefixed[4] = 45;
+        assert!(matches!(
+            error(&prefixed),
+            FrameError::CupsHeader {
+                offset: 4,
+                found: 45,
+                ..
+            }
+        ));
+        let mut prefixed = b"0061".to_vec();
+        prefixed.extend_from_slice(&msg);
+        assert!(matches!(
+            error(&prefixed),
+            FrameError::CupsHeader { offset: 6, .. }
+        ));
+        assert_eq!(error(b"\x61"), FrameError::BadPrefix { found: 0x61 });
+        assert_eq!(
+            error(b"\x2E\x02\x00020"),
+            FrameError::CupsHeader {
+                offset: 2,
+                expected: "a digit of the total length",
+                found: 0
+            }
+        );
+        // The writer refuses a message whose header does not frame it.
+        let mut short = msg.clone();
+        short.pop();
+        assert!(write_frame(Framing::Cups, &short, &mut BytesMut::new()).is_err());
+        assert_eq!(
+            error(&[0x2E, 2, b'0', b'0', b'1', b'0']),
+            FrameError::CupsHeader {
+                offset: 2,
+                expected: "a total length of at least the header's 46 bytes",
+                found: b'0'
+            }
+        );
     }
 
     #[test]

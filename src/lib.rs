@@ -53,6 +53,7 @@
 pub mod audit;
 pub mod capture;
 mod codec;
+pub mod cups;
 pub mod diff;
 pub mod encode;
 pub mod error;

@@ -836,6 +836,18 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// The CUPS header (network leg), when the spec's header is 46 bytes starting with the
+    /// header length 46: destination and source station IDs, reject code.
+    #[must_use]
+    pub fn cups_header(&self) -> Option<crate::cups::CupsHeader<'a>> {
+        match self.spec.header {
+            Header::Fixed(n) if usize::from(n) == crate::cups::HEADER_LEN => {
+                crate::cups::CupsHeader::new(self.header())
+            }
+            _ => None,
+        }
+    }
+
     /// The message type indicator.
     #[must_use]
     pub fn mti(&self) -> Mti {

@@ -217,6 +217,11 @@ proptest! {
     }
 
     #[test]
+    fn cups_roundtrips((mti, header, fields) in message(BUILTINS[5])) {
+        check_roundtrip(BUILTINS[5], mti, &header, &fields)?;
+    }
+
+    #[test]
     fn custom_spec_roundtrips((mti, header, fields) in message(&CUSTOM)) {
         check_roundtrip(&CUSTOM, mti, &header, &fields)?;
     }
@@ -265,7 +270,8 @@ proptest! {
             message(BUILTINS[2]).prop_map(|m| (2, m)),
             message(BUILTINS[3]).prop_map(|m| (3, m)),
             message(BUILTINS[4]).prop_map(|m| (4, m)),
-            message(&CUSTOM).prop_map(|m| (5, m)),
+            message(BUILTINS[5]).prop_map(|m| (5, m)),
+            message(&CUSTOM).prop_map(|m| (6, m)),
         ],
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
     ) {

@@ -590,20 +590,37 @@ pub static CUP_POS: Spec = Spec {
     names: Names::Static(&CUP_TABLES.1),
 };
 
+/// The China UnionPay network (CUPS) dialect an acquirer speaks to UnionPay's switch: the
+/// 46-byte CUPS header ([`crate::cups`]), an ASCII MTI, binary bitmaps (primary and secondary,
+/// 16 bytes), ASCII fields with ASCII LL/LLL prefixes on the ISO 1987 table, binary fields raw
+/// (52 and 128 `b8`, 55 `b..255` LLL). 43 is `ans40` and carries GBK text; 60 and 121-123 are
+/// `ans..999`; 90 is `n42` (original MTI, STAN, transmission time, acquirer, forwarder); 100 is
+/// `n..11`. The framing is [`crate::frame::Framing::Cups`].
+pub static CUPS: Spec = Spec {
+    name: Cow::Borrowed("cups"),
+    header: Header::Fixed(crate::cups::HEADER_LEN as u16),
+    mti: MtiFormat::Ascii,
+    bitmap: BitmapFormat::Binary,
+    tertiary_bitmap: false,
+    fields: Cow::Borrowed(&ISO87_BINARY_FIELDS),
+    names: Names::Static(&ISO87_NAMES),
+};
+
 /// The built-in spec of that name (`iso87-ascii`, `iso87-ascii-binary-bitmap`, `iso87-bcd`,
-/// `iso93-ascii`, `cup-pos`).
+/// `iso93-ascii`, `cup-pos`, `cups`).
 #[must_use]
 pub fn builtin(name: &str) -> Option<&'static Spec> {
     BUILTINS.iter().copied().find(|s| s.name == name)
 }
 
 /// Every built-in spec.
-pub static BUILTINS: [&Spec; 5] = [
+pub static BUILTINS: [&Spec; 6] = [
     &ISO87_ASCII,
     &ISO87_ASCII_BINARY_BITMAP,
     &ISO87_BCD,
     &ISO93_ASCII,
     &CUP_POS,
+    &CUPS,
 ];
 
 #[cfg(test)]
@@ -641,6 +658,28 @@ mod tests {
         assert_eq!(CUP_POS.field(2).unwrap().prefix_width(), 1);
         assert_eq!(CUP_POS.field(62).unwrap().prefix_width(), 2);
         assert_eq!(CUP_POS.field_name(41), "Card Acceptor Terminal ID");
+    }
+
+    #[test]
+    fn cups_fields_follow_the_network_spec() {
+        assert_eq!(CUPS.header.len(), 46);
+        let is = |n: usize, content, length, encoding| {
+            let f = CUPS.field(n).unwrap();
+            assert_eq!(
+                (f.content, f.length, f.encoding),
+                (content, length, encoding),
+                "{n}"
+            );
+        };
+        is(43, Ans, Length::Fixed(40), Encoding::Ascii);
+        is(52, B, Length::Fixed(8), Encoding::Binary);
+        is(55, B, Length::LllVar(255), Encoding::Binary);
+        is(60, Ans, Length::LllVar(999), Encoding::Ascii);
+        is(90, N, Length::Fixed(42), Encoding::Ascii);
+        is(100, N, Length::LlVar(11), Encoding::Ascii);
+        is(121, Ans, Length::LllVar(999), Encoding::Ascii);
+        is(128, B, Length::Fixed(8), Encoding::Binary);
+        assert_eq!(CUPS.field(32).unwrap().prefix, PrefixEncoding::Ascii);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! A spec is data, never a code path: the parser and the encoder read it and nothing about a
 //! dialect is hard-coded elsewhere. The built-in dialects are constants ([`ISO87_ASCII`],
-//! [`ISO87_ASCII_BINARY_BITMAP`], [`ISO87_BCD`], [`ISO93_ASCII`], [`CUP_POS`]); users load
+//! [`ISO87_ASCII_BINARY_BITMAP`], [`ISO87_BCD`], [`ISO93_ASCII`], [`CUP_POS`], [`CUPS`]); users load
 //! their own from TOML or JSON with [`Spec::from_toml_str`], [`Spec::from_json_str`] or
 //! [`Spec::load`], and a spec that cannot describe a message (a fixed field of length 0, a
 //! maximum its prefix cannot hold) is rejected there, not later while parsing.
@@ -21,7 +21,8 @@ mod builtin;
 mod load;
 
 pub use builtin::{
-    BUILTINS, CUP_POS, ISO87_ASCII, ISO87_ASCII_BINARY_BITMAP, ISO87_BCD, ISO93_ASCII, builtin,
+    BUILTINS, CUP_POS, CUPS, ISO87_ASCII, ISO87_ASCII_BINARY_BITMAP, ISO87_BCD, ISO93_ASCII,
+    builtin,
 };
 pub use load::SpecError;
 
