@@ -187,6 +187,78 @@ fn retransmissions_are_dropped_once() {
 }
 
 #[test]
+fn a_retransmission_after_both_fins_is_not_a_new_message() {
+    let a = echo(1, false);
+    let stream = framed(std::slice::from_ref(&a));
+    let reply = framed(&[echo(1, true)]);
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    conn.data(true, 0, &stream);
+    conn.data(false, 0, &reply);
+    conn.raw(true, 1001 + stream.len() as u32, tcp_flags::FIN | ACK, b"");
+    conn.raw(false, 5001 + reply.len() as u32, tcp_flags::FIN | ACK, b"");
+    // Both directions' data again, after the close (a late retransmission), without and with
+    // server ports to say which side is which.
+    conn.data(true, 0, &stream);
+    conn.data(false, 0, &reply);
+    for config in [
+        len2(),
+        CaptureConfig {
+            server_ports: vec![8583],
+            ..len2()
+        },
+    ] {
+        let events = read(&conn.pcap(), config);
+        assert_eq!(
+            messages(&events),
+            [
+                (Direction::Request, a.clone()),
+                (Direction::Response, echo(1, true))
+            ],
+            "{events:?}"
+        );
+    }
+    // A new connection on the same address pair is read.
+    let mut again = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    again.packets = [conn.packets.clone(), again.packets].concat();
+    again.data(true, 0, &stream);
+    let events = read(&again.pcap(), len2());
+    assert_eq!(messages(&events).len(), 3, "{events:?}");
+}
+
+#[test]
+fn a_file_that_is_not_a_capture_says_what_it_found() {
+    let err = CaptureReader::new(
+        &b"0200303800000"[..],
+        &ISO87_ASCII,
+        CaptureConfig::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("not a pcap or pcapng file: it starts with 30 32 30 30"),
+        "{err}"
+    );
+    let err = CaptureReader::new(&b"0"[..], &ISO87_ASCII, CaptureConfig::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("30 (only 1 bytes)"), "{err}");
+    let empty = CaptureReader::new(&b""[..], &ISO87_ASCII, CaptureConfig::default());
+    assert!(matches!(
+        empty,
+        Err(iso8583_inspect::capture::CaptureError::Empty)
+    ));
+    // A pcap magic with a truncated header.
+    let err = CaptureReader::new(
+        &[0xd4, 0xc3, 0xb2, 0xa1, 2][..],
+        &ISO87_ASCII,
+        CaptureConfig::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("ends inside its header"), "{err}");
+}
+
+#[test]
 fn out_of_order_segments_wait_for_the_hole() {
     let msgs: Vec<Vec<u8>> = (1..=3).map(|i| echo(i, false)).collect();
     let stream = framed(&msgs);

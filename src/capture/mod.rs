@@ -25,6 +25,7 @@ mod tcp;
 pub mod write;
 
 use crate::frame::{DEFAULT_MAX_FRAME, FrameError, Framing};
+use crate::leg::{Leg, LegConfig};
 use crate::spec::Spec;
 use bytes::Bytes;
 use pcap_parser::pcapng::Block;
@@ -119,6 +120,8 @@ pub struct CapturedMessage {
     pub direction: Direction,
     /// The framing the stream uses.
     pub framing: Framing,
+    /// The leg whose server ports the flow connects to, where legs are configured.
+    pub leg: Option<Leg>,
     /// The message, framing prefix removed.
     pub bytes: Bytes,
 }
@@ -242,15 +245,49 @@ impl Default for CaptureConfig {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
-    /// Not a pcap or pcapng file (its first bytes are no magic number).
-    #[error("not a pcap or pcapng file")]
-    NotACapture,
+    /// Not a pcap or pcapng file: its first bytes (up to four, shown in hex) are no magic
+    /// number.
+    #[error(
+        "not a pcap or pcapng file: it starts with {found} (a pcap file starts with a1 b2 c3 d4, \
+         a1 b2 3c 4d or their byte-swapped forms, a pcapng file with 0a 0d 0d 0a)"
+    )]
+    NotACapture {
+        /// The first bytes found, in hex.
+        found: String,
+    },
     /// The file is empty.
     #[error("the capture is empty")]
     Empty,
     /// Reading failed.
     #[error("cannot read the capture: {0}")]
     Io(String),
+}
+
+/// Bytes already read, then the rest of the input: each read fills from both, so that a
+/// reader that fills its buffer in one call sees the file as if it had not been peeked at.
+struct Prepended<R> {
+    head: Vec<u8>,
+    at: usize,
+    inner: R,
+}
+
+impl<R: Read> Read for Prepended<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let head = self.head.get(self.at..).unwrap_or_default();
+        let n = head.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), head.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.at += n;
+        match buf.get_mut(n..) {
+            Some(rest) if !rest.is_empty() => match self.inner.read(rest) {
+                Ok(m) => Ok(n + m),
+                Err(_) if n > 0 => Ok(n),
+                Err(e) => Err(e),
+            },
+            _ => Ok(n),
+        }
+    }
 }
 
 /// The largest record the reader buffers (a bad record length beyond it is damage).
@@ -262,6 +299,7 @@ pub struct CaptureReader<'s> {
     /// Link type and timestamp units per second, per pcapng interface (one for pcap).
     interfaces: Vec<(i32, u64, i64)>,
     reassembler: tcp::Reassembler<'s>,
+    legs: Vec<(Leg, Vec<u16>)>,
     events: VecDeque<CaptureEvent>,
     last_time: Timestamp,
     offset: u64,
@@ -286,16 +324,76 @@ impl<'s> CaptureReader<'s> {
         spec: &'s Spec,
         config: CaptureConfig,
     ) -> Result<CaptureReader<'s>, CaptureError> {
+        CaptureReader::with_legs(input, spec, config, &[])
+    }
+
+    /// Opens a capture whose flows belong to legs by their server port: a flow to one of a
+    /// leg's ports is framed with the leg's framing (or detected with its spec), and its
+    /// messages carry the leg; other flows use `spec` and `config.framing`. The legs' ports
+    /// count as server ports.
+    pub fn with_legs<R: Read + Send + 's>(
+        mut input: R,
+        spec: &'s Spec,
+        mut config: CaptureConfig,
+        legs: &[LegConfig<'s>],
+    ) -> Result<CaptureReader<'s>, CaptureError> {
+        // The magic number, read here to say what was found instead when it is not one.
+        let mut head = [0u8; 4];
+        let mut got = 0;
+        while got < head.len() {
+            match input.read(head.get_mut(got..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(CaptureError::Io(e.to_string())),
+            }
+        }
+        let head = head.get(..got).unwrap_or_default();
+        if head.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        const MAGICS: [[u8; 4]; 5] = [
+            [0xa1, 0xb2, 0xc3, 0xd4],
+            [0xd4, 0xc3, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0x3c, 0x4d],
+            [0x4d, 0x3c, 0xb2, 0xa1],
+            [0x0a, 0x0d, 0x0d, 0x0a],
+        ];
+        if !MAGICS.iter().any(|m| m.as_slice() == head) {
+            let found: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+            let found = match head.len() {
+                4 => found.join(" "),
+                n => format!("{} (only {n} bytes)", found.join(" ")),
+            };
+            return Err(CaptureError::NotACapture { found });
+        }
+        let input = Prepended {
+            head: head.to_vec(),
+            at: 0,
+            inner: input,
+        };
         let pcap = pcap_parser::create_reader(65_536, input).map_err(|e| match e {
-            PcapError::Eof => CaptureError::Empty,
-            PcapError::HeaderNotRecognized => CaptureError::NotACapture,
+            PcapError::Eof | PcapError::Incomplete(_) => {
+                CaptureError::Io("the file ends inside its header".into())
+            }
+            PcapError::HeaderNotRecognized => CaptureError::NotACapture {
+                found: "a header that is not one".into(),
+            },
             PcapError::ReadError => CaptureError::Io("read error".into()),
             other => CaptureError::Io(format!("{other:?}")),
         })?;
+        for l in legs {
+            config.server_ports.extend(&l.ports);
+        }
+        let routes = legs
+            .iter()
+            .map(|l| (l.ports.clone(), l.spec, l.framing))
+            .collect();
         Ok(CaptureReader {
             pcap,
             interfaces: Vec::new(),
-            reassembler: tcp::Reassembler::new(spec, config),
+            reassembler: tcp::Reassembler::new(spec, config, routes),
+            legs: legs.iter().map(|l| (l.leg, l.ports.clone())).collect(),
             events: VecDeque::new(),
             last_time: Timestamp::default(),
             offset: 0,
@@ -323,7 +421,15 @@ impl Iterator for CaptureReader<'_> {
 
     fn next(&mut self) -> Option<CaptureEvent> {
         loop {
-            if let Some(event) = self.events.pop_front() {
+            if let Some(mut event) = self.events.pop_front() {
+                if let CaptureEvent::Message(m) = &mut event {
+                    let port = m.flow.server.port();
+                    m.leg = self
+                        .legs
+                        .iter()
+                        .find(|(_, ports)| ports.contains(&port))
+                        .map(|(leg, _)| *leg);
+                }
                 return Some(event);
             }
             if self.done {

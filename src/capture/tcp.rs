@@ -39,18 +39,31 @@ impl Stream {
     }
 }
 
-#[derive(Debug, Default)]
-struct FlowState {
+#[derive(Debug)]
+struct FlowState<'s> {
     streams: [Stream; 2],
     framing: Option<Framing>,
+    /// The dialect its frames are detected and resynchronised with (its leg's, or the default).
+    spec: &'s Spec,
 }
+
+/// A leg's server ports, spec and framing.
+pub(crate) type Route<'s> = (Vec<u16>, &'s Spec, Option<Framing>);
+
+/// The most closed flows remembered, to drop segments retransmitted after the close.
+const CLOSED_REMEMBERED: usize = 4096;
 
 /// Reassembles TCP streams and cuts them into messages.
 #[derive(Debug)]
 pub(crate) struct Reassembler<'s> {
     spec: &'s Spec,
     config: CaptureConfig,
-    flows: HashMap<Flow, FlowState>,
+    routes: Vec<Route<'s>>,
+    flows: HashMap<Flow, FlowState<'s>>,
+    /// Flows closed by FIN or RST: the next sequence number of each direction, so that a
+    /// segment retransmitted after the close is not read as a new flow's data.
+    closed: HashMap<Flow, [Option<u32>; 2]>,
+    closed_order: VecDeque<Flow>,
 }
 
 fn index(d: Direction) -> usize {
@@ -66,12 +79,64 @@ fn distance(a: u32, b: u32) -> i64 {
 }
 
 impl<'s> Reassembler<'s> {
-    pub(crate) fn new(spec: &'s Spec, config: CaptureConfig) -> Reassembler<'s> {
+    pub(crate) fn new(
+        spec: &'s Spec,
+        config: CaptureConfig,
+        routes: Vec<Route<'s>>,
+    ) -> Reassembler<'s> {
         Reassembler {
             spec,
             config,
+            routes,
             flows: HashMap::new(),
+            closed: HashMap::new(),
+            closed_order: VecDeque::new(),
         }
+    }
+
+    /// Remembers a closed flow's sequence numbers (a bounded number of them).
+    fn remember_closed(&mut self, flow: Flow, state: &FlowState<'_>) {
+        let next = [state.streams[0].next_seq, state.streams[1].next_seq];
+        if self.closed.insert(flow, next).is_none() {
+            self.closed_order.push_back(flow);
+        }
+        while self.closed_order.len() > CLOSED_REMEMBERED {
+            if let Some(old) = self.closed_order.pop_front() {
+                self.closed.remove(&old);
+            }
+        }
+    }
+
+    /// Whether a segment belongs to a flow already closed and carries nothing new: a
+    /// retransmission after both FINs (or the RST).
+    fn is_after_close(&mut self, flow: Flow, dir: Direction, seg: &Segment<'_>) -> bool {
+        // The side taken for the client may differ from the closed flow's (no SYN, no ports).
+        let reversed = Flow {
+            client: flow.server,
+            server: flow.client,
+        };
+        let (flow, dir) = if self.closed.contains_key(&flow) {
+            (flow, dir)
+        } else {
+            let flipped = match dir {
+                Direction::Request => Direction::Response,
+                Direction::Response => Direction::Request,
+            };
+            (reversed, flipped)
+        };
+        let Some(next) = self.closed.get(&flow) else {
+            return false;
+        };
+        if seg.flags & flags::SYN != 0 {
+            // The address pair is reused by a new connection.
+            self.closed.remove(&flow);
+            return false;
+        }
+        let Some(Some(next)) = next.get(index(dir)).copied() else {
+            return true;
+        };
+        let end = seg.seq.wrapping_add(seg.payload.len() as u32);
+        distance(end, next) >= 0
     }
 
     /// Which flow and direction a segment belongs to; a new flow's client is the side that
@@ -119,16 +184,29 @@ impl<'s> Reassembler<'s> {
         let (flow, dir) = self.classify(&seg);
         if seg.flags & flags::RST != 0 {
             if let Some(state) = self.flows.remove(&flow) {
+                self.remember_closed(flow, &state);
                 close(time, flow, state, out);
             }
             return;
         }
-        let spec = self.spec;
+        if !self.flows.contains_key(&flow) && self.is_after_close(flow, dir, &seg) {
+            return;
+        }
         let config = &self.config;
-        let state = self.flows.entry(flow).or_insert_with(|| FlowState {
-            framing: config.framing,
-            ..FlowState::default()
+        let (default_spec, routes) = (self.spec, &self.routes);
+        let state = self.flows.entry(flow).or_insert_with(|| {
+            let port = flow.server.port();
+            let (spec, framing) = routes
+                .iter()
+                .find(|(ports, ..)| ports.contains(&port))
+                .map_or((default_spec, config.framing), |(_, s, f)| (*s, *f));
+            FlowState {
+                streams: Default::default(),
+                framing,
+                spec,
+            }
         });
+        let spec = state.spec;
         let Some(stream) = state.streams.get_mut(index(dir)) else {
             return;
         };
@@ -182,6 +260,7 @@ impl<'s> Reassembler<'s> {
             stream.fin = true;
             if state.streams.iter().all(|s| s.fin) {
                 if let Some(state) = self.flows.remove(&flow) {
+                    self.remember_closed(flow, &state);
                     close(time, flow, state, out);
                 }
             }
@@ -190,7 +269,7 @@ impl<'s> Reassembler<'s> {
 
     /// Reports what every open flow still holds (end of capture).
     pub(crate) fn finish(&mut self, time: Timestamp, out: &mut VecDeque<CaptureEvent>) {
-        let mut flows: Vec<(Flow, FlowState)> = self.flows.drain().collect();
+        let mut flows: Vec<(Flow, FlowState<'_>)> = self.flows.drain().collect();
         flows.sort_by_key(|(f, _)| (f.client, f.server));
         for (flow, state) in flows {
             close(time, flow, state, out);
@@ -204,7 +283,7 @@ impl<'s> Reassembler<'s> {
 }
 
 /// Reports holes and partial frames left in a flow that ends.
-fn close(time: Timestamp, flow: Flow, mut state: FlowState, out: &mut VecDeque<CaptureEvent>) {
+fn close(time: Timestamp, flow: Flow, mut state: FlowState<'_>, out: &mut VecDeque<CaptureEvent>) {
     for dir in [Direction::Request, Direction::Response] {
         let Some(stream) = state.streams.get_mut(index(dir)) else {
             continue;
@@ -371,6 +450,7 @@ fn deliver(
                     flow,
                     direction: dir,
                     framing: d.framing(),
+                    leg: None,
                     bytes,
                 })),
                 Ok(None) => return,

@@ -28,23 +28,7 @@ use crate::spec::Spec;
 use crate::validate::{Where, message_ref};
 use std::collections::{HashMap, VecDeque};
 
-/// Which leg a message travels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Leg {
-    /// Terminal <-> acquirer.
-    Terminal,
-    /// Acquirer <-> network (UnionPay).
-    Network,
-}
-
-impl Leg {
-    fn other(self) -> Leg {
-        match self {
-            Leg::Terminal => Leg::Network,
-            Leg::Network => Leg::Terminal,
-        }
-    }
-}
+pub use crate::leg::Leg;
 
 /// The window and bound of the hop correlation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
