@@ -96,12 +96,21 @@ pub fn leg_of<'l, 's>(legs: &'l [LegConfig<'s>], server_port: u16) -> Option<&'l
     legs.iter().find(|l| l.ports.contains(&server_port))
 }
 
+/// One leg as the command line gives it: ports, and its own spec and framing if any.
+#[derive(Debug)]
+struct LegArg {
+    leg: Leg,
+    ports: Vec<u16>,
+    spec: Option<Spec>,
+    framing: Option<Option<Framing>>,
+}
+
 /// Specs, framings and ports as a command line gives them, resolved and loaded.
 #[derive(Debug)]
 pub struct Legs {
     default_spec: Spec,
     default_framing: Option<Framing>,
-    legs: Vec<(Leg, Vec<u16>, Option<Spec>, Option<Option<Framing>>)>,
+    legs: Vec<LegArg>,
 }
 
 /// Splits `NAME=VALUE` where NAME is a leg; anything else is a value for every leg.
@@ -145,17 +154,22 @@ impl Legs {
                 .map_err(|_| {
                     format!("--leg {l}: expected ports as numbers, e.g. {name}=8583,8584")
                 })?;
-            if out.legs.iter().any(|(x, ..)| *x == leg) {
+            if out.legs.iter().any(|x| x.leg == leg) {
                 return Err(format!("--leg {l}: the {leg} leg is named twice"));
             }
-            out.legs.push((leg, ports, None, None));
+            out.legs.push(LegArg {
+                leg,
+                ports,
+                spec: None,
+                framing: None,
+            });
         }
         for s in specs {
             let (leg, value) = per_leg(s).map_err(|e| format!("--spec {e}"))?;
             let spec = Spec::named(value).map_err(|e| format!("--spec {s}: {e}"))?;
             match leg {
                 None => out.default_spec = spec,
-                Some(leg) => out.slot(leg, "--spec", s)?.2 = Some(spec),
+                Some(leg) => out.slot(leg, "--spec", s)?.spec = Some(spec),
             }
         }
         for f in framings {
@@ -163,7 +177,7 @@ impl Legs {
             let framing = Framing::from_arg(value).map_err(|e| format!("--framing {f}: {e}"))?;
             match leg {
                 None => out.default_framing = framing,
-                Some(leg) => out.slot(leg, "--framing", f)?.3 = Some(framing),
+                Some(leg) => out.slot(leg, "--framing", f)?.framing = Some(framing),
             }
         }
         Ok(out)
@@ -200,11 +214,11 @@ impl Legs {
     pub fn configs(&self) -> Vec<LegConfig<'_>> {
         self.legs
             .iter()
-            .map(|(leg, ports, spec, framing)| LegConfig {
-                leg: *leg,
-                ports: ports.clone(),
-                spec: spec.as_ref().unwrap_or(&self.default_spec),
-                framing: framing.unwrap_or(self.default_framing),
+            .map(|l| LegConfig {
+                leg: l.leg,
+                ports: l.ports.clone(),
+                spec: l.spec.as_ref().unwrap_or(&self.default_spec),
+                framing: l.framing.unwrap_or(self.default_framing),
             })
             .collect()
     }
