@@ -183,18 +183,10 @@ impl Legs {
         Ok(out)
     }
 
-    fn slot(
-        &mut self,
-        leg: Leg,
-        flag: &str,
-        arg: &str,
-    ) -> Result<&mut (Leg, Vec<u16>, Option<Spec>, Option<Option<Framing>>), String> {
-        self.legs
-            .iter_mut()
-            .find(|(l, ..)| *l == leg)
-            .ok_or_else(|| {
-                format!("{flag} {arg}: no --leg {leg}=PORT says which traffic is the {leg} leg")
-            })
+    fn slot(&mut self, leg: Leg, flag: &str, arg: &str) -> Result<&mut LegArg, String> {
+        self.legs.iter_mut().find(|l| l.leg == leg).ok_or_else(|| {
+            format!("{flag} {arg}: no --leg {leg}=PORT says which traffic is the {leg} leg")
+        })
     }
 
     /// The spec of traffic on no leg (and of hex dumps).
