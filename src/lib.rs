@@ -68,6 +68,7 @@ pub mod parse;
 pub mod profile;
 pub mod report;
 pub mod spec;
+pub mod txn;
 pub mod validate;
 
 pub use encode::MessageBuilder;
