@@ -9,12 +9,11 @@
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
-use iso8583_inspect::diff::{DiffConfig, Leg};
-use iso8583_inspect::frame::Framing;
+use iso8583_inspect::diff::DiffConfig;
+use iso8583_inspect::input::{Input, open_input};
+use iso8583_inspect::leg::Legs;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
-use iso8583_inspect::report::{Input, open_input};
-use iso8583_inspect::spec::Spec;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -44,20 +43,24 @@ struct Args {
     /// Fee rates and MCC classes overriding the defaults (TOML).
     #[arg(long)]
     fees: Option<String>,
-    /// A built-in spec or the path of a TOML/JSON spec.
-    #[arg(long, default_value = "iso87-ascii")]
-    spec: String,
+    /// A built-in spec (iso87-ascii, iso87-ascii-binary-bitmap, iso87-bcd, iso93-ascii,
+    /// cup-pos, cups) or the path of a TOML/JSON spec, for every leg; NAME=SPEC for one leg
+    /// (repeatable). Default iso87-ascii.
+    #[arg(long = "spec", value_name = "[NAME=]SPEC")]
+    specs: Vec<String>,
     /// How FILE holds the messages.
     #[arg(long, value_enum, default_value = "pcap")]
     input: InputKind,
-    /// Framing of captured TCP streams (auto, len2, len2-le, len4-ascii, len2-bcd, none, tpdu).
-    #[arg(long, default_value = "auto")]
-    framing: String,
+    /// Framing of captured TCP streams (auto, len2, len2-le, len4-ascii, len2-bcd, none, tpdu,
+    /// cups), for every leg; NAME=F for one leg (repeatable). Default auto.
+    #[arg(long = "framing", value_name = "[NAME=]F")]
+    framings: Vec<String>,
     /// A server port (repeatable).
     #[arg(long = "port")]
     ports: Vec<u16>,
-    /// Which traffic is which leg, by server port (repeatable): terminal=PORT, network=PORT.
-    #[arg(long = "leg", value_name = "NAME=PORT")]
+    /// Which traffic is which leg, by server port (repeatable): terminal=PORT[,PORT...],
+    /// network=PORT[,PORT...].
+    #[arg(long = "leg", value_name = "NAME=PORT[,PORT...]")]
     legs: Vec<String>,
     /// Seconds of capture time a request waits for its response.
     #[arg(long, default_value_t = 30.0)]
@@ -76,9 +79,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let spec = match Spec::named(&args.spec) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("--spec {}: {e}", args.spec)),
+    let legs = match Legs::from_args(&args.specs, &args.framings, &args.legs) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
     };
     let book = match ProfileBook::load(&args.profiles) {
         Ok(b) => b,
@@ -94,35 +97,16 @@ fn main() -> ExitCode {
             Err(e) => return fail(format!("--fees {path}: {e}")),
         },
     };
-    let framing = match Framing::from_arg(&args.framing) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
     let reader = match open_input(&args.file) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let mut legs = Vec::new();
-    for l in &args.legs {
-        let parsed = l.split_once('=').and_then(|(name, port)| {
-            let leg = match name {
-                "terminal" => Leg::Terminal,
-                "network" => Leg::Network,
-                _ => return None,
-            };
-            Some((leg, port.parse::<u16>().ok()?))
-        });
-        match parsed {
-            Some(leg) => legs.push(leg),
-            None => return fail(format!("--leg {l}: expected terminal=PORT or network=PORT")),
-        }
-    }
     let input = match args.input {
         InputKind::Hex => Input::Hex(reader),
         InputKind::Pcap => Input::Capture(
             reader,
             CaptureConfig {
-                framing,
+                framing: legs.default_framing(),
                 server_ports: args.ports,
                 ..CaptureConfig::default()
             },
@@ -138,8 +122,8 @@ fn main() -> ExitCode {
         timeout_ms: (args.timeout * 1000.0) as u64,
         ..DiffConfig::default()
     };
-    let mut audit = Audit::with_pairing(&spec, &book, &fees, pairing);
-    audit.set_legs(&legs);
+    let mut audit = Audit::with_pairing(legs.default_spec(), &book, &fees, pairing);
+    audit.configure_legs(&legs.configs());
     if let Err(e) = audit.run(input) {
         eprintln!("audit: {}: {e}", args.file);
         return ExitCode::from(1);

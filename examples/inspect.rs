@@ -7,9 +7,9 @@
 
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::capture::CaptureConfig;
-use iso8583_inspect::frame::Framing;
-use iso8583_inspect::report::{Format, Options, inspect_capture, inspect_hex, open_input};
-use iso8583_inspect::spec::Spec;
+use iso8583_inspect::input::{self as input, open_input};
+use iso8583_inspect::leg::Legs;
+use iso8583_inspect::report::{Format, Options, inspect_hex, inspect_legs};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -33,19 +33,25 @@ enum OutFormat {
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// A built-in spec (iso87-ascii, iso87-ascii-binary-bitmap, iso87-bcd, iso93-ascii, cup-pos)
-    /// or the path of a TOML/JSON spec file.
-    #[arg(long, default_value = "iso87-ascii")]
-    spec: String,
+    /// A built-in spec (iso87-ascii, iso87-ascii-binary-bitmap, iso87-bcd, iso93-ascii,
+    /// cup-pos, cups) or the path of a TOML/JSON spec file, for every leg; NAME=SPEC for one
+    /// leg (repeatable). Default iso87-ascii.
+    #[arg(long = "spec", value_name = "[NAME=]SPEC")]
+    specs: Vec<String>,
     /// How FILE holds the messages.
     #[arg(long, value_enum, default_value = "hex")]
     input: Input,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
-    /// Framing of captured TCP streams: auto, len2, len2-le, len4-ascii, len2-bcd, none, tpdu.
-    #[arg(long, default_value = "auto")]
-    framing: String,
+    /// Framing of captured TCP streams: auto, len2, len2-le, len4-ascii, len2-bcd, none, tpdu,
+    /// cups; NAME=F for one leg (repeatable). Default auto.
+    #[arg(long = "framing", value_name = "[NAME=]F")]
+    framings: Vec<String>,
+    /// Which traffic is which leg, by server port (repeatable): terminal=PORT[,PORT...],
+    /// network=PORT[,PORT...].
+    #[arg(long = "leg", value_name = "NAME=PORT[,PORT...]")]
+    legs: Vec<String>,
     /// A server port (repeatable): which side is the client where the SYN was not captured.
     #[arg(long = "port")]
     ports: Vec<u16>,
@@ -61,20 +67,14 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let spec = match Spec::named(&args.spec) {
-        Ok(s) => s,
+    let legs = match Legs::from_args(&args.specs, &args.framings, &args.legs) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("inspect: {e}");
             return ExitCode::from(2);
         }
     };
-    let framing = match Framing::from_arg(&args.framing) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("inspect: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let spec = legs.default_spec();
     let reader = match open_input(&args.file) {
         Ok(r) => r,
         Err(e) => {
@@ -93,14 +93,16 @@ fn main() -> ExitCode {
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = match args.input {
-        Input::Hex => inspect_hex(reader, &spec, &opts, &mut out),
+        Input::Hex => inspect_hex(reader, spec, &opts, &mut out),
         Input::Pcap => {
             let config = CaptureConfig {
-                framing,
+                framing: legs.default_framing(),
                 server_ports: args.ports,
                 ..CaptureConfig::default()
             };
-            inspect_capture(reader, &spec, config, &opts, &mut out).map_err(|e| match e {
+            let input = input::Input::Capture(reader, config);
+            let configs = legs.configs();
+            inspect_legs(input, spec, &configs, &opts, &mut out).map_err(|e| match e {
                 iso8583_inspect::capture::CaptureError::Io(m) => io::Error::other(m),
                 other => io::Error::new(
                     io::ErrorKind::InvalidData,

@@ -19,6 +19,7 @@
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp};
 use crate::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
 use crate::finding::{Finding, Rule};
+use crate::leg::LegConfig;
 use crate::mcc::FeeTable;
 use crate::message::Text;
 use crate::parse::parse;
@@ -48,10 +49,12 @@ pub struct Audit<'b> {
     spec: &'b Spec,
     book: &'b ProfileBook,
     validator: Validator<'b>,
-    pairer: Pairer<'b>,
+    pairing: DiffConfig,
+    /// The pairer of traffic on no leg, then one a leg (in the order of `legs`).
+    pairers: Vec<Pairer<'b>>,
     hops: HopMatcher<'b>,
-    /// Server ports of each leg; empty: no hop correlation.
-    legs: Vec<(Leg, u16)>,
+    /// The legs; empty: one dialect, no hop correlation.
+    legs: Vec<LegConfig<'b>>,
     findings: Vec<Finding>,
     merchants: BTreeMap<String, MerchantStats>,
     messages: usize,
@@ -79,7 +82,8 @@ impl<'b> Audit<'b> {
             spec,
             book,
             validator: Validator::new(book, fees),
-            pairer: Pairer::new(spec, pairing),
+            pairing,
+            pairers: vec![Pairer::new(spec, pairing)],
             hops: HopMatcher::new(spec, book, fees, HopConfig::default()),
             legs: Vec::new(),
             findings: Vec::new(),
@@ -91,9 +95,45 @@ impl<'b> Audit<'b> {
     }
 
     /// Tells the legs apart by the server port of their flows (`terminal` = 8583, `network` =
-    /// 9000 ...): messages of both are then correlated hop to hop.
+    /// 9000 ...): messages of both are then correlated hop to hop. Both legs speak the audit's
+    /// spec; [`Audit::configure_legs`] gives each its own.
     pub fn set_legs(&mut self, legs: &[(Leg, u16)]) {
-        self.legs = legs.to_vec();
+        let configs: Vec<LegConfig<'b>> = legs
+            .iter()
+            .map(|&(leg, port)| LegConfig {
+                leg,
+                ports: vec![port],
+                spec: self.spec,
+                framing: None,
+            })
+            .collect();
+        self.configure_legs(&configs);
+    }
+
+    /// Configures the legs: each with its server ports, dialect and framing. A message on a
+    /// leg is parsed with its leg's spec, paired with that leg's messages (on any connection)
+    /// and correlated with the other leg's; its findings name the leg. Messages on no leg (and
+    /// hex dumps) use the audit's spec.
+    pub fn configure_legs(&mut self, legs: &[LegConfig<'b>]) {
+        let mut merged: Vec<LegConfig<'b>> = Vec::new();
+        for l in legs {
+            match merged.iter_mut().find(|m| m.leg == l.leg) {
+                Some(m) => m.ports.extend(&l.ports),
+                None => merged.push(l.clone()),
+            }
+        }
+        self.pairers.truncate(1);
+        for l in &merged {
+            self.pairers.push(Pairer::new(l.spec, self.pairing));
+            self.hops.set_spec(l.leg, l.spec);
+        }
+        self.legs = merged;
+    }
+
+    /// The legs configured.
+    #[must_use]
+    pub fn legs(&self) -> &[LegConfig<'b>] {
+        &self.legs
     }
 
     /// Validates one message (its index is the count of messages so far).
@@ -114,23 +154,30 @@ impl<'b> Audit<'b> {
     ) {
         let index = self.messages;
         self.messages += 1;
-        let Ok(msg) = parse(self.spec, bytes) else {
+        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
+        let slot = flow.and_then(|f| {
+            let port = f.server.port();
+            self.legs.iter().position(|l| l.ports.contains(&port))
+        });
+        let (spec, leg) = match slot.and_then(|i| self.legs.get(i)) {
+            Some(l) => (l.spec, Some(l.leg)),
+            None => (self.spec, None),
+        };
+        let Ok(msg) = parse(spec, bytes) else {
             self.unreadable += 1;
             return;
         };
         let before = self.findings.len();
-        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
         let seen = Seen { index, time, flow };
-        self.pairer.push(&msg, bytes, seen, &mut self.findings);
-        let leg = flow.and_then(|f| {
-            let port = f.server.port();
-            self.legs
-                .iter()
-                .find(|(_, p)| *p == port)
-                .map(|(leg, _)| *leg)
-        });
+        let pairer = slot.map_or(0, |i| i + 1);
+        if let Some(p) = self.pairers.get_mut(pairer) {
+            p.push(&msg, bytes, seen, &mut self.findings);
+        }
+        self.stamp_leg(before, leg.map(Leg::name));
         if let Some(leg) = leg {
+            let hop = self.findings.len();
             self.hops.push(leg, &msg, bytes, seen, &mut self.findings);
+            self.stamp_leg(hop, Some("terminal+network"));
         }
         if Validator::applies(&msg) {
             let validated = self.findings.len();
@@ -143,6 +190,7 @@ impl<'b> Audit<'b> {
                         f.message.flow = Some(flow.clone());
                     }
                 }
+                self.stamp_leg(validated, leg.map(Leg::name));
             }
             // Field 42 on the stack; a field too long or odd for that, as an owned string.
             let field = msg.field(42);
@@ -169,6 +217,18 @@ impl<'b> Audit<'b> {
             }
         }
         self.count(before);
+    }
+
+    /// Names the leg of the findings from `before` on that have none yet.
+    fn stamp_leg(&mut self, before: usize, leg: Option<&'static str>) {
+        if leg.is_none() {
+            return;
+        }
+        for f in self.findings.get_mut(before..).unwrap_or_default() {
+            if f.message.leg.is_none() {
+                f.message.leg = leg;
+            }
+        }
     }
 
     /// Counts the findings from `before` on under their merchants; a message's fee impact is
@@ -200,8 +260,20 @@ impl<'b> Audit<'b> {
     /// Ends the input: reports every request still awaiting its response.
     pub fn finish(&mut self) {
         let before = self.findings.len();
-        self.pairer.finish(&mut self.findings);
-        self.hops.finish();
+        for i in 0..self.pairers.len() {
+            let from = self.findings.len();
+            if let Some(p) = self.pairers.get_mut(i) {
+                p.finish(&mut self.findings);
+            }
+            let leg = i
+                .checked_sub(1)
+                .and_then(|l| self.legs.get(l))
+                .map(|l| l.leg.name());
+            self.stamp_leg(from, leg);
+        }
+        let hop = self.findings.len();
+        self.hops.finish(&mut self.findings);
+        self.stamp_leg(hop, Some("terminal+network"));
         self.count(before);
     }
 
@@ -212,7 +284,7 @@ impl<'b> Audit<'b> {
             // A capture is read here rather than through `read_input`, whose per-message
             // context is printed up front: the audit prints only where it reports.
             Input::Capture(reader, config) => {
-                CaptureReader::new(reader, spec, config).map(|events| {
+                CaptureReader::with_legs(reader, spec, config, &self.legs.clone()).map(|events| {
                     for event in events {
                         match &event {
                             CaptureEvent::Message(m) => {

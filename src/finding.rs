@@ -220,6 +220,10 @@ pub struct MessageRef {
     pub time: Option<String>,
     /// `src -> dst`, where the input is a capture.
     pub flow: Option<String>,
+    /// The leg it was seen on (`terminal`, `network`; `terminal+network` for a rule that
+    /// compares both), where legs are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leg: Option<&'static str>,
     /// The MTI.
     pub mti: String,
     /// Field 11.
@@ -347,6 +351,9 @@ impl fmt::Display for Finding {
             "[{}] {} message {} MTI {}",
             self.severity, self.rule, m.index, m.mti
         )?;
+        if let Some(leg) = m.leg {
+            write!(f, " on {leg}")?;
+        }
         if let Some(t) = &m.time {
             write!(f, " at {t}")?;
         }

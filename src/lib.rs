@@ -59,6 +59,7 @@ pub mod encode;
 pub mod error;
 pub mod finding;
 pub mod frame;
+pub mod input;
 pub mod leg;
 pub mod mask;
 pub mod mcc;

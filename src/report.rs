@@ -14,8 +14,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::capture::{CaptureConfig, CaptureError, CaptureEvent, CaptureReader, CapturedMessage};
+use crate::capture::{CaptureConfig, CaptureError, CaptureEvent};
 use crate::error::ParseError;
+use crate::input::read_legs;
+pub use crate::input::{Context, Input, Item, decode_hex_line, open_input, read_input};
+use crate::leg::LegConfig;
 use crate::message::Message;
 use crate::parse::parse;
 use crate::spec::Spec;
@@ -108,36 +111,6 @@ impl Summary {
     }
 }
 
-/// Where a captured message was seen.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Context {
-    /// The capture time and flow as values (the strings below are their printed forms).
-    #[serde(skip)]
-    pub at: Option<(crate::capture::Timestamp, crate::capture::Flow)>,
-    /// Capture time, RFC 3339 with microseconds.
-    pub time: String,
-    /// Sender, `ip:port`.
-    pub src: String,
-    /// Receiver, `ip:port`.
-    pub dst: String,
-    /// `request` (from the client side) or `response` (from the server side).
-    pub dir: &'static str,
-}
-
-impl Context {
-    /// The context of a captured message.
-    #[must_use]
-    pub fn of(m: &CapturedMessage) -> Context {
-        Context {
-            at: Some((m.time, m.flow)),
-            time: m.time.to_string(),
-            src: m.src().to_string(),
-            dst: m.dst().to_string(),
-            dir: m.direction.as_str(),
-        }
-    }
-}
-
 /// `{"index":N,["time","src","dst","dir",]"mti":"0200","fields":{...}}`, keys in this order.
 #[derive(serde::Serialize)]
 struct MessageRecord<'c> {
@@ -180,7 +153,8 @@ struct ErrorBody {
 
 fn context_text(context: Option<&Context>) -> String {
     context.map_or_else(String::new, |c| {
-        format!(" {} {} -> {} {}", c.time, c.src, c.dst, c.dir)
+        let leg = c.leg.map_or_else(String::new, |l| format!(" on {l}"));
+        format!(" {} {} -> {} {}{leg}", c.time, c.src, c.dst, c.dir)
     })
 }
 
@@ -278,32 +252,6 @@ fn write_error_body(
     }
 }
 
-/// Opens an input file for reading, or standard input for `-`.
-pub fn open_input(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
-    if path == "-" {
-        return Ok(Box::new(io::BufReader::new(io::stdin())));
-    }
-    let file =
-        std::fs::File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-    Ok(Box::new(io::BufReader::new(file)))
-}
-
-/// Decodes one line of hex, ignoring whitespace; `None` if it is not hex.
-#[must_use]
-pub fn decode_hex_line(line: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = line.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return None;
-    }
-    digits
-        .chunks_exact(2)
-        .map(|pair| match pair {
-            [hi, lo] => Some(crate::codec::hex_val(*hi)? << 4 | crate::codec::hex_val(*lo)?),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Parses one message and writes it (or its error), counting it in `summary`.
 fn inspect_one(
     bytes: &[u8],
@@ -327,72 +275,6 @@ fn inspect_one(
             summary.errors += 1;
             if !opts.summary_only {
                 write_error(out, index, &e, context, opts.format)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Where messages come from.
-#[derive(Debug)]
-pub enum Input<R> {
-    /// One message a line in hex (whitespace ignored; blank lines and `#` comments skipped).
-    Hex(R),
-    /// A pcap or pcapng capture, framed as configured.
-    Capture(R, CaptureConfig),
-}
-
-/// What an input yields, one at a time.
-#[derive(Debug)]
-pub enum Item<'a> {
-    /// A message's bytes, with where it was captured (for a capture).
-    Message {
-        /// The message (framing removed).
-        bytes: &'a [u8],
-        /// Time, addresses and direction.
-        context: Option<Context>,
-    },
-    /// A hex line that is not an even number of hex digits.
-    NotHex,
-    /// A capture event other than a message.
-    Event(&'a CaptureEvent),
-}
-
-/// Reads `input` and hands each message and event to `f`, in order.
-pub fn read_input<R: BufRead + Send>(
-    input: Input<R>,
-    spec: &Spec,
-    mut f: impl FnMut(Item<'_>) -> io::Result<()>,
-) -> Result<(), CaptureError> {
-    let io_err = |e: io::Error| CaptureError::Io(e.to_string());
-    match input {
-        Input::Hex(lines) => {
-            for line in lines.lines() {
-                let line = line.map_err(io_err)?;
-                let trimmed = line.trim();
-                if trimmed.is_empty() || trimmed.starts_with('#') {
-                    continue;
-                }
-                match decode_hex_line(trimmed) {
-                    Some(bytes) => f(Item::Message {
-                        bytes: &bytes,
-                        context: None,
-                    }),
-                    None => f(Item::NotHex),
-                }
-                .map_err(io_err)?;
-            }
-        }
-        Input::Capture(reader, config) => {
-            for event in CaptureReader::new(reader, spec, config)? {
-                match &event {
-                    CaptureEvent::Message(m) => f(Item::Message {
-                        bytes: &m.bytes,
-                        context: Some(Context::of(m)),
-                    }),
-                    other => f(Item::Event(other)),
-                }
-                .map_err(io_err)?;
             }
         }
     }
@@ -423,9 +305,26 @@ pub fn inspect<R: BufRead + Send>(
     opts: &Options,
     out: &mut impl Write,
 ) -> Result<Summary, CaptureError> {
+    inspect_legs(input, spec, &[], opts, out)
+}
+
+/// [`inspect`] with legs: each captured message is parsed with its leg's spec (its flow framed
+/// with the leg's framing), and its record names the leg (`"leg"` in NDJSON).
+pub fn inspect_legs<'s, R: BufRead + Send + 's>(
+    input: Input<R>,
+    spec: &'s Spec,
+    legs: &[LegConfig<'s>],
+    opts: &Options,
+    out: &mut impl Write,
+) -> Result<Summary, CaptureError> {
     let mut summary = Summary::default();
-    read_input(input, spec, |item| match item {
+    read_legs(input, spec, legs, |item| match item {
         Item::Message { bytes, context } => {
+            let leg = context.as_ref().and_then(|c| c.leg);
+            let spec = legs
+                .iter()
+                .find(|l| Some(l.leg) == leg)
+                .map_or(spec, |l| l.spec);
             inspect_one(bytes, spec, context.as_ref(), opts, &mut summary, out)
         }
         Item::NotHex => {

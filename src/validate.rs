@@ -350,6 +350,7 @@ pub fn message_ref(msg: &Message<'_>, at: &Where<'_>) -> MessageRef {
         index: at.index,
         time: at.time.map(str::to_string),
         flow: at.flow.map(str::to_string),
+        leg: None,
         mti: msg.mti().to_string(),
         stan: s(11),
         terminal: s(41),

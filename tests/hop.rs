@@ -66,7 +66,7 @@ fn hop(traffic: &[(Leg, i64, Vec<u8>)]) -> Vec<Finding> {
             &mut out,
         );
     }
-    m.finish();
+    m.finish(&mut out);
     assert_eq!(m.pending(), 0);
     out
 }

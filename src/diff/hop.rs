@@ -3,8 +3,10 @@
 //!
 //! [`HopMatcher`] holds each leg's requests (authorisation and financial, requests and advices)
 //! for a window (default 60 s of capture time) and correlates them by RRN (37) where both carry
-//! it, else by a hash of PAN + amount + local date and time (12, 13) — never by STAN, which is
-//! local to a leg, nor by terminal or merchant, which may be substituted. The terminal leg's
+//! it, else by a hash of the card number (2, or from track 2) and amount within the window —
+//! never by STAN, which is local to a leg, nor by terminal or merchant, which may be
+//! substituted. The legs may speak different dialects ([`HopMatcher::set_spec`]): keys are
+//! hashed from the fields' characters, whatever their encoding. The terminal leg's
 //! responses take part by their RRN (the acquirer assigns it, forwards it and returns it to the
 //! terminal), which finds a network request whose amount was altered. Only hashes of those keys
 //! are held, with the message's bytes until it is matched or dropped.
@@ -78,7 +80,8 @@ impl Side {
 /// Correlates the same transaction on two legs; see the module docs.
 #[derive(Debug)]
 pub struct HopMatcher<'b> {
-    spec: &'b Spec,
+    /// Each leg's dialect, to read its held messages again.
+    specs: [&'b Spec; 2],
     book: &'b ProfileBook,
     fees: &'b FeeTable,
     config: HopConfig,
@@ -90,19 +93,37 @@ fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
     msg.field(n).map(|f| f.chars().collect())
 }
 
-/// The correlation keys of a request: by RRN, and by PAN + amount + local date and time.
+/// The card number's digits: field 2, or track 2 (35) up to its separator. On the stack.
+pub(crate) fn pan_digits(msg: &Message<'_>) -> Option<([u8; 19], usize)> {
+    let mut out = [0u8; 19];
+    let mut len = 0;
+    let chars = match (msg.field(2), msg.field(35)) {
+        (Some(f), _) | (None, Some(f)) => f.chars(),
+        (None, None) => return None,
+    };
+    for c in chars {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        *out.get_mut(len)? = c;
+        len += 1;
+    }
+    (len >= 12).then_some((out, len))
+}
+
+/// The correlation keys of a request: by RRN, and by card number (2, or from track 2) and
+/// amount; the capture-time window is the holding time. Never by STAN (leg-local) or by
+/// terminal or merchant (substitutable); terminal requests carry no 7, 12 or 13.
 fn keys(msg: &Message<'_>) -> [Option<u64>; 2] {
     let rrn = msg
         .field(37)
         .filter(|r| r.chars().any(|c| c != b' ' && c != b'0'))
         .map(|_| Key::new().present(b"rrn").field(msg, 37).value());
-    let fuzzy = [2, 4, 12, 13].iter().all(|&n| msg.has(n)).then(|| {
+    let fuzzy = pan_digits(msg).filter(|_| msg.has(4)).map(|(pan, len)| {
         Key::new()
             .present(b"pan")
-            .field(msg, 2)
+            .present(pan.get(..len).unwrap_or_default())
             .field(msg, 4)
-            .field(msg, 12)
-            .field(msg, 13)
             .value()
     });
     [rrn, fuzzy]
@@ -125,12 +146,28 @@ impl<'b> HopMatcher<'b> {
         config: HopConfig,
     ) -> HopMatcher<'b> {
         HopMatcher {
-            spec,
+            specs: [spec, spec],
             book,
             fees,
             config,
             sides: [Side::default(), Side::default()],
             next_id: 0,
+        }
+    }
+
+    /// Reads `leg`'s messages with `spec` (by default, the spec given to [`HopMatcher::new`]).
+    pub fn set_spec(&mut self, leg: Leg, spec: &'b Spec) {
+        let [terminal, network] = &mut self.specs;
+        match leg {
+            Leg::Terminal => *terminal = spec,
+            Leg::Network => *network = spec,
+        }
+    }
+
+    fn spec(&self, leg: Leg) -> &'b Spec {
+        match leg {
+            Leg::Terminal => self.specs[0],
+            Leg::Network => self.specs[1],
         }
     }
 
@@ -161,6 +198,7 @@ impl<'b> HopMatcher<'b> {
             (true, Leg::Terminal) => [keys(msg)[0], None],
             (true, Leg::Network) => return,
         };
+        let other_spec = self.spec(leg.other());
         let other = self.side(leg.other());
         let twin = keys
             .iter()
@@ -168,7 +206,7 @@ impl<'b> HopMatcher<'b> {
             .find_map(|k| other.by_key.get(k).copied());
         if let Some(id) = twin {
             if let Some(held) = other.remove(id) {
-                let Ok(twin_msg) = parse(self.spec, &held.bytes) else {
+                let Ok(twin_msg) = parse(other_spec, &held.bytes) else {
                     return;
                 };
                 let (t, n, n_seen) = match leg {
@@ -322,8 +360,9 @@ impl<'b> HopMatcher<'b> {
         }
     }
 
-    /// Ends the input: drops every request still waiting for its twin.
-    pub fn finish(&mut self) {
+    /// Ends the input: drops every request still waiting for its twin, and reports what the
+    /// end of the input decides.
+    pub fn finish(&mut self, _out: &mut Vec<Finding>) {
         for side in &mut self.sides {
             *side = Side::default();
         }

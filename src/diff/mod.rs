@@ -1,11 +1,16 @@
 //! The differ's first half: pairing requests with their responses and reversals with their
 //! originals, in one streaming pass, and reporting what changed or never came.
 //!
-//! [`Pairer`] takes messages in capture order with their time and flow. A response is matched to
-//! its request by MTI class, STAN (11), terminal (41), merchant (42) and transmission time (7)
-//! where present, within the flow; a reversal or advice (0400/0420/0120/0220) to its original by
-//! field 90 (original MTI, STAN and time), or by STAN, terminal and merchant where 90 is absent
-//! (the terminal leg re-sends the original's STAN).
+//! [`Pairer`] takes one leg's messages in capture order with their time and flow. A response is
+//! matched to its request by MTI class, STAN (11), terminal (41), merchant (42), acquirer (32)
+//! and forwarder (33), on any connection, or, where the response changed one of those, by STAN
+//! and transmission time (7) or, without 7, on the request's connection; a reversal or advice
+//! (0400/0420/0120/0220) to its original by field 90 (original MTI, STAN and time), or by
+//! STAN, terminal and merchant where 90 is absent (the terminal leg re-sends the original's
+//! STAN, often on a new connection).
+//!
+//! The transaction type ([`crate::txn`]) shapes the echo checks: a void's or refund's response
+//! carries a new RRN (37 is not compared) and a balance inquiry moves no amount (4 is not).
 //!
 //! Response checks: a field the response must echo that changed (`echo-mismatch`, and the named
 //! cases `response-amount-changed` unless the response code is 10 (partial approval),
@@ -34,6 +39,7 @@ use crate::finding::{Finding, MessageRef, Rule};
 use crate::message::{Message, Mti};
 use crate::parse::parse;
 use crate::spec::Spec;
+use crate::txn::{TransactionType, transaction_type};
 use crate::validate::{Where, message_ref};
 use key::{Key, KeyMap};
 use std::collections::VecDeque;
@@ -197,9 +203,14 @@ impl<'s> Pairer<'s> {
         self.table.len()
     }
 
-    /// The pairing keys: (flow, MTI class, STAN, terminal, merchant, transmission time) and the
-    /// relaxed (flow, MTI class, STAN). `stan` and `f7` replace the message's own (for the
-    /// original a reversal points at).
+    /// The pairing keys. The full key, (MTI class, STAN, terminal, merchant, acquirer,
+    /// forwarder), does not depend on the TCP connection: wireless terminals open a connection
+    /// per exchange and send a reversal on a new one (41 + 42 + 11 find it), and CUPS links are
+    /// often a pair of one-way connections, so a network response comes on another connection
+    /// than its request (11 + 32 + 33 find it). The relaxed key, (MTI class, STAN,
+    /// transmission time 7), or the connection where the message has no 7, finds a request
+    /// whose response changed its terminal, merchant or acquirer. `stan` and `f7` replace the
+    /// message's own (for the original a reversal points at).
     fn keys(
         flow: Option<Flow>,
         class: u8,
@@ -208,18 +219,29 @@ impl<'s> Pairer<'s> {
         f7: Option<&[u8]>,
     ) -> (u64, u64) {
         let mut k = Key::new();
-        k.hash(&flow).hash(&class);
+        let mut r = Key::new();
+        k.hash(&class);
+        r.hash(&class);
         match stan {
-            Some(s) => k.present(s),
-            None => k.field(msg, 11),
+            Some(s) => {
+                k.present(s);
+                r.present(s);
+            }
+            None => {
+                k.field(msg, 11);
+                r.field(msg, 11);
+            }
         };
-        let relaxed = k.value();
-        k.field(msg, 41).field(msg, 42);
+        k.field(msg, 41)
+            .field(msg, 42)
+            .field(msg, 32)
+            .field(msg, 33);
         match f7 {
-            Some(s) => k.present(s),
-            None => k.field(msg, 7),
+            Some(s) => r.present(s),
+            None if msg.has(7) => r.field(msg, 7),
+            None => r.hash(&flow),
         };
-        (k.value(), relaxed)
+        (k.value(), r.value())
     }
 
     /// The key of a held request found by its full key, else by its relaxed one.
@@ -404,10 +426,18 @@ impl<'s> Pairer<'s> {
         let Ok(request) = parse(spec, &entry.bytes) else {
             return;
         };
+        let kind = transaction_type(&request);
         for &(n, rule) in &ECHO {
             let (Some(a), Some(b)) = (request.field(n), msg.field(n)) else {
                 continue;
             };
+            // A void or refund request names its original by RRN, its response carries the
+            // new transaction's own; a balance inquiry moves no amount.
+            if (n == 37 && kind.points_back())
+                || (n == 4 && kind == TransactionType::BalanceInquiry)
+            {
+                continue;
+            }
             let same = if n == 3 {
                 a.chars().take(2).eq(b.chars().take(2))
             } else {
@@ -450,9 +480,13 @@ impl<'s> Pairer<'s> {
                     f7,
                 ))
             }
-            // The terminal leg: the reversal re-sends the original's STAN.
+            // The terminal leg: the reversal re-sends the original's STAN, terminal and
+            // merchant, on whatever connection.
             None => [1u8, 2].into_iter().find_map(|c| {
-                let (_, relaxed) = Self::keys(seen.flow, c, msg, None, None);
+                let (key, relaxed) = Self::keys(seen.flow, c, msg, None, None);
+                if self.table.contains_key(&key) {
+                    return Some(key);
+                }
                 self.relaxed
                     .get(&relaxed)
                     .copied()
