@@ -2,6 +2,10 @@
 //! and both values, the keys to look the transaction up, and for MCC findings the fee classes
 //! on each side and the fee difference. Findings never carry card data.
 
+mod doc;
+
+pub use doc::{RuleDoc, markdown_table};
+
 use crate::mcc::{Classes, FeeTable};
 use serde::Serialize;
 use std::fmt;
@@ -68,6 +72,36 @@ pub enum Rule {
     HopRoutingChanged,
     /// The name and location (43) differ between the legs.
     HopNameChanged,
+    /// 跳码: the MCC used is in a cheaper fee class than the registered one.
+    MccClassDowngrade,
+    /// Field 18 is outside the ISO 18245 ranges, or a 减免 (non-profit) code for a merchant not
+    /// registered as non-profit.
+    MccReservedOrUnknown,
+    /// 跳码, 二清: one network merchant serves several terminal merchants in a window.
+    ChannelMerchantFanIn,
+    /// 跳码: one terminal merchant is cleared under several network merchants in a window.
+    ChannelMerchantRotation,
+    /// 跳码: the network leg places the merchant in another region.
+    RegionJump,
+    /// 跳码, 二清: the network leg's name (43) is not the registered name.
+    NameMismatch,
+    /// 跳点: a purchase on the network leg carries a fee amount (28-31).
+    FeeFieldPresent,
+    /// 吞钱: the network approved, the terminal got a failure or nothing, and no reversal
+    /// followed on the network.
+    ApprovedOnNetworkFailedOnTerminal,
+    /// 吞钱: a terminal reversal was not forwarded to the network.
+    ReversalNotForwarded,
+    /// 吞钱: the network refused the reversal, or it names another merchant than the sale.
+    ReversalFailed,
+    /// A second debit of the same card, amount, terminal and merchant under another STAN, or a
+    /// duplicate the network refused (39 = 94).
+    DuplicateOrReplay,
+    /// 二清: a transfer (3 = 40xxxx, or 102/103) in a merchant's POS flow.
+    TransferDisguisedAsSale,
+    /// 二清: the network route (CUPS header destination or source, field 100) is not the
+    /// merchant's expected one.
+    RoutingChanged,
 }
 
 impl Rule {
@@ -110,6 +144,50 @@ impl Rule {
         Rule::HopNameChanged,
     ];
 
+    /// The rules that compare one network message with the profile book beyond the validator's
+    /// basics, and those that need both legs.
+    pub const TWO_LEG: [Rule; 13] = [
+        Rule::MccClassDowngrade,
+        Rule::MccReservedOrUnknown,
+        Rule::ChannelMerchantFanIn,
+        Rule::ChannelMerchantRotation,
+        Rule::RegionJump,
+        Rule::NameMismatch,
+        Rule::FeeFieldPresent,
+        Rule::ApprovedOnNetworkFailedOnTerminal,
+        Rule::ReversalNotForwarded,
+        Rule::ReversalFailed,
+        Rule::DuplicateOrReplay,
+        Rule::TransferDisguisedAsSale,
+        Rule::RoutingChanged,
+    ];
+
+    /// Every rule, in the order the README's table lists them.
+    pub const ALL: [Rule; 40] = {
+        let mut all = [Rule::MccMismatch; 40];
+        let mut i = 0;
+        while i < 8 {
+            all[i] = Rule::VALIDATOR[i];
+            i += 1;
+        }
+        let mut j = 0;
+        while j < 14 {
+            all[8 + j] = Rule::PAIRING[j];
+            j += 1;
+        }
+        let mut k = 0;
+        while k < 5 {
+            all[22 + k] = Rule::HOP[k];
+            k += 1;
+        }
+        let mut l = 0;
+        while l < 13 {
+            all[27 + l] = Rule::TWO_LEG[l];
+            l += 1;
+        }
+        all
+    };
+
     /// The stable id (`mcc-mismatch` ...).
     #[must_use]
     pub const fn id(self) -> &'static str {
@@ -141,6 +219,19 @@ impl Rule {
             Rule::HopAmountAltered => "hop-amount-altered",
             Rule::HopRoutingChanged => "hop-routing-changed",
             Rule::HopNameChanged => "hop-name-changed",
+            Rule::MccClassDowngrade => "mcc-class-downgrade",
+            Rule::MccReservedOrUnknown => "mcc-reserved-or-unknown",
+            Rule::ChannelMerchantFanIn => "channel-merchant-fan-in",
+            Rule::ChannelMerchantRotation => "channel-merchant-rotation",
+            Rule::RegionJump => "region-jump",
+            Rule::NameMismatch => "name-mismatch",
+            Rule::FeeFieldPresent => "fee-field-present",
+            Rule::ApprovedOnNetworkFailedOnTerminal => "approved-on-network-failed-on-terminal",
+            Rule::ReversalNotForwarded => "reversal-not-forwarded",
+            Rule::ReversalFailed => "reversal-failed",
+            Rule::DuplicateOrReplay => "duplicate-or-replay",
+            Rule::TransferDisguisedAsSale => "transfer-disguised-as-sale",
+            Rule::RoutingChanged => "routing-changed",
         }
     }
 
@@ -159,7 +250,16 @@ impl Rule {
             | Rule::HopMccSubstituted
             | Rule::HopMerchantSubstituted
             | Rule::HopAmountAltered
-            | Rule::HopRoutingChanged => Severity::High,
+            | Rule::HopRoutingChanged
+            | Rule::MccClassDowngrade
+            | Rule::ChannelMerchantFanIn
+            | Rule::ChannelMerchantRotation
+            | Rule::ApprovedOnNetworkFailedOnTerminal
+            | Rule::ReversalNotForwarded
+            | Rule::ReversalFailed
+            | Rule::DuplicateOrReplay
+            | Rule::TransferDisguisedAsSale
+            | Rule::RoutingChanged => Severity::High,
             Rule::MerchantCodeMccMismatch
             | Rule::UnknownMerchant
             | Rule::AmountOutOfRange
@@ -169,7 +269,11 @@ impl Rule {
             | Rule::UnexpectedResponseMti
             | Rule::NoResponse
             | Rule::Evicted
-            | Rule::HopNameChanged => Severity::Medium,
+            | Rule::HopNameChanged
+            | Rule::MccReservedOrUnknown
+            | Rule::RegionJump
+            | Rule::NameMismatch
+            | Rule::FeeFieldPresent => Severity::Medium,
             Rule::MalformedField
             | Rule::OrphanResponse
             | Rule::DuplicateResponse
