@@ -14,6 +14,13 @@
 //! currency = "156"             # field 49
 //! max_amount = 5000000         # field 4 in minor units, optional
 //! min_amount = 1               # optional
+//! names = ["金龙酒家"]          # other names field 43 may carry on the network leg, optional
+//! region = "5840"              # region code, optional (default: digits 4-7 of the id)
+//! non_profit = false           # may use 减免 (non-profit) MCCs, optional
+//! transfers = false            # sells transfers or card repayments, optional
+//! route_destinations = []      # CUPS header destinations of its network messages, optional
+//! route_sources = []           # CUPS header sources, optional
+//! receivers = []               # field 100 of its network responses, optional
 //! ```
 //!
 //! A bad file gives an error naming the line and the key.
@@ -52,6 +59,23 @@ pub struct MerchantProfile {
     pub max_amount: Option<u64>,
     /// Smallest amount.
     pub min_amount: Option<u64>,
+    /// Other names the merchant may carry in field 43 on the network leg (a Chinese
+    /// registered name beside `name`, a shop sign).
+    pub names: Vec<String>,
+    /// Its region code (4 characters, as digits 4-7 of a UnionPay merchant code); when absent,
+    /// the region in its own merchant code, if it follows UnionPay coding.
+    pub region: Option<String>,
+    /// A registered non-profit (a charity, public hospital or school) that may use 减免 codes.
+    pub non_profit: bool,
+    /// Whether the merchant sells transfers or card repayments (processing code 40 is then
+    /// not a disguised transfer).
+    pub transfers: bool,
+    /// CUPS header destination station IDs its network messages may be sent to; empty: any.
+    pub route_destinations: Vec<String>,
+    /// CUPS header source station IDs its network messages may come from; empty: any.
+    pub route_sources: Vec<String>,
+    /// Receiving institutions (field 100 of network responses) that may answer; empty: any.
+    pub receivers: Vec<String>,
 }
 
 impl MerchantProfile {
@@ -124,6 +148,20 @@ struct Entry {
     max_amount: Option<Spanned<u64>>,
     #[serde(default)]
     min_amount: Option<u64>,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    region: Option<Spanned<String>>,
+    #[serde(default)]
+    non_profit: bool,
+    #[serde(default)]
+    transfers: bool,
+    #[serde(default)]
+    route_destinations: Vec<String>,
+    #[serde(default)]
+    route_sources: Vec<String>,
+    #[serde(default)]
+    receivers: Vec<String>,
 }
 
 fn line_of(text: &str, at: usize) -> usize {
@@ -197,6 +235,15 @@ impl ProfileBook {
                     ));
                 }
             }
+            if let Some(r) = &e.region {
+                if r.get_ref().len() != 4 {
+                    return Err(err(
+                        r.span().start,
+                        "region",
+                        format!("{:?} is not a four-character region code", r.get_ref()),
+                    ));
+                }
+            }
             let index = book.merchants.len();
             let mut terminals = Vec::with_capacity(e.terminals.len());
             for t in &e.terminals {
@@ -232,6 +279,13 @@ impl ProfileBook {
                 currency: e.currency.into_inner(),
                 max_amount: e.max_amount.map(Spanned::into_inner),
                 min_amount: e.min_amount,
+                names: e.names,
+                region: e.region.map(Spanned::into_inner),
+                non_profit: e.non_profit,
+                transfers: e.transfers,
+                route_destinations: e.route_destinations,
+                route_sources: e.route_sources,
+                receivers: e.receivers,
             });
         }
         Ok(book)
