@@ -179,6 +179,16 @@ impl<'b> Audit<'b> {
             self.hops.push(leg, &msg, bytes, seen, &mut self.findings);
             self.stamp_leg(hop, Some("terminal+network"));
         }
+        if msg.mti().is_response() {
+            let validated = self.findings.len();
+            self.validator
+                .validate_response(&msg, &Where::index(index), &mut self.findings);
+            let seen_at = Seen { index, time, flow };
+            for f in self.findings.get_mut(validated..).unwrap_or_default() {
+                crate::diff::stamp(&mut f.message, &seen_at);
+            }
+            self.stamp_leg(validated, leg.map(Leg::name));
+        }
         if Validator::applies(&msg) {
             let validated = self.findings.len();
             self.validator

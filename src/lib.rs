@@ -69,6 +69,7 @@ pub mod parse;
 pub mod profile;
 pub mod report;
 pub mod spec;
+pub mod text;
 pub mod txn;
 pub mod validate;
 

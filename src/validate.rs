@@ -23,18 +23,19 @@
 //! let bytes = sale.to_vec()?;
 //! let mut findings = Vec::new();
 //! Validator::new(&book, &fees).validate(&parse(&ISO87_ASCII, &bytes)?, &Where::index(0), &mut findings);
-//! assert_eq!(findings.len(), 1);
-//! assert_eq!(findings[0].rule.id(), "mcc-mismatch");
+//! let rules: Vec<&str> = findings.iter().map(|f| f.rule.id()).collect();
+//! assert_eq!(rules, ["mcc-mismatch", "mcc-class-downgrade"]);
 //! // 1,000 yuan cleared as a supermarket (0.38%) instead of a restaurant (1.25%): 8.70 yuan.
 //! assert_eq!(findings[0].fee_impact.as_ref().unwrap().pre2016.difference_fen, Some(870));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::finding::{FeeImpact, Finding, MessageRef, Rule};
-use crate::mcc::FeeTable;
+use crate::mcc::{FeeTable, Post2016};
 use crate::merchant::MerchantCode;
 use crate::message::{Field, Message, Text};
 use crate::profile::{MerchantProfile, ProfileBook};
+use crate::txn::{TransactionType, transaction_type};
 
 /// Where a message was seen, for the findings' references.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -79,6 +80,12 @@ fn digits_value(t: &Text) -> Option<u64> {
     t.as_bytes().iter().try_fold(0u64, |v, d| {
         v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
+}
+
+/// Whether the used MCC's class is cheaper than the registered one's, in either regime.
+fn is_cheaper(i: &FeeImpact) -> bool {
+    i.pre2016.used_rate_ppm < i.pre2016.registered_rate_ppm
+        || i.post2016.used_rate_ppm < i.post2016.registered_rate_ppm
 }
 
 /// The format each checked field must have, and its description.
@@ -188,6 +195,7 @@ impl<'b> Validator<'b> {
         }
         let Some(p) = profile else { return };
         self.check_mcc(msg, at, p, amount, ok(18), out);
+        self.check_network(msg, at, p, out);
         self.check_acquirer(msg, at, p, merchant.as_ref(), ok(32), out);
         if let Some(a) = amount {
             let low = p.min_amount.is_some_and(|min| a < min);
@@ -236,11 +244,14 @@ impl<'b> Validator<'b> {
         let used18 = text(msg, 18)
             .filter(|t| ok18 && is_digits(t, Some(4)))
             .and_then(|t| digits_value(&t));
-        if let Some(used) = used18
-            .and_then(|u| u16::try_from(u).ok())
-            .filter(|u| !p.allows_mcc(*u))
-        {
+        let used18 = used18.and_then(|u| u16::try_from(u).ok());
+        if let Some(used) = used18 {
+            self.check_mcc_code(msg, at, p, used, out);
+        }
+        let mut downgrade = None;
+        if let Some(used) = used18.filter(|u| !p.allows_mcc(*u)) {
             let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
+            downgrade = Some((18u8, format!("{used:04}"), impact.clone()));
             out.push(self.finding(
                 msg,
                 at,
@@ -251,20 +262,194 @@ impl<'b> Validator<'b> {
                 Some(impact),
             ));
         }
-        let Some(f42) = text(msg, 42) else { return };
-        if let Ok(code) = MerchantCode::decode(f42.as_bytes()) {
-            let used = code.mcc();
-            if !p.allows_mcc(used) {
-                let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
-                let observed = format!("{used:04} (characters 8-11 of {f42})");
+        if let Some(f42) = text(msg, 42) {
+            if let Ok(code) = MerchantCode::decode(f42.as_bytes()) {
+                let used = code.mcc();
+                if !p.allows_mcc(used) {
+                    let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
+                    let observed = format!("{used:04} (characters 8-11 of {f42})");
+                    if downgrade.is_none() {
+                        downgrade = Some((42, observed.clone(), impact.clone()));
+                    }
+                    out.push(self.finding(
+                        msg,
+                        at,
+                        Rule::MerchantCodeMccMismatch,
+                        &[42],
+                        format!("{:04}", p.mcc),
+                        observed,
+                        Some(impact),
+                    ));
+                }
+            }
+        }
+        // The category used is cheaper than the registered one: someone keeps the spread.
+        if let Some((field, observed, impact)) = downgrade.filter(|(_, _, i)| is_cheaper(i)) {
+            let expected = format!(
+                "{:04} ({} / {})",
+                p.mcc, impact.pre2016.registered_class, impact.post2016.registered_class
+            );
+            let observed = format!(
+                "{observed} ({} / {})",
+                impact.pre2016.used_class, impact.post2016.used_class
+            );
+            out.push(self.finding(
+                msg,
+                at,
+                Rule::MccClassDowngrade,
+                &[field],
+                expected,
+                observed,
+                Some(impact),
+            ));
+        }
+    }
+
+    /// `mcc-reserved-or-unknown`: a code in a range ISO 18245 reserves (1000-1499, 9000-9199,
+    /// and 0000), or a 减免 (non-profit) code at a merchant not registered as non-profit whose
+    /// own MCC is not one. UnionPay's national codes (0001-0699) are accepted.
+    fn check_mcc_code(
+        &self,
+        msg: &Message<'_>,
+        at: &Where<'_>,
+        p: &MerchantProfile,
+        used: u16,
+        out: &mut Vec<Finding>,
+    ) {
+        let reserved = used == 0 || (1000..=1499).contains(&used) || (9000..=9199).contains(&used);
+        let exempt = |m: u16| self.fees.classes(m).post2016 == Post2016::Exempt;
+        let misused = exempt(used) && !p.non_profit && !exempt(p.mcc) && !p.allows_mcc(used);
+        if reserved || misused {
+            let (expected, why) = if reserved {
+                ("a code in an ISO 18245 range", "reserved by ISO 18245")
+            } else {
+                (
+                    "a code for a for-profit merchant",
+                    "a 减免 (non-profit) code; the merchant is not registered as non-profit",
+                )
+            };
+            out.push(self.finding(
+                msg,
+                at,
+                Rule::MccReservedOrUnknown,
+                &[18],
+                expected.into(),
+                format!("{used:04}: {why}"),
+                None,
+            ));
+        }
+    }
+
+    /// The network leg's other checks against the profile: the name on the statement (43),
+    /// fees on a purchase (28-31), a transfer in a POS flow, and the CUPS route.
+    fn check_network(
+        &self,
+        msg: &Message<'_>,
+        at: &Where<'_>,
+        p: &MerchantProfile,
+        out: &mut Vec<Finding>,
+    ) {
+        let kind = transaction_type(msg);
+        if let Some(f43) = msg.field(43) {
+            let raw: Vec<u8> = f43.chars().collect();
+            let name = crate::text::decode_gbk(&raw);
+            if !crate::text::names_match(&name, std::iter::once(&p.name).chain(&p.names)) {
+                let mut expected = p.name.clone();
+                for n in &p.names {
+                    expected.push_str(" or ");
+                    expected.push_str(n);
+                }
                 out.push(self.finding(
                     msg,
                     at,
-                    Rule::MerchantCodeMccMismatch,
-                    &[42],
-                    format!("{:04}", p.mcc),
-                    observed,
-                    Some(impact),
+                    Rule::NameMismatch,
+                    &[43],
+                    expected,
+                    name.trim_end().to_string(),
+                    None,
+                ));
+            }
+        }
+        let cross_border = msg.has(5) || msg.has(6);
+        if kind.is_purchase() && !cross_border {
+            for n in 28..=31u8 {
+                if let Some(f) = msg.field(usize::from(n)) {
+                    out.push(self.finding(
+                        msg,
+                        at,
+                        Rule::FeeFieldPresent,
+                        &[n],
+                        "no fee on a purchase".into(),
+                        f.to_text(),
+                        None,
+                    ));
+                }
+            }
+        }
+        if kind == TransactionType::Transfer && !p.transfers {
+            let observed = match msg.field(3) {
+                Some(pc) => format!("processing code {}", pc.to_text()),
+                None => "accounts in 102/103".into(),
+            };
+            out.push(self.finding(
+                msg,
+                at,
+                Rule::TransferDisguisedAsSale,
+                &[3],
+                "a purchase at a merchant that sells no transfers".into(),
+                observed,
+                None,
+            ));
+        }
+        if let Some(h) = msg.cups_header() {
+            let checks = [
+                ("destination", h.destination(), &p.route_destinations),
+                ("source", h.source(), &p.route_sources),
+            ];
+            for (what, id, expected) in checks {
+                if !expected.is_empty() && !expected.iter().any(|e| e.trim_end() == id) {
+                    out.push(self.finding(
+                        msg,
+                        at,
+                        Rule::RoutingChanged,
+                        &[],
+                        format!("CUPS header {what} {}", expected.join(" or ")),
+                        format!("{what} {id}"),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Checks a response: the institution that answered (100) against the merchant's route,
+    /// and a duplicate the network refused (39 = 94).
+    pub fn validate_response(&self, msg: &Message<'_>, at: &Where<'_>, out: &mut Vec<Finding>) {
+        if !matches!(msg.mti().class(), 1 | 2) || !msg.mti().is_response() {
+            return;
+        }
+        if msg.field(39).is_some_and(|f| f.text_eq("94")) {
+            out.push(self.finding(
+                msg,
+                at,
+                Rule::DuplicateOrReplay,
+                &[39],
+                "a transaction the network has not seen".into(),
+                "39 = 94: a duplicate".into(),
+                None,
+            ));
+        }
+        let profile = text(msg, 42).and_then(|m| self.book.merchant(m.as_bytes()));
+        if let (Some(p), Some(f100)) = (profile, msg.field(100)) {
+            if !p.receivers.is_empty() && !p.receivers.iter().any(|r| f100.text_eq(r)) {
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::RoutingChanged,
+                    &[100],
+                    p.receivers.join(" or "),
+                    f100.to_text(),
+                    None,
                 ));
             }
         }

@@ -39,6 +39,20 @@ const VALIDATOR: [(Rule, &str, &str, &[u8]); 8] = [
     (Rule::MalformedField, "000012", "822440158120001", &[49]),
 ];
 
+/// The rules of the two-leg audit that the validator's cases above also break: the MCCs the
+/// sample jumps to are in cheaper fee classes.
+const DOWNGRADES: [(Rule, &str, &str, &[u8]); 2] = [
+    (Rule::MccClassDowngrade, "000005", "822440158120001", &[18]),
+    (Rule::MccClassDowngrade, "000006", "898310053310002", &[42]),
+];
+
+/// The same on the network leg's altered forwards: the MCC jump, and the name the network leg
+/// shows, which is not the hotel's registered one.
+const NETWORK_DOWNGRADES: [(Rule, &str, &str, &[u8]); 2] = [
+    (Rule::MccClassDowngrade, "700001", "822440158120001", &[18]),
+    (Rule::NameMismatch, "700014", "836110070110003", &[43]),
+];
+
 /// The pairing cases on the terminal leg, found with or without capture times; the two
 /// `no-response` are the sale that timed out at the terminal (reversed, never answered) and the
 /// sale never answered nor reversed.
@@ -163,6 +177,7 @@ fn rows(cases: &[(Rule, &str, &str, &[u8])]) -> Vec<Row> {
 /// What the terminal leg holds, with or without capture times.
 fn expected() -> Vec<Row> {
     let mut v = rows(&VALIDATOR);
+    v.extend(rows(&DOWNGRADES));
     v.extend(rows(&PAIRING));
     v
 }
@@ -182,6 +197,7 @@ fn the_sample_capture_holds_exactly_the_injected_cases() {
     let mut want = expected();
     want.extend(rows(&TIMED));
     want.extend(rows(&NETWORK_VALIDATOR));
+    want.extend(rows(&NETWORK_DOWNGRADES));
     let got = audit(Input::Capture(
         open("sample.pcap"),
         CaptureConfig::default(),
@@ -194,6 +210,7 @@ fn with_its_legs_the_sample_capture_shows_every_hop_case() {
     let mut want = expected();
     want.extend(rows(&TIMED));
     want.extend(rows(&NETWORK_VALIDATOR));
+    want.extend(rows(&NETWORK_DOWNGRADES));
     want.extend(rows(&HOP));
     let legs = [(Leg::Terminal, 8583), (Leg::Network, 9000)];
     let got = audit_with(
@@ -264,14 +281,14 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("Audit: 72 messages (0 unreadable), 32 findings."),
+        text.starts_with("Audit: 72 messages (0 unreadable), 36 findings."),
         "{text}"
     );
     assert!(
         text.contains("[high] hop-amount-altered message 11 MTI 0100"),
         "{text}"
     );
-    assert!(text.contains("Merchant 836110070110003 Beijing Garden Hotel (registered MCC 7011)\n  transactions: 5\n  findings: acquirer-mismatch 1, hop-amount-altered 1, hop-name-changed 1\n"), "{text}");
+    assert!(text.contains("Merchant 836110070110003 Beijing Garden Hotel (registered MCC 7011)\n  transactions: 5\n  findings: acquirer-mismatch 1, hop-amount-altered 1, hop-name-changed 1, name-mismatch 1\n"), "{text}");
     assert!(
         text.contains(
             "  estimated fee impact: 3.34 yuan at the pre-2016 rates, 0.85 yuan at the 2016 rates"
@@ -304,7 +321,7 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
         .collect();
     assert_eq!(
         lines.len(),
-        20,
+        22,
         "the hex dump is the terminal leg, without times"
     );
     let first = &lines[0];
@@ -328,6 +345,10 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
     assert_eq!(first["rule"], "mcc-mismatch");
     assert_eq!(first["fee_impact"]["pre2016"]["difference_fen"], 223);
     assert!(lines[1..].iter().all(|l| l["rule"] != "mcc-mismatch"));
+    assert!(
+        lines.iter().all(|l| l.get("leg").is_none()),
+        "no legs, no leg key"
+    );
 
     let out = Command::new(audit_example())
         .args(["--profiles", "/nonexistent.toml", &data("sample.pcap")])

@@ -11,7 +11,10 @@ const END: &str = "<!-- /rules -->";
 fn the_rule_table_is_generated_from_the_rule_list() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let readme = std::fs::read_to_string(path).unwrap();
-    let start = readme.find(START).expect("the README has the rule table's markers") + START.len();
+    let start = readme
+        .find(START)
+        .expect("the README has the rule table's markers")
+        + START.len();
     let end = start + readme[start..].find(END).unwrap();
     let table = markdown_table();
     if std::env::var_os("REGENERATE").is_some() {
@@ -19,11 +22,18 @@ fn the_rule_table_is_generated_from_the_rule_list() {
         std::fs::write(path, new).unwrap();
         return;
     }
-    assert_eq!(&readme[start..end], table, "run with REGENERATE=1 and review the diff");
+    assert_eq!(
+        &readme[start..end],
+        table,
+        "run with REGENERATE=1 and review the diff"
+    );
     // Every id once, every id stable in form.
     let mut ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), Rule::ALL.len());
-    assert!(ids.iter().all(|id| id.bytes().all(|c| c.is_ascii_lowercase() || c == b'-')));
+    assert!(
+        ids.iter()
+            .all(|id| id.bytes().all(|c| c.is_ascii_lowercase() || c == b'-'))
+    );
 }

@@ -626,7 +626,7 @@ fn with_time(mut f: Finding, seen: Seen) -> Finding {
 }
 
 /// Puts a message's capture time and flow (where known) into its references.
-pub(crate) fn stamp(message: &mut MessageRef, seen: &Seen) {
+pub fn stamp(message: &mut MessageRef, seen: &Seen) {
     message.time = (seen.time != Timestamp::default()).then(|| seen.time.to_string());
     message.flow = seen
         .flow

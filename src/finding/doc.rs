@@ -74,11 +74,7 @@ impl Rule {
                 "42",
                 "The response names another merchant than the request: substitution in transit.",
             ),
-            Rule::ResponseTerminalChanged => (
-                "二清",
-                "41",
-                "The response names another terminal.",
-            ),
+            Rule::ResponseTerminalChanged => ("二清", "41", "The response names another terminal."),
             Rule::ResponseAcquirerChanged => (
                 "二清",
                 "32",
@@ -232,7 +228,9 @@ impl Rule {
 /// [`Rule::ALL`].
 #[must_use]
 pub fn markdown_table() -> String {
-    let mut out = String::from("| rule id | abuse | fields | severity | what to do |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| rule id | abuse | fields | severity | what to do |\n|---|---|---|---|---|\n",
+    );
     for rule in Rule::ALL {
         let d = rule.doc();
         out.push_str(&format!(
