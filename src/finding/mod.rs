@@ -162,31 +162,62 @@ impl Rule {
         Rule::RoutingChanged,
     ];
 
-    /// Every rule, in the order the README's table lists them.
-    pub const ALL: [Rule; 40] = {
-        let mut all = [Rule::MccMismatch; 40];
-        let mut i = 0;
-        while i < 8 {
-            all[i] = Rule::VALIDATOR[i];
-            i += 1;
-        }
-        let mut j = 0;
-        while j < 14 {
-            all[8 + j] = Rule::PAIRING[j];
-            j += 1;
-        }
-        let mut k = 0;
-        while k < 5 {
-            all[22 + k] = Rule::HOP[k];
-            k += 1;
-        }
-        let mut l = 0;
-        while l < 13 {
-            all[27 + l] = Rule::TWO_LEG[l];
-            l += 1;
-        }
-        all
-    };
+    /// Every rule, in the order the README's table lists them: the validator's, the
+    /// pairing's, the hop rules, then the rules of the two-leg audit.
+    pub const ALL: [Rule; 40] = [
+        Rule::MccMismatch,
+        Rule::MerchantCodeMccMismatch,
+        Rule::UnknownMerchant,
+        Rule::TerminalMerchantMismatch,
+        Rule::AcquirerMismatch,
+        Rule::AmountOutOfRange,
+        Rule::CurrencyMismatch,
+        Rule::MalformedField,
+        Rule::EchoMismatch,
+        Rule::ResponseAmountChanged,
+        Rule::ResponseMccChanged,
+        Rule::ResponseMerchantChanged,
+        Rule::ResponseTerminalChanged,
+        Rule::ResponseAcquirerChanged,
+        Rule::UnexpectedResponseMti,
+        Rule::NoResponse,
+        Rule::NoReversalAfterTimeout,
+        Rule::OrphanResponse,
+        Rule::DuplicateResponse,
+        Rule::LateResponse,
+        Rule::ApprovedThenReversed,
+        Rule::Evicted,
+        Rule::HopMccSubstituted,
+        Rule::HopMerchantSubstituted,
+        Rule::HopAmountAltered,
+        Rule::HopRoutingChanged,
+        Rule::HopNameChanged,
+        Rule::MccClassDowngrade,
+        Rule::MccReservedOrUnknown,
+        Rule::ChannelMerchantFanIn,
+        Rule::ChannelMerchantRotation,
+        Rule::RegionJump,
+        Rule::NameMismatch,
+        Rule::FeeFieldPresent,
+        Rule::ApprovedOnNetworkFailedOnTerminal,
+        Rule::ReversalNotForwarded,
+        Rule::ReversalFailed,
+        Rule::DuplicateOrReplay,
+        Rule::TransferDisguisedAsSale,
+        Rule::RoutingChanged,
+    ];
+
+    /// Every rule is in exactly one group, and [`Rule::ALL`] is their union.
+    #[cfg(test)]
+    fn groups() -> Vec<Rule> {
+        [
+            &Rule::VALIDATOR[..],
+            &Rule::PAIRING,
+            &Rule::HOP,
+            &Rule::TWO_LEG,
+        ]
+        .concat()
+    }
 
     /// The stable id (`mcc-mismatch` ...).
     #[must_use]
@@ -496,5 +527,15 @@ impl fmt::Display for Finding {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rule;
+
+    #[test]
+    fn all_is_the_union_of_the_groups() {
+        assert_eq!(Rule::groups(), Rule::ALL.to_vec());
     }
 }
