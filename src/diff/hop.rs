@@ -20,6 +20,7 @@
 
 use super::Seen;
 use super::key::{Key, KeyMap};
+use crate::finding::MessageRef;
 use crate::finding::{FeeImpact, Finding, Rule};
 use crate::mcc::FeeTable;
 use crate::merchant::MerchantCode;
@@ -28,17 +29,30 @@ use crate::parse::parse;
 use crate::profile::ProfileBook;
 use crate::spec::Spec;
 use crate::validate::{Where, message_ref};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 pub use crate::leg::Leg;
 
-/// The window and bound of the hop correlation.
+/// The windows, thresholds and bounds of the hop correlation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HopConfig {
     /// How long a request waits for its twin on the other leg, capture-time ms (default 60 s).
     pub window_ms: u64,
     /// The most requests held per leg (default 1,000,000); the oldest are dropped first.
     pub max_pending: usize,
+    /// How long a correlated transaction's outcome is followed on both legs (responses,
+    /// reversals) before it is judged, capture-time ms (default 120 s).
+    pub outcome_window_ms: u64,
+    /// The most correlated transactions followed at once (default 1,000,000).
+    pub max_outcomes: usize,
+    /// `channel-merchant-fan-in`: this many terminal merchants behind one network merchant
+    /// within `channel_window_ms` (default 3).
+    pub fan_in: usize,
+    /// `channel-merchant-rotation`: this many network merchants for one terminal merchant
+    /// within `channel_window_ms` (default 3).
+    pub rotation: usize,
+    /// The window of the channel rules, capture-time ms (default 24 h).
+    pub channel_window_ms: u64,
 }
 
 impl Default for HopConfig {
@@ -46,8 +60,93 @@ impl Default for HopConfig {
         HopConfig {
             window_ms: 60_000,
             max_pending: 1_000_000,
+            outcome_window_ms: 120_000,
+            max_outcomes: 1_000_000,
+            fan_in: 3,
+            rotation: 3,
+            channel_window_ms: 24 * 3600 * 1000,
         }
     }
+}
+
+/// A correlated transaction followed until its outcome on both legs is known.
+#[derive(Debug)]
+struct Outcome {
+    /// The network request (the findings' reference).
+    reference: MessageRef,
+    /// The network leg's merchant, which its reversal must reuse.
+    network_merchant: Vec<u8>,
+    network_approved: Option<bool>,
+    terminal_approved: Option<bool>,
+    network_reversed: bool,
+    /// The terminal's reversal: its reason (39) and where it was seen.
+    terminal_reversal: Option<(String, Seen)>,
+    keys: [u64; 2],
+}
+
+/// The merchants seen behind one merchant within the channel window: (time, merchant).
+type Seenwith = VecDeque<(i64, Vec<u8>)>;
+
+/// The channel rules' state: network merchant -> terminal merchants, and back.
+#[derive(Debug, Default)]
+struct Channels {
+    fan_in: HashMap<Vec<u8>, Seenwith>,
+    rotation: HashMap<Vec<u8>, Seenwith>,
+    reported_fan_in: HashSet<Vec<u8>>,
+    reported_rotation: HashSet<Vec<u8>>,
+}
+
+/// Adds `(now, other)` to `key`'s list, drops what left the window, and returns the distinct
+/// merchants in it.
+fn note(
+    map: &mut HashMap<Vec<u8>, Seenwith>,
+    key: &[u8],
+    other: &[u8],
+    now: i64,
+    window: i64,
+) -> Vec<Vec<u8>> {
+    let list = map.entry(key.to_vec()).or_default();
+    while list
+        .front()
+        .is_some_and(|(t, _)| now.saturating_sub(*t) > window)
+    {
+        list.pop_front();
+    }
+    // One entry a merchant: refresh its time.
+    list.retain(|(_, m)| m != other);
+    list.push_back((now, other.to_vec()));
+    list.iter().map(|(_, m)| m.clone()).collect()
+}
+
+fn approved(msg: &Message<'_>) -> bool {
+    msg.field(39)
+        .is_some_and(|c| c.text_eq("00") || c.text_eq("10") || c.text_eq("11"))
+}
+
+/// A terminal-leg identity: terminal, merchant and trace (a terminal's reversal re-sends them).
+fn terminal_identity(msg: &Message<'_>) -> u64 {
+    Key::new()
+        .present(b"t")
+        .field(msg, 41)
+        .field(msg, 42)
+        .field(msg, 11)
+        .value()
+}
+
+/// A network-leg identity: STAN, transmission time and acquirer, from the message itself or,
+/// for a reversal, from the original it names in field 90.
+fn network_identity(msg: &Message<'_>, from_90: bool) -> Option<u64> {
+    let mut k = Key::new();
+    k.present(b"n");
+    if from_90 {
+        let o = msg.original_data()?.ok()?;
+        let stan = format!("{:06}", o.stan);
+        k.present(stan.as_bytes())
+            .present(o.transmission.as_bytes());
+    } else {
+        k.field(msg, 11).field(msg, 7);
+    }
+    Some(k.field(msg, 32).value())
 }
 
 #[derive(Debug)]
@@ -87,6 +186,11 @@ pub struct HopMatcher<'b> {
     config: HopConfig,
     sides: [Side; 2],
     next_id: u64,
+    outcomes: HashMap<u64, Outcome>,
+    by_terminal: KeyMap<u64>,
+    by_network: KeyMap<u64>,
+    outcome_order: VecDeque<(i64, u64)>,
+    channels: Channels,
 }
 
 fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
@@ -152,6 +256,11 @@ impl<'b> HopMatcher<'b> {
             config,
             sides: [Side::default(), Side::default()],
             next_id: 0,
+            outcomes: HashMap::new(),
+            by_terminal: KeyMap::default(),
+            by_network: KeyMap::default(),
+            outcome_order: VecDeque::new(),
+            channels: Channels::default(),
         }
     }
 
@@ -186,10 +295,17 @@ impl<'b> HopMatcher<'b> {
         seen: Seen,
         out: &mut Vec<Finding>,
     ) {
-        self.expire(ms(&seen));
+        self.expire(ms(&seen), out);
         let mti = msg.mti();
+        if mti.class() == 4 {
+            self.reversal(leg, msg, seen, out);
+            return;
+        }
         if !matches!(mti.class(), 1 | 2) {
             return;
+        }
+        if mti.is_response() {
+            self.response_outcome(leg, msg);
         }
         // A terminal-leg response carries the RRN the acquirer assigned and forwarded: it
         // correlates by RRN what PAN + amount + time cannot (an amount altered in transit).
@@ -214,6 +330,11 @@ impl<'b> HopMatcher<'b> {
                     Leg::Terminal => (msg, &twin_msg, held.seen),
                 };
                 self.compare(t, n, n_seen, out);
+                self.follow(t, n, n_seen, ms(&seen));
+                if mti.is_response() && leg == Leg::Terminal {
+                    // The terminal's response found its sale by RRN: it is also its outcome.
+                    self.response_outcome(leg, msg);
+                }
                 return;
             }
         }
@@ -250,8 +371,187 @@ impl<'b> HopMatcher<'b> {
         }
     }
 
-    /// Drops what waited longer than the window.
-    fn expire(&mut self, now: i64) {
+    /// Starts following a correlated transaction's outcome.
+    fn follow(&mut self, t: &Message<'_>, n: &Message<'_>, n_seen: Seen, now: i64) {
+        if crate::txn::transaction_type(n) == crate::txn::TransactionType::BalanceInquiry {
+            return;
+        }
+        let Some(nk) = network_identity(n, false) else {
+            return;
+        };
+        let tk = terminal_identity(t);
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut reference = message_ref(n, &Where::index(n_seen.index));
+        super::stamp(&mut reference, &n_seen);
+        self.outcomes.insert(
+            id,
+            Outcome {
+                reference,
+                network_merchant: text(n, 42).unwrap_or_default(),
+                network_approved: None,
+                terminal_approved: None,
+                network_reversed: false,
+                terminal_reversal: None,
+                keys: [tk, nk],
+            },
+        );
+        self.by_terminal.insert(tk, id);
+        self.by_network.insert(nk, id);
+        let deadline = now.saturating_add(self.config.outcome_window_ms as i64);
+        self.outcome_order.push_back((deadline, id));
+        while self.outcomes.len() > self.config.max_outcomes {
+            let Some((_, oldest)) = self.outcome_order.pop_front() else {
+                break;
+            };
+            self.forget(oldest);
+        }
+    }
+
+    fn forget(&mut self, id: u64) -> Option<Outcome> {
+        let o = self.outcomes.remove(&id)?;
+        if self.by_terminal.get(&o.keys[0]) == Some(&id) {
+            self.by_terminal.remove(&o.keys[0]);
+        }
+        if self.by_network.get(&o.keys[1]) == Some(&id) {
+            self.by_network.remove(&o.keys[1]);
+        }
+        Some(o)
+    }
+
+    /// A response's part in its transaction's outcome.
+    fn response_outcome(&mut self, leg: Leg, msg: &Message<'_>) {
+        let id = match leg {
+            Leg::Terminal => self.by_terminal.get(&terminal_identity(msg)),
+            Leg::Network => network_identity(msg, false).and_then(|k| self.by_network.get(&k)),
+        };
+        let Some(o) = id.copied().and_then(|id| self.outcomes.get_mut(&id)) else {
+            return;
+        };
+        let ok = approved(msg);
+        match leg {
+            Leg::Terminal => o.terminal_approved = Some(ok || o.terminal_approved == Some(true)),
+            Leg::Network => o.network_approved = Some(ok || o.network_approved == Some(true)),
+        }
+    }
+
+    /// A reversal on either leg: the terminal's 0400 (its reason in 39), the network's 0420
+    /// (the original in 90; it must reuse the sale's merchant) and its answer 0430.
+    fn reversal(&mut self, leg: Leg, msg: &Message<'_>, seen: Seen, out: &mut Vec<Finding>) {
+        let mti = msg.mti();
+        let mut report = |rule: Rule, fields: &[u8], expected: String, observed: String| {
+            let mut message = message_ref(msg, &Where::index(seen.index));
+            super::stamp(&mut message, &seen);
+            out.push(Finding::new(
+                rule, message, fields, expected, observed, None,
+            ));
+        };
+        match (leg, mti.is_response()) {
+            (Leg::Terminal, false) => {
+                let id = self.by_terminal.get(&terminal_identity(msg)).copied();
+                if let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) {
+                    let reason = msg.field(39).map(|f| f.to_text()).unwrap_or_default();
+                    o.terminal_reversal.get_or_insert((reason, seen));
+                }
+            }
+            (Leg::Network, false) => {
+                let id = network_identity(msg, true).and_then(|k| self.by_network.get(&k).copied());
+                if let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) {
+                    o.network_reversed = true;
+                    let merchant = text(msg, 42).unwrap_or_default();
+                    if merchant != o.network_merchant {
+                        let expected = String::from_utf8_lossy(&o.network_merchant).into_owned();
+                        report(
+                            Rule::ReversalFailed,
+                            &[42, 90],
+                            format!("the forwarded sale's merchant {expected}"),
+                            String::from_utf8_lossy(&merchant).into_owned(),
+                        );
+                    }
+                }
+            }
+            (Leg::Network, true) => {
+                if let Some(code) = msg
+                    .field(39)
+                    .filter(|c| c.text_eq("12") || c.text_eq("22") || c.text_eq("25"))
+                {
+                    report(
+                        Rule::ReversalFailed,
+                        &[39],
+                        "the reversal accepted (00)".into(),
+                        format!("refused with {}", code.to_text()),
+                    );
+                }
+            }
+            (Leg::Terminal, true) => {}
+        }
+    }
+
+    /// Judges a followed transaction whose window has passed (or whose input ended).
+    fn judge(&self, o: &Outcome, out: &mut Vec<Finding>) {
+        let push =
+            |out: &mut Vec<Finding>, rule, fields: &[u8], expected: &str, observed: String| {
+                out.push(Finding::new(
+                    rule,
+                    o.reference.clone(),
+                    fields,
+                    expected.to_string(),
+                    observed,
+                    None,
+                ));
+            };
+        let shown = |a: Option<bool>| match a {
+            Some(true) => "approved",
+            Some(false) => "declined",
+            None => "no response",
+        };
+        if let Some((reason, _)) = &o.terminal_reversal {
+            if !o.network_reversed && o.network_approved != Some(false) {
+                push(
+                    out,
+                    Rule::ReversalNotForwarded,
+                    &[39, 90],
+                    "a 0420 on the network naming the sale in field 90",
+                    format!(
+                        "the terminal reversed it (reason {reason}); the network saw no reversal and {}",
+                        shown(o.network_approved)
+                    ),
+                );
+            }
+        } else if o.network_approved == Some(true)
+            && o.terminal_approved != Some(true)
+            && !o.network_reversed
+        {
+            push(
+                out,
+                Rule::ApprovedOnNetworkFailedOnTerminal,
+                &[39],
+                "the terminal told of the approval, or a network reversal",
+                format!(
+                    "network approved; terminal {}; no reversal",
+                    shown(o.terminal_approved)
+                ),
+            );
+        }
+    }
+
+    /// Drops what waited longer than the window, and judges the transactions whose outcome
+    /// window has passed.
+    fn expire(&mut self, now: i64, out: &mut Vec<Finding>) {
+        while let Some(&(deadline, id)) = self.outcome_order.front() {
+            if deadline > now {
+                break;
+            }
+            self.outcome_order.pop_front();
+            if let Some(o) = self.forget(id) {
+                self.judge(&o, out);
+            }
+        }
+        self.expire_held(now);
+    }
+
+    /// Drops held requests that waited longer than the window.
+    fn expire_held(&mut self, now: i64) {
         for side in &mut self.sides {
             while let Some(&(deadline, id)) = side.order.front() {
                 if deadline > now {
@@ -264,7 +564,8 @@ impl<'b> HopMatcher<'b> {
     }
 
     /// Compares the terminal leg's request `t` with the network leg's `n`.
-    fn compare(&self, t: &Message<'_>, n: &Message<'_>, n_seen: Seen, out: &mut Vec<Finding>) {
+    fn compare(&mut self, t: &Message<'_>, n: &Message<'_>, n_seen: Seen, out: &mut Vec<Finding>) {
+        self.compare_channels(t, n, n_seen, out);
         let at = Where::index(n_seen.index);
         let mut push = |rule: Rule,
                         fields: &[u8],
@@ -360,11 +661,160 @@ impl<'b> HopMatcher<'b> {
         }
     }
 
+    /// `region-jump`, `channel-merchant-fan-in` and `channel-merchant-rotation`: where the
+    /// network leg places the merchant, and which network merchants stand for which terminal
+    /// merchants over the channel window. A declared mapping (`network_ids`) is never a
+    /// channel finding.
+    fn compare_channels(
+        &mut self,
+        t: &Message<'_>,
+        n: &Message<'_>,
+        n_seen: Seen,
+        out: &mut Vec<Finding>,
+    ) {
+        let at = Where::index(n_seen.index);
+        let mut push = |rule: Rule, fields: &[u8], expected: String, observed: String| {
+            let mut message = message_ref(n, &at);
+            super::stamp(&mut message, &n_seen);
+            out.push(Finding::new(
+                rule, message, fields, expected, observed, None,
+            ));
+        };
+        let (Some(t42), Some(n42)) = (text(t, 42), text(n, 42)) else {
+            return;
+        };
+        let profile = self.book.merchant(&t42);
+        let digits = |r: &[u8]| r.len() == 4 && r.iter().all(u8::is_ascii_digit);
+        let t_region: Option<Vec<u8>> = profile
+            .and_then(|p| p.region.as_ref().map(|r| r.as_bytes().to_vec()))
+            .or_else(|| MerchantCode::decode(&t42).ok().map(|c| c.region().to_vec()))
+            .filter(|r| digits(r));
+        if let Some(home) = t_region {
+            let shown = String::from_utf8_lossy(&home).into_owned();
+            let n42_region = MerchantCode::decode(&n42)
+                .ok()
+                .map(|c| c.region().to_vec())
+                .filter(|r| digits(r));
+            let n32 = text(n, 32).filter(|a| a.len() == 8);
+            let n32_region = n32
+                .as_ref()
+                .and_then(|a| a.get(4..8))
+                .filter(|r| digits(r) && *r != b"0000");
+            if let Some(r) = n42_region.filter(|r| *r != home) {
+                push(
+                    Rule::RegionJump,
+                    &[42],
+                    format!("region {shown}"),
+                    format!(
+                        "region {} (characters 4-7 of {})",
+                        String::from_utf8_lossy(&r),
+                        String::from_utf8_lossy(&n42)
+                    ),
+                );
+            } else if let Some(r) = n32_region.filter(|r| *r != home.as_slice()) {
+                push(
+                    Rule::RegionJump,
+                    &[32],
+                    format!("region {shown}"),
+                    format!(
+                        "region {} (characters 5-8 of acquirer {})",
+                        String::from_utf8_lossy(r),
+                        String::from_utf8_lossy(n32.as_deref().unwrap_or_default())
+                    ),
+                );
+            }
+        }
+        let declared = profile.is_some_and(|p| {
+            p.network_ids
+                .iter()
+                .any(|id| id.trim_end().as_bytes() == n42.trim_ascii_end())
+        });
+        if t42.trim_ascii_end() == n42.trim_ascii_end() || declared {
+            return;
+        }
+        let terminal_merchant: Vec<u8> = profile.map_or_else(
+            || t42.trim_ascii_end().to_vec(),
+            |p| p.id.as_bytes().to_vec(),
+        );
+        let network_merchant = n42.trim_ascii_end().to_vec();
+        let now = ms(&n_seen);
+        let window = self.config.channel_window_ms as i64;
+        let hours = self.config.channel_window_ms as f64 / 3_600_000.0;
+        let list = |v: &[Vec<u8>]| {
+            v.iter()
+                .map(|m| String::from_utf8_lossy(m).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let behind = note(
+            &mut self.channels.fan_in,
+            &network_merchant,
+            &terminal_merchant,
+            now,
+            window,
+        );
+        if behind.len() >= self.config.fan_in
+            && self
+                .channels
+                .reported_fan_in
+                .insert(network_merchant.clone())
+        {
+            push(
+                Rule::ChannelMerchantFanIn,
+                &[42],
+                format!(
+                    "fewer than {} terminal merchants behind one network merchant within {hours} h",
+                    self.config.fan_in
+                ),
+                format!(
+                    "{} clears for {} terminal merchants: {}",
+                    String::from_utf8_lossy(&network_merchant),
+                    behind.len(),
+                    list(&behind)
+                ),
+            );
+        }
+        let through = note(
+            &mut self.channels.rotation,
+            &terminal_merchant,
+            &network_merchant,
+            now,
+            window,
+        );
+        if through.len() >= self.config.rotation
+            && self
+                .channels
+                .reported_rotation
+                .insert(terminal_merchant.clone())
+        {
+            push(
+                Rule::ChannelMerchantRotation,
+                &[42],
+                format!(
+                    "fewer than {} network merchants for one terminal merchant within {hours} h",
+                    self.config.rotation
+                ),
+                format!(
+                    "{} cleared under {} network merchants: {}",
+                    String::from_utf8_lossy(&terminal_merchant),
+                    through.len(),
+                    list(&through)
+                ),
+            );
+        }
+    }
+
     /// Ends the input: drops every request still waiting for its twin, and reports what the
     /// end of the input decides.
-    pub fn finish(&mut self, _out: &mut Vec<Finding>) {
+    pub fn finish(&mut self, out: &mut Vec<Finding>) {
         for side in &mut self.sides {
             *side = Side::default();
         }
+        while let Some((_, id)) = self.outcome_order.pop_front() {
+            if let Some(o) = self.forget(id) {
+                self.judge(&o, out);
+            }
+        }
+        self.channels = Channels::default();
     }
 }
