@@ -76,6 +76,9 @@ pub struct MerchantProfile {
     pub route_sources: Vec<String>,
     /// Receiving institutions (field 100 of network responses) that may answer; empty: any.
     pub receivers: Vec<String>,
+    /// `name` and `names` normalised ([`crate::text::normalise_name`]), computed at load so
+    /// that checking field 43 allocates nothing.
+    pub name_keys: Vec<String>,
 }
 
 impl MerchantProfile {
@@ -263,8 +266,13 @@ impl ProfileBook {
             for nid in &e.network_ids {
                 book.by_id.entry(nid.clone()).or_insert(index);
             }
+            let name_keys = std::iter::once(&e.name)
+                .chain(&e.names)
+                .map(|n| crate::text::normalise_name(n))
+                .collect();
             book.merchants.push(MerchantProfile {
                 id,
+                name_keys,
                 name: e.name,
                 mcc: registered,
                 also_allowed_mcc: also,

@@ -20,6 +20,68 @@ pub fn decode_gbk(bytes: &[u8]) -> String {
     text.into_owned()
 }
 
+/// Decodes GBK `bytes` into `buf` without allocating, as far as `buf` holds; a byte sequence
+/// that is not GBK becomes U+FFFD.
+pub fn decode_gbk_into<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let (_, _, written, _) = decoder.decode_to_utf8(bytes, buf, true);
+    let done = buf.get(..written).unwrap_or_default();
+    match std::str::from_utf8(done) {
+        Ok(s) => s,
+        // Cut inside a character by a full buffer: up to the last whole one.
+        Err(e) => {
+            std::str::from_utf8(done.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or("")
+        }
+    }
+}
+
+/// The characters of a name as [`normalise_name`] keeps them, without the branch suffixes'
+/// removal, one at a time and without allocating.
+fn kept_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    let mut depth = 0usize;
+    name.chars().flat_map(move |c| {
+        let c = match u32::from(c) {
+            0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        let keep = match c {
+            '(' | '[' | '【' | '〔' => {
+                depth += 1;
+                false
+            }
+            ')' | ']' | '】' | '〕' => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ => depth == 0 && c.is_alphanumeric(),
+        };
+        let upper = if keep { Some(c.to_uppercase()) } else { None };
+        upper.into_iter().flatten()
+    })
+}
+
+/// Whether `observed` (a field 43) names the merchant whose name has the normalised form `key`
+/// ([`normalise_name`]): one starts with the other. Allocates nothing.
+#[must_use]
+pub fn matches_name_key(observed: &str, key: &str) -> bool {
+    let mut seen = kept_chars(observed).peekable();
+    if seen.peek().is_none() {
+        return true;
+    }
+    if key.is_empty() {
+        return false;
+    }
+    let mut key = key.chars();
+    loop {
+        match (seen.next(), key.next()) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(_), Some(_)) => return false,
+            // One ran out first: a prefix of the other.
+            _ => return true,
+        }
+    }
+}
+
 /// Suffixes that name a branch, not the merchant (compared after normalising).
 const BRANCH_SUFFIXES: [&str; 6] = ["分公司", "分店", "门店", "BRANCH", "SHOP", "STORE"];
 
@@ -28,22 +90,7 @@ const BRANCH_SUFFIXES: [&str; 6] = ["分公司", "分店", "门店", "BRANCH", "
 /// branch suffixes removed.
 #[must_use]
 pub fn normalise_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut depth = 0usize;
-    for c in name.chars() {
-        // Full-width ASCII (U+FF01-U+FF5E) to its ASCII form.
-        let c = match u32::from(c) {
-            0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
-        match c {
-            '(' | '[' | '【' | '〔' => depth += 1,
-            ')' | ']' | '】' | '〕' => depth = depth.saturating_sub(1),
-            _ if depth > 0 => {}
-            c if c.is_alphanumeric() => out.extend(c.to_uppercase()),
-            _ => {}
-        }
-    }
+    let mut out: String = kept_chars(name).collect();
     let mut changed = true;
     while changed {
         changed = false;
@@ -94,5 +141,11 @@ mod tests {
         assert!(!names_match("HAPPY MART SUPERMARKET", reg.iter()));
         assert_eq!(normalise_name("金龙酒家分店"), "金龙酒家");
         assert_eq!(normalise_name("金龙酒家（天河店）"), "金龙酒家");
+        let mut buf = [0u8; 8];
+        // A buffer too small cuts at a whole character.
+        assert_eq!(
+            decode_gbk_into(b"\xbd\xf0\xc1\xfa\xbe\xc6", &mut buf),
+            "金龙"
+        );
     }
 }

@@ -351,9 +351,20 @@ impl<'b> Validator<'b> {
     ) {
         let kind = transaction_type(msg);
         if let Some(f43) = msg.field(43) {
-            let raw: Vec<u8> = f43.chars().collect();
-            let name = crate::text::decode_gbk(&raw);
-            if !crate::text::names_match(&name, std::iter::once(&p.name).chain(&p.names)) {
+            // On the stack: a clean name allocates nothing.
+            let mut raw = [0u8; 128];
+            let mut len = 0;
+            for (slot, c) in raw.iter_mut().zip(f43.chars()) {
+                *slot = c;
+                len += 1;
+            }
+            let mut buf = [0u8; 512];
+            let name = crate::text::decode_gbk_into(raw.get(..len).unwrap_or_default(), &mut buf);
+            if !p
+                .name_keys
+                .iter()
+                .any(|k| crate::text::matches_name_key(name, k))
+            {
                 let mut expected = p.name.clone();
                 for n in &p.names {
                     expected.push_str(" or ");

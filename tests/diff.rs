@@ -236,8 +236,12 @@ fn the_table_is_bounded_and_reports_what_it_drops() {
         max_pending: 2,
         ..DiffConfig::default()
     };
+    // Three sales of different amounts (the same amount thrice would be a replay).
     let traffic: Vec<(i64, Vec<u8>)> = (1..=3)
-        .map(|i| (0, msg(200, &[(11, &format!("{i:06}"))])))
+        .map(|i| {
+            let amount = format!("{:012}", 12800 + i);
+            (0, msg(200, &[(11, &format!("{i:06}")), (4, &amount)]))
+        })
         .collect();
     let f = run_with(config, &traffic);
     let got: Vec<(Rule, Option<String>)> =
@@ -250,4 +254,48 @@ fn the_table_is_bounded_and_reports_what_it_drops() {
             (Rule::NoResponse, Some("000003".into()))
         ]
     );
+}
+
+#[test]
+fn a_second_debit_under_another_stan_is_a_replay() {
+    let second = msg(200, &[(11, "000002")]);
+    let answered = |stan: &str| msg(210, &[(11, stan)]);
+    // The same card, amount, terminal and merchant, 20 s later, under another STAN.
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (1, answered("000001")),
+            (20, second.clone()),
+            (21, answered("000002")),
+        ]),
+        [Rule::DuplicateOrReplay]
+    );
+    // Silent: a retry with the same STAN; a repeat MTI; another amount; outside the window.
+    for traffic in [
+        vec![
+            (0, msg(200, &[])),
+            (5, msg(200, &[])),
+            (6, answered("000001")),
+        ],
+        vec![
+            (0, msg(220, &[])),
+            (5, msg(221, &[(11, "000002")])),
+            (6, msg(230, &[])),
+            (7, msg(231, &[(11, "000002")])),
+        ],
+        vec![
+            (0, msg(200, &[])),
+            (1, answered("000001")),
+            (20, msg(200, &[(11, "000002"), (4, "000000012900")])),
+            (21, msg(210, &[(11, "000002"), (4, "000000012900")])),
+        ],
+        vec![
+            (0, msg(200, &[])),
+            (1, answered("000001")),
+            (90, second.clone()),
+            (91, answered("000002")),
+        ],
+    ] {
+        assert_eq!(rules(&traffic), [], "{traffic:?}");
+    }
 }

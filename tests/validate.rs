@@ -91,7 +91,11 @@ fn a_clean_sale_has_no_finding() {
 #[test]
 fn mcc_mismatch() {
     let f = findings_of(&sale(&ISO87_ASCII, Mti::FINANCIAL_REQUEST, &[(18, "5411")]));
-    assert_eq!(f.len(), 1);
+    // The supermarket's class is cheaper too: mcc-class-downgrade follows.
+    assert_eq!(
+        f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        [Rule::MccMismatch, Rule::MccClassDowngrade]
+    );
     let f = &f[0];
     assert_eq!(
         (
@@ -127,7 +131,7 @@ fn mcc_mismatch() {
 fn merchant_code_mcc_mismatch() {
     // Lotus is a restaurant whose merchant code carries 5331 (variety store).
     let r = rules(&[(41, "40000001"), (42, "898310053310002"), (32, "")]);
-    assert_eq!(r, [Rule::MerchantCodeMccMismatch]);
+    assert_eq!(r, [Rule::MerchantCodeMccMismatch, Rule::MccClassDowngrade]);
     // Golden Dragon's code carries its own 5812.
     assert!(!rules(&[]).contains(&Rule::MerchantCodeMccMismatch));
 }
@@ -147,7 +151,8 @@ fn terminal_merchant_mismatch() {
         rules(&[(42, "898310053310002"), (32, "")]),
         [
             Rule::TerminalMerchantMismatch,
-            Rule::MerchantCodeMccMismatch
+            Rule::MerchantCodeMccMismatch,
+            Rule::MccClassDowngrade
         ]
     );
     // A terminal nobody registered, on a merchant with registered terminals.
@@ -244,7 +249,7 @@ fn responses_and_network_messages_are_not_validated() {
     assert!(findings_of(&sale(&ISO87_ASCII, Mti::NETWORK_REQUEST, &[(18, "5411")])).is_empty());
     assert_eq!(
         findings_of(&sale(&ISO87_ASCII, Mti::REVERSAL_REQUEST, &[(18, "5411")])).len(),
-        1
+        2
     );
 }
 
@@ -279,4 +284,195 @@ fn findings_serialise_with_their_contract_keys() {
         !json.to_string().contains("6222021234567890123"),
         "no card data in findings"
     );
+}
+
+#[test]
+fn mcc_class_downgrade_only_to_a_cheaper_class() {
+    // 5812 to 5813 (allowed) and to 5814 (the same 餐娱/标准 class): no downgrade.
+    assert_eq!(rules(&[(18, "5813")]), []);
+    assert_eq!(rules(&[(18, "5814")]), [Rule::MccMismatch]);
+    // To a supermarket (民生/优惠): a downgrade, priced.
+    let f = findings_of(&sale(&ISO87_ASCII, Mti::FINANCIAL_REQUEST, &[(18, "5411")]));
+    let d = f
+        .iter()
+        .find(|f| f.rule == Rule::MccClassDowngrade)
+        .unwrap();
+    assert_eq!(d.expected, "5812 (餐娱类 / 标准类)");
+    assert_eq!(d.observed, "5411 (民生类 / 优惠类)");
+    assert_eq!(
+        d.fee_impact.as_ref().unwrap().pre2016.difference_fen,
+        Some(111)
+    );
+}
+
+#[test]
+fn mcc_reserved_or_unknown() {
+    // A code ISO 18245 reserves, and a charity's code at a restaurant.
+    assert!(rules(&[(18, "1234")]).contains(&Rule::MccReservedOrUnknown));
+    assert!(rules(&[(18, "9100")]).contains(&Rule::MccReservedOrUnknown));
+    assert!(rules(&[(18, "8398")]).contains(&Rule::MccReservedOrUnknown));
+    // A UnionPay national code (0001-0699) and an ordinary code: only the mismatch.
+    assert_eq!(
+        rules(&[(18, "0031")]),
+        [Rule::MccMismatch, Rule::MccClassDowngrade]
+    );
+    assert!(!rules(&[(18, "5999")]).contains(&Rule::MccReservedOrUnknown));
+}
+
+const NETWORK_BOOK: &str = r#"
+[[merchant]]
+id = "822440158120001"
+name = "Golden Dragon Restaurant"
+names = ["金龙酒家"]
+mcc = "5812"
+terminals = ["10000001"]
+currency = "156"
+route_destinations = ["00010000"]
+receivers = ["00010000"]
+
+[[merchant]]
+id = "822440160120009"
+name = "Card Repayment Kiosk"
+mcc = "6012"
+transfers = true
+terminals = ["50000001"]
+currency = "156"
+
+[[merchant]]
+id = "822440183980001"
+name = "Red Cross Guangzhou"
+mcc = "8398"
+non_profit = true
+terminals = ["60000001"]
+currency = "156"
+"#;
+
+/// The network-leg checks against `NETWORK_BOOK`: a CUPS request or response with `changes`
+/// (values as bytes: field 43 carries GBK), its header addressed to `destination`.
+fn network_rules(mti: Mti, changes: &[(usize, &[u8])], destination: &str) -> Vec<Rule> {
+    use iso8583_inspect::cups::{HeaderFields, station_id};
+    use iso8583_inspect::spec::CUPS;
+    let book = ProfileBook::from_toml_str(NETWORK_BOOK).unwrap();
+    let fees = FeeTable::default();
+    let mut b = MessageBuilder::new(&CUPS, mti);
+    for (n, v) in [
+        (3, "000000"),
+        (4, "000000012800"),
+        (7, "1123093015"),
+        (11, "734001"),
+        (18, "5812"),
+        (32, "48224401"),
+        (41, "10000001"),
+        (42, "822440158120001"),
+        (49, "156"),
+    ] {
+        b.set_text(n, v).unwrap();
+    }
+    for (n, v) in changes {
+        if v.is_empty() {
+            b.remove(*n);
+        } else {
+            b.set_bytes(*n, v).unwrap();
+        }
+    }
+    let body_len = b.to_vec().unwrap().len();
+    let header = HeaderFields {
+        destination: station_id(destination),
+        source: station_id("48224401"),
+        ..HeaderFields::default()
+    }
+    .to_bytes(body_len)
+    .unwrap();
+    b.set_header(&header).unwrap();
+    let bytes = b.to_vec().unwrap();
+    let msg = parse(&CUPS, &bytes).unwrap();
+    let mut out = Vec::new();
+    let v = Validator::new(&book, &fees);
+    v.validate(&msg, &Where::index(0), &mut out);
+    v.validate_response(&msg, &Where::index(0), &mut out);
+    out.iter().map(|f| f.rule).collect()
+}
+
+/// GBK of `text`, padded with spaces to field 43's 40 bytes: the characters used here, from the
+/// GB 2312 table (ASCII as itself).
+fn gbk43(text: &str) -> Vec<u8> {
+    let table = [
+        ('金', [0xBD, 0xF0]),
+        ('龙', [0xC1, 0xFA]),
+        ('酒', [0xBE, 0xC6]),
+        ('家', [0xBC, 0xD2]),
+        ('银', [0xD2, 0xF8]),
+        ('超', [0xB3, 0xAC]),
+        ('市', [0xCA, 0xD0]),
+    ];
+    let mut out = Vec::new();
+    for c in text.chars() {
+        match table.iter().find(|(k, _)| *k == c) {
+            Some((_, b)) => out.extend_from_slice(b),
+            None => out.push(c as u8),
+        }
+    }
+    out.resize(40, b' ');
+    out
+}
+
+#[test]
+fn network_names_fees_transfers_and_routes() {
+    let sale = Mti::FINANCIAL_REQUEST;
+    let clean: Vec<Rule> = vec![];
+    let home = "00010000";
+    assert_eq!(network_rules(sale, &[], home), clean);
+    // Field 43: the registered name with a city, the Chinese name with a branch, another shop.
+    let english = gbk43("GOLDEN DRAGON RESTAURANT GUANGZHOU CN");
+    assert_eq!(network_rules(sale, &[(43, &english)], home), clean);
+    let chinese = gbk43("金龙酒家(天河店)");
+    assert_eq!(network_rules(sale, &[(43, &chinese)], home), clean);
+    let other = gbk43("银龙超市");
+    assert_eq!(
+        network_rules(sale, &[(43, &other)], home),
+        [Rule::NameMismatch]
+    );
+    // Fees on a purchase; not on a cross-border one.
+    let fee: &[u8] = b"C00000150";
+    assert_eq!(
+        network_rules(sale, &[(28, fee)], home),
+        [Rule::FeeFieldPresent]
+    );
+    let billing: &[u8] = b"000000001800";
+    assert_eq!(network_rules(sale, &[(28, fee), (6, billing)], home), clean);
+    // A transfer at the restaurant; at the repayment kiosk it is its business.
+    let transfer: &[u8] = b"400000";
+    assert_eq!(
+        network_rules(sale, &[(3, transfer)], home),
+        [Rule::TransferDisguisedAsSale]
+    );
+    let kiosk: [(usize, &[u8]); 5] = [
+        (3, transfer),
+        (18, b"6012"),
+        (41, b"50000001"),
+        (42, b"822440160120009"),
+        (32, b""),
+    ];
+    assert_eq!(network_rules(sale, &kiosk, home), clean);
+    // Another destination than the merchant's route; a response from another receiver; the
+    // network's 94.
+    assert_eq!(network_rules(sale, &[], "00019999"), [Rule::RoutingChanged]);
+    let rsp = Mti::FINANCIAL_RESPONSE;
+    assert_eq!(network_rules(rsp, &[(100, b"00010000")], home), clean);
+    assert_eq!(
+        network_rules(rsp, &[(100, b"04031000")], home),
+        [Rule::RoutingChanged]
+    );
+    assert_eq!(
+        network_rules(rsp, &[(39, b"94")], home),
+        [Rule::DuplicateOrReplay]
+    );
+    // The charity may use its own 减免 code.
+    let charity: [(usize, &[u8]); 4] = [
+        (18, b"8398"),
+        (41, b"60000001"),
+        (42, b"822440183980001"),
+        (32, b""),
+    ];
+    assert_eq!(network_rules(sale, &charity, home), clean);
 }

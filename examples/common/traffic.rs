@@ -279,7 +279,10 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
         (21, "142506", (49, "840")),         // echo-mismatch
     ];
     for (stan, time, change) in altered {
-        let req = request(Mti::FINANCIAL_REQUEST, &gd(stan, time, 10000), "000000");
+        // Each its own amount: the same card and amount again under another STAN would be a
+        // replay.
+        let amount = 10000 + u64::from(stan);
+        let req = request(Mti::FINANCIAL_REQUEST, &gd(stan, time, amount), "000000");
         push(&req);
         push(&answer(&req, stan, &[change]));
     }
@@ -311,7 +314,7 @@ pub fn sample_messages() -> Vec<Vec<u8>> {
     // terminal's next echo test shows that time went on.
     push(&request(
         Mti::FINANCIAL_REQUEST,
-        &gd(23, "143112", 6600),
+        &gd(23, "143112", 6700),
         "000000",
     ));
     let mut later = MessageBuilder::new(&ISO87_ASCII, Mti::NETWORK_REQUEST);

@@ -53,6 +53,9 @@ pub struct DiffConfig {
     pub reversal_window_ms: u64,
     /// The most requests held at once (default 1,000,000).
     pub max_pending: usize,
+    /// `duplicate-or-replay`: a second debit of the same card, amount, terminal and merchant
+    /// under another STAN within this many capture-time ms is reported (default 60 s).
+    pub replay_window_ms: u64,
 }
 
 impl Default for DiffConfig {
@@ -61,6 +64,7 @@ impl Default for DiffConfig {
             timeout_ms: 30_000,
             reversal_window_ms: 60_000,
             max_pending: 1_000_000,
+            replay_window_ms: 60_000,
         }
     }
 }
@@ -179,6 +183,9 @@ pub struct Pairer<'s> {
     arrivals: VecDeque<u64>,
     generation: u64,
     now: i64,
+    /// Debits by card, amount, terminal and merchant: (STAN key, time ms, index).
+    recent: KeyMap<(u64, i64, usize)>,
+    recent_order: VecDeque<(i64, u64)>,
 }
 
 impl<'s> Pairer<'s> {
@@ -194,7 +201,73 @@ impl<'s> Pairer<'s> {
             arrivals: VecDeque::new(),
             generation: 0,
             now: i64::MIN,
+            recent: KeyMap::default(),
+            recent_order: VecDeque::new(),
         }
+    }
+
+    /// `duplicate-or-replay`: the same card, amount, terminal and merchant debited again under
+    /// another STAN within the window. Repeats (0401, 0421...) and retries with the same STAN
+    /// are expected, balance inquiries move nothing, and without capture times (a hex dump)
+    /// nothing is reported.
+    fn replay(&mut self, msg: &Message<'_>, seen: Seen, out: &mut Vec<Finding>) {
+        let now = ms(seen.time);
+        while let Some(&(deadline, key)) = self.recent_order.front() {
+            if deadline > now {
+                break;
+            }
+            self.recent_order.pop_front();
+            if self.recent.get(&key).is_some_and(|e| {
+                e.1.saturating_add(self.config.replay_window_ms as i64) <= deadline
+            }) {
+                self.recent.remove(&key);
+            }
+        }
+        let mti = msg.mti();
+        let repeat = mti.origin() % 2 == 1;
+        // Without capture times (a hex dump) nothing says two debits were close in time.
+        if seen.time == Timestamp::default()
+            || repeat
+            || !msg.has(4)
+            || transaction_type(msg) == TransactionType::BalanceInquiry
+        {
+            return;
+        }
+        let Some((pan, len)) = hop::pan_digits(msg) else {
+            return;
+        };
+        // The server the request went to tells the legs apart where no legs are configured:
+        // a sale and its forward to the network are not a replay.
+        let key = Key::new()
+            .present(b"debit")
+            .hash(&seen.flow.map(|f| f.server))
+            .hash(&mti.class())
+            .present(pan.get(..len).unwrap_or_default())
+            .field(msg, 4)
+            .field(msg, 41)
+            .field(msg, 42)
+            .value();
+        let stan = Key::new().field(msg, 11).value();
+        let window = self.config.replay_window_ms as i64;
+        if let Some(&(before, at, index)) = self.recent.get(&key) {
+            if before != stan && now.saturating_sub(at) <= window {
+                let f = finding(
+                    msg,
+                    &Where::index(seen.index),
+                    Rule::DuplicateOrReplay,
+                    &[2, 4, 41, 42, 11],
+                    "one debit of this card, amount, terminal and merchant".into(),
+                    format!(
+                        "a second under another STAN, {} ms after message {index}",
+                        now.saturating_sub(at)
+                    ),
+                );
+                out.push(with_time(f, seen));
+            }
+        }
+        self.recent.insert(key, (stan, now, seen.index));
+        self.recent_order
+            .push_back((now.saturating_add(window), key));
     }
 
     /// Requests and answered requests held.
@@ -277,6 +350,9 @@ impl<'s> Pairer<'s> {
         if mti.is_response() {
             self.response(msg, seen, out);
             return;
+        }
+        if matches!(mti.class(), 1 | 2) {
+            self.replay(msg, seen, out);
         }
         if matches!(mti.class(), 4) || (mti.function() == 2 && msg.field(90).is_some()) {
             self.reversal(msg, seen, out);
@@ -592,6 +668,8 @@ impl<'s> Pairer<'s> {
         }
         self.deadlines.clear();
         self.arrivals.clear();
+        self.recent.clear();
+        self.recent_order.clear();
     }
 
     fn lifecycle(&self, e: &Entry, rule: Rule, expected: String, observed: String) -> Finding {
