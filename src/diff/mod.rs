@@ -225,11 +225,12 @@ impl<'s> Pairer<'s> {
         }
         let mti = msg.mti();
         let repeat = mti.origin() % 2 == 1;
+        let kind = transaction_type(msg);
         // Without capture times (a hex dump) nothing says two debits were close in time.
         if seen.time == Timestamp::default()
             || repeat
             || !msg.has(4)
-            || transaction_type(msg) == TransactionType::BalanceInquiry
+            || kind == TransactionType::BalanceInquiry
         {
             return;
         }
@@ -242,7 +243,8 @@ impl<'s> Pairer<'s> {
             .present(b"debit")
             .hash(&seen.flow.map(|f| f.server))
             .hash(&mti.class())
-            .present(pan.get(..len).unwrap_or_default())
+            // A void or refund repeats its sale's card and amount: another kind, not a replay.
+            .hash(&kind)
             .field(msg, 4)
             .field(msg, 41)
             .field(msg, 42)
