@@ -245,6 +245,7 @@ impl<'s> Pairer<'s> {
             .hash(&mti.class())
             // A void or refund repeats its sale's card and amount: another kind, not a replay.
             .hash(&kind)
+            .present(pan.get(..len).unwrap_or_default())
             .field(msg, 4)
             .field(msg, 41)
             .field(msg, 42)
