@@ -106,6 +106,12 @@ impl<'s> MessageBuilder<'s> {
         self.spec
     }
 
+    /// The MTI.
+    #[must_use]
+    pub fn mti(&self) -> Mti {
+        self.mti
+    }
+
     /// Sets the MTI.
     pub fn set_mti(&mut self, mti: Mti) -> &mut Self {
         self.mti = mti;

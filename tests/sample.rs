@@ -7,6 +7,8 @@ use iso8583_inspect::capture::CaptureConfig;
 use iso8583_inspect::report::{Format, Options, inspect_capture, inspect_hex};
 use iso8583_inspect::spec::ISO87_ASCII;
 
+#[path = "../examples/common/acquiring.rs"]
+mod acquiring;
 #[path = "../examples/common/traffic.rs"]
 mod traffic;
 use std::path::PathBuf;
@@ -52,6 +54,12 @@ fn sample_files_are_what_the_generator_writes() {
     assert!(
         pcap == sample_pcap(),
         "sample.pcap is stale: run `cargo run --example make_sample`"
+    );
+    let g = acquiring::generate(1, acquiring::SAMPLE_TRANSACTIONS, acquiring::SAMPLE_LINK);
+    assert!(
+        std::fs::read(data("acquiring.pcap")).unwrap() == g.pcap
+            && std::fs::read_to_string(data("acquiring.toml")).unwrap() == g.profiles,
+        "acquiring.pcap or acquiring.toml is stale: run `cargo run --example make_sample`"
     );
 }
 
