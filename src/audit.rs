@@ -344,71 +344,38 @@ impl<'b> Audit<'b> {
         &self.merchants
     }
 
-    /// Writes one finding a line as JSON.
-    pub fn write_ndjson(&self, out: &mut impl Write) -> io::Result<()> {
-        for f in &self.findings {
-            serde_json::to_writer(&mut *out, f)?;
-            writeln!(out)?;
-        }
-        Ok(())
+    /// Messages read (parsed or not).
+    #[must_use]
+    pub fn messages(&self) -> usize {
+        self.messages
     }
 
-    /// Writes the readable report: by merchant, then the findings.
+    /// Messages that could not be parsed (or were not hex).
+    #[must_use]
+    pub fn unreadable(&self) -> usize {
+        self.unreadable
+    }
+
+    /// Capture events other than messages, by kind (`framing`, `gap`, `resync`,
+    /// `frame-error`, `incomplete`, `damaged`).
+    #[must_use]
+    pub fn events(&self) -> &BTreeMap<&'static str, usize> {
+        &self.events
+    }
+
+    /// The profile book audited against.
+    #[must_use]
+    pub fn book(&self) -> &'b ProfileBook {
+        self.book
+    }
+
+    /// Writes one finding a line as JSON ([`crate::report::write_audit_ndjson`]).
+    pub fn write_ndjson(&self, out: &mut impl Write) -> io::Result<()> {
+        crate::report::write_audit_ndjson(self, out)
+    }
+
+    /// Writes the readable report ([`crate::report::write_audit_text`]).
     pub fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "Audit: {} messages ({} unreadable), {} findings.",
-            self.messages,
-            self.unreadable,
-            self.findings.len()
-        )?;
-        for (kind, n) in &self.events {
-            writeln!(out, "  capture {kind}: {n}")?;
-        }
-        let yuan = |fen: i64| {
-            format!(
-                "{}{}.{:02}",
-                if fen < 0 { "-" } else { "" },
-                fen.abs() / 100,
-                fen.abs() % 100
-            )
-        };
-        for (id, stats) in &self.merchants {
-            writeln!(out)?;
-            match self.book.merchant(id.as_bytes()) {
-                Some(p) => writeln!(
-                    out,
-                    "Merchant {id} {} (registered MCC {:04})",
-                    p.name, p.mcc
-                )?,
-                None => writeln!(out, "Merchant {id} (not in the profile book)")?,
-            }
-            writeln!(out, "  transactions: {}", stats.transactions)?;
-            if stats.by_rule.is_empty() {
-                writeln!(out, "  findings: none")?;
-            } else {
-                let rules: Vec<String> = stats
-                    .by_rule
-                    .iter()
-                    .map(|(r, n)| format!("{r} {n}"))
-                    .collect();
-                writeln!(out, "  findings: {}", rules.join(", "))?;
-            }
-            if stats.fee_pre2016_fen != 0 || stats.fee_post2016_fen != 0 {
-                writeln!(
-                    out,
-                    "  estimated fee impact: {} yuan at the pre-2016 rates, {} yuan at the 2016 rates",
-                    yuan(stats.fee_pre2016_fen),
-                    yuan(stats.fee_post2016_fen)
-                )?;
-            }
-        }
-        if !self.findings.is_empty() {
-            writeln!(out, "\nFindings")?;
-            for f in &self.findings {
-                writeln!(out, "  {f}")?;
-            }
-        }
-        Ok(())
+        crate::report::write_audit_text(self, out)
     }
 }

@@ -1,6 +1,8 @@
-//! Output of parsed messages for people (a table a field) and programs (NDJSON), with card data
-//! masked unless the caller asks to reveal it, and the readers the `inspect` example runs: hex
-//! dumps ([`inspect_hex`]) and captures ([`inspect_capture`]).
+//! Output for people (text) and programs (NDJSON), card data masked unless the caller asks to
+//! reveal it: parsed messages (a table a field, or one object a message) as the `inspect`
+//! example writes them over hex dumps ([`inspect_hex`]) and captures ([`inspect_capture`],
+//! [`inspect_legs`]), and an audit's report ([`write_audit_text`], [`write_audit_ndjson`]).
+//! Reading input is [`crate::input`]'s business.
 //!
 //! ```
 //! use iso8583_inspect::report::{Format, Options, inspect_hex};
@@ -14,6 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::audit::{Audit, MerchantStats};
 use crate::capture::{CaptureConfig, CaptureError, CaptureEvent};
 use crate::error::ParseError;
 use crate::input::read_legs;
@@ -359,6 +362,121 @@ pub fn inspect_legs<'s, R: BufRead + Send + 's>(
         }
     })?;
     Ok(summary)
+}
+
+/// Writes an audit's findings, one JSON object a line (the keys `rule`, `severity`, `index`,
+/// `time`, `flow`, `leg` where legs are configured, `mti`, `stan`, `terminal`, `merchant`,
+/// `rrn`, `fields`, `expected`, `observed`, `fee_impact`).
+pub fn write_audit_ndjson(audit: &Audit<'_>, out: &mut impl Write) -> io::Result<()> {
+    for f in audit.findings() {
+        serde_json::to_writer(&mut *out, f)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// What a capture event counter counts, in words.
+fn event_words(kind: &str, n: usize) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    match kind {
+        "framing" => format!("{n} connection{s} whose framing was detected from its first frames"),
+        "gap" => format!("{n} gap{s}: bytes the capture never saw"),
+        "resync" => format!("{n} resynchronisation{s}: bytes skipped to reach a frame boundary"),
+        "frame-error" => format!(
+            "{n} length prefix{} the framing rejects",
+            if n == 1 { "" } else { "es" }
+        ),
+        "incomplete" => format!("{n} connection{s} that ended inside a frame"),
+        "damaged" => format!("{n} damaged capture file{s}: reading stopped there"),
+        other => format!("{n} {other}"),
+    }
+}
+
+fn yuan(fen: i64) -> String {
+    format!(
+        "{}{}.{:02}",
+        if fen < 0 { "-" } else { "" },
+        fen.abs() / 100,
+        fen.abs() % 100
+    )
+}
+
+/// Writes an audit's readable report: the counts, the merchants with findings (ordered by
+/// estimated fee impact, then by number of findings), one line for the clean merchants, then
+/// the findings.
+pub fn write_audit_text(audit: &Audit<'_>, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Audit: {} messages ({} unreadable), {} findings.",
+        audit.messages(),
+        audit.unreadable(),
+        audit.findings().len()
+    )?;
+    for (kind, n) in audit.events() {
+        writeln!(out, "  capture: {}", event_words(kind, *n))?;
+    }
+    let book = audit.book();
+    let mut flagged: Vec<(&String, &MerchantStats)> = audit
+        .merchants()
+        .iter()
+        .filter(|(_, s)| !s.by_rule.is_empty())
+        .collect();
+    flagged.sort_by_key(|(id, s)| {
+        (
+            std::cmp::Reverse(s.fee_pre2016_fen),
+            std::cmp::Reverse(s.by_rule.values().sum::<usize>()),
+            (*id).clone(),
+        )
+    });
+    for (id, stats) in &flagged {
+        writeln!(out)?;
+        match book.merchant(id.as_bytes()) {
+            Some(p) => writeln!(
+                out,
+                "Merchant {id} {} (registered MCC {:04})",
+                p.name, p.mcc
+            )?,
+            None => writeln!(out, "Merchant {id} (not in the profile book)")?,
+        }
+        writeln!(out, "  transactions: {}", stats.transactions)?;
+        let rules: Vec<String> = stats
+            .by_rule
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        writeln!(out, "  findings: {}", rules.join(", "))?;
+        if stats.fee_pre2016_fen != 0 || stats.fee_post2016_fen != 0 {
+            writeln!(
+                out,
+                "  estimated fee impact: {} yuan at the pre-2016 rates, {} yuan at the 2016 rates",
+                yuan(stats.fee_pre2016_fen),
+                yuan(stats.fee_post2016_fen)
+            )?;
+        }
+    }
+    let clean: Vec<String> = audit
+        .merchants()
+        .iter()
+        .filter(|(_, s)| s.by_rule.is_empty())
+        .map(|(id, s)| format!("{id} ({})", s.transactions))
+        .collect();
+    if !clean.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "No findings at {} merchant{} (transactions): {}",
+            clean.len(),
+            if clean.len() == 1 { "" } else { "s" },
+            clean.join(", ")
+        )?;
+    }
+    if !audit.findings().is_empty() {
+        writeln!(out, "\nFindings")?;
+        for f in audit.findings() {
+            writeln!(out, "  {f}")?;
+        }
+    }
+    Ok(())
 }
 
 /// A capture event other than a message, as one NDJSON object or one line of text.
