@@ -69,18 +69,89 @@ impl Default for HopConfig {
     }
 }
 
-/// A correlated transaction followed until its outcome on both legs is known.
+/// A field's characters in a fixed array (longer values are cut): no allocation.
+#[derive(Clone, Copy, Debug)]
+struct Inline<const N: usize> {
+    chars: [u8; N],
+    len: u8,
+    present: bool,
+}
+
+impl<const N: usize> Inline<N> {
+    fn of(msg: &Message<'_>, n: usize) -> Inline<N> {
+        let mut out = Inline {
+            chars: [0; N],
+            len: 0,
+            present: msg.has(n),
+        };
+        if let Some(f) = msg.field(n) {
+            for (slot, c) in out.chars.iter_mut().zip(f.chars()) {
+                *slot = c;
+                out.len += 1;
+            }
+        }
+        out
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.chars.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    fn text(&self) -> Option<String> {
+        self.present
+            .then(|| String::from_utf8_lossy(self.as_bytes()).into_owned())
+    }
+}
+
+/// The keys of the network request a finding names, held inline.
+#[derive(Clone, Copy, Debug)]
+struct Reference {
+    mti: crate::message::Mti,
+    stan: Inline<6>,
+    terminal: Inline<8>,
+    merchant: Inline<15>,
+    rrn: Inline<12>,
+}
+
+impl Reference {
+    fn of(msg: &Message<'_>) -> Reference {
+        Reference {
+            mti: msg.mti(),
+            stan: Inline::of(msg, 11),
+            terminal: Inline::of(msg, 41),
+            merchant: Inline::of(msg, 42),
+            rrn: Inline::of(msg, 37),
+        }
+    }
+
+    fn message_ref(&self, seen: &Seen) -> MessageRef {
+        let mut r = MessageRef {
+            index: seen.index,
+            mti: self.mti.to_string(),
+            stan: self.stan.text(),
+            terminal: self.terminal.text(),
+            merchant: self.merchant.text(),
+            rrn: self.rrn.text(),
+            ..MessageRef::default()
+        };
+        super::stamp(&mut r, seen);
+        r
+    }
+}
+
+/// A correlated transaction followed until its outcome on both legs is known: about two
+/// hundred bytes, none of them on the heap, over the outcome window.
 #[derive(Debug)]
 struct Outcome {
-    /// The network request (the findings' reference).
-    reference: MessageRef,
-    /// The network leg's merchant, which its reversal must reuse.
-    network_merchant: Vec<u8>,
+    /// The network request: the findings' reference (its merchant is the one a reversal must
+    /// reuse).
+    network_request: Reference,
+    seen: Seen,
     network_approved: Option<bool>,
     terminal_approved: Option<bool>,
     network_reversed: bool,
-    /// The terminal's reversal: its reason (39) and where it was seen.
-    terminal_reversal: Option<(String, Seen)>,
+    /// The terminal's reversal, with its reason (39).
+    terminal_reversal: Option<[u8; 2]>,
     keys: [u64; 2],
 }
 
@@ -338,6 +409,10 @@ impl<'b> HopMatcher<'b> {
                 return;
             }
         }
+        if keys.iter().all(Option::is_none) {
+            // Nothing could ever find it.
+            return;
+        }
         let id = self.next_id;
         self.next_id += 1;
         let window = self.config.window_ms as i64;
@@ -382,13 +457,11 @@ impl<'b> HopMatcher<'b> {
         let tk = terminal_identity(t);
         let id = self.next_id;
         self.next_id += 1;
-        let mut reference = message_ref(n, &Where::index(n_seen.index));
-        super::stamp(&mut reference, &n_seen);
         self.outcomes.insert(
             id,
             Outcome {
-                reference,
-                network_merchant: text(n, 42).unwrap_or_default(),
+                network_request: Reference::of(n),
+                seen: n_seen,
                 network_approved: None,
                 terminal_approved: None,
                 network_reversed: false,
@@ -450,17 +523,25 @@ impl<'b> HopMatcher<'b> {
             (Leg::Terminal, false) => {
                 let id = self.by_terminal.get(&terminal_identity(msg)).copied();
                 if let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) {
-                    let reason = msg.field(39).map(|f| f.to_text()).unwrap_or_default();
-                    o.terminal_reversal.get_or_insert((reason, seen));
+                    let mut reason = [b' '; 2];
+                    if let Some(f) = msg.field(39) {
+                        for (r, c) in reason.iter_mut().zip(f.chars()) {
+                            *r = c;
+                        }
+                    }
+                    o.terminal_reversal.get_or_insert(reason);
                 }
             }
             (Leg::Network, false) => {
                 let id = network_identity(msg, true).and_then(|k| self.by_network.get(&k).copied());
                 if let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) {
                     o.network_reversed = true;
-                    let merchant = text(msg, 42).unwrap_or_default();
-                    if merchant != o.network_merchant {
-                        let expected = String::from_utf8_lossy(&o.network_merchant).into_owned();
+                    let merchant = Inline::<15>::of(msg, 42);
+                    let sale_merchant = o.network_request.merchant;
+                    if merchant.as_bytes() != sale_merchant.as_bytes() {
+                        let expected =
+                            String::from_utf8_lossy(sale_merchant.as_bytes()).into_owned();
+                        let merchant = merchant.as_bytes().to_vec();
                         report(
                             Rule::ReversalFailed,
                             &[42, 90],
@@ -489,11 +570,12 @@ impl<'b> HopMatcher<'b> {
 
     /// Judges a followed transaction whose window has passed (or whose input ended).
     fn judge(&self, o: &Outcome, out: &mut Vec<Finding>) {
+        let reference = || o.network_request.message_ref(&o.seen);
         let push =
             |out: &mut Vec<Finding>, rule, fields: &[u8], expected: &str, observed: String| {
                 out.push(Finding::new(
                     rule,
-                    o.reference.clone(),
+                    reference(),
                     fields,
                     expected.to_string(),
                     observed,
@@ -505,7 +587,8 @@ impl<'b> HopMatcher<'b> {
             Some(false) => "declined",
             None => "no response",
         };
-        if let Some((reason, _)) = &o.terminal_reversal {
+        if let Some(reason) = &o.terminal_reversal {
+            let reason = String::from_utf8_lossy(reason);
             if !o.network_reversed && o.network_approved != Some(false) {
                 push(
                     out,
