@@ -5,12 +5,15 @@
 //! code (跳码), an amount that changed between hops (跳点), money routed through another
 //! merchant or institution (二清), a debit the merchant never saw approved (吞钱).
 //!
-//! The layers, in the order data flows through them: [`spec`] (dialects as data), [`parse()`]
-//! (zero-copy, allocation-free) and [`encode`] (its exact inverse), [`capture`] and [`frame`]
-//! (pcap/pcapng, TCP reassembly, framing), [`validate`] (one message against merchant
-//! [`profile`]s, with the [`mcc`] table and China fee classes), [`diff`] (requests with
-//! responses, and the same transaction on two legs), [`finding`] (what both report), and
-//! [`audit`] and [`report`] (runs and their output).
+//! The layers, in the order data flows through them: [`spec`] (dialects as data, among them
+//! the UnionPay POS terminal dialect and the CUPS network dialect with its [`cups`] header),
+//! [`parse()`] (zero-copy, allocation-free) and [`encode`] (its exact inverse), [`capture`] and
+//! [`frame`] (pcap/pcapng, TCP reassembly, framing), [`leg`] (the terminal and network legs, a
+//! dialect and framing each) and [`input`] (hex dumps and captures, by leg), [`txn`] (what a
+//! transaction is), [`validate`] (one message against merchant [`profile`]s, with the [`mcc`]
+//! table, China fee classes and [`text`] for GBK names), [`diff`] (requests with responses, the
+//! same transaction on two legs, its outcome), [`finding`] (what both report), and [`audit`]
+//! and [`report`] (runs and their output).
 //!
 //! ```
 //! use iso8583_inspect::{parse, MessageBuilder, Mti, spec::ISO87_ASCII};

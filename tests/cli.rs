@@ -177,3 +177,109 @@ fn pcap_input_with_framing_and_ports() {
             .contains("not a pcap or pcapng file")
     );
 }
+
+#[test]
+fn a_spec_and_a_framing_for_each_leg() {
+    let capture = data("acquiring.pcap");
+    let legs = [
+        "--input",
+        "pcap",
+        "--format",
+        "ndjson",
+        "--leg",
+        "terminal=8583",
+        "--leg",
+        "network=9000,9001",
+        "--spec",
+        "terminal=cup-pos",
+        "--spec",
+        "network=cups",
+        "--framing",
+        "terminal=len2",
+        "--framing",
+        "network=cups",
+    ];
+    let out = run(&[&legs[..], &[capture.as_str()]].concat(), "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Every message of both legs reads, and says its leg.
+    assert!(
+        records.iter().all(|r| r.get("error").is_none()),
+        "no errors"
+    );
+    let on = |leg: &str| records.iter().filter(|r| r["leg"] == leg).count();
+    assert!(
+        on("terminal") > 400 && on("network") > 400,
+        "{} / {}",
+        on("terminal"),
+        on("network")
+    );
+    assert_eq!(on("terminal") + on("network"), records.len());
+    // Field 43 on the network leg, the PAN masked on both.
+    assert!(records.iter().any(|r| r["fields"].get("43").is_some()));
+    let pans: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["fields"]["2"].as_str())
+        .collect();
+    assert!(pans.len() > 400);
+    assert!(
+        pans.iter()
+            .all(|p| p.len() == 19 && p[6..15].bytes().all(|c| c == b'*')),
+        "PANs are masked"
+    );
+    assert!(records.iter().all(|r| {
+        r["fields"]
+            .get("35")
+            .is_none_or(|t| t.as_str().unwrap().starts_with("[hidden"))
+    }));
+
+    // With one spec and framing for every leg, the network leg cannot be read: its bytes are
+    // skipped in search of frames that never come, and only the terminal leg's messages show.
+    let one = run(
+        &[
+            "--input",
+            "pcap",
+            "--format",
+            "ndjson",
+            "--spec",
+            "cup-pos",
+            "--framing",
+            "len2",
+            capture.as_str(),
+        ],
+        "",
+    );
+    let one = String::from_utf8(one.stdout).unwrap();
+    assert!(one.contains("\"event\":\"resync\""));
+    assert_eq!(
+        one.lines().filter(|l| l.contains("\"mti\"")).count(),
+        on("terminal")
+    );
+
+    // Mistakes are named.
+    for (args, says) in [
+        (vec!["--spec", "network=cups"], "no --leg network=PORT"),
+        (vec!["--spec", "backend=cups"], "unknown leg \"backend\""),
+        (vec!["--leg", "network=90x"], "ports as numbers"),
+        (
+            vec!["--leg", "terminal=1", "--framing", "terminal=len9"],
+            "unknown framing",
+        ),
+    ] {
+        let out = run(
+            &[&args[..], &["--input", "pcap", capture.as_str()]].concat(),
+            "",
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
