@@ -241,15 +241,7 @@ proptest! {
         (mti, header, fields) in message(BUILTINS[4]),
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
     ) {
-        let mut b = MessageBuilder::new(BUILTINS[4], Mti::new(mti));
-        b.set_header(&header).unwrap();
-        for (n, v) in &fields {
-            let _ = match v {
-                Value::Text(t) => b.set_text(*n, t),
-                Value::Bytes(x) => b.set_bytes(*n, x),
-            };
-        }
-        let mut bytes = b.to_vec().unwrap();
+        let mut bytes = damaged(BUILTINS[4], mti, &header, &fields, &[]);
         for (at, byte) in flips {
             let i = at.index(bytes.len());
             bytes[i] = byte;
@@ -277,19 +269,7 @@ proptest! {
     ) {
         // A valid message of one spec, perhaps damaged, read by every spec.
         let spec = specs()[choice];
-        let mut b = MessageBuilder::new(spec, Mti::new(mti));
-        b.set_header(&header).unwrap();
-        for (n, v) in &fields {
-            let _ = match v {
-                Value::Text(t) => b.set_text(*n, t),
-                Value::Bytes(x) => b.set_bytes(*n, x),
-            };
-        }
-        let mut bytes = b.to_vec().unwrap();
-        for (at, byte) in flips {
-            let i = at.index(bytes.len());
-            bytes[i] = byte;
-        }
+        let bytes = damaged(spec, mti, &header, &fields, &flips);
         for spec in specs() {
             same_outcome(spec, &bytes)?;
         }
@@ -301,6 +281,31 @@ proptest! {
             same_outcome(spec, &bytes)?;
         }
     }
+}
+
+/// A message built from generated values (those the spec refuses left out), with `flips`
+/// applied: (where, new byte).
+fn damaged(
+    spec: &'static Spec,
+    mti: u16,
+    header: &[u8],
+    fields: &[(usize, Value)],
+    flips: &[(prop::sample::Index, u8)],
+) -> Vec<u8> {
+    let mut b = MessageBuilder::new(spec, Mti::new(mti));
+    b.set_header(header).unwrap();
+    for (n, v) in fields {
+        let _ = match v {
+            Value::Text(t) => b.set_text(*n, t),
+            Value::Bytes(x) => b.set_bytes(*n, x),
+        };
+    }
+    let mut bytes = b.to_vec().unwrap();
+    for (at, byte) in flips {
+        let i = at.index(bytes.len());
+        bytes[i] = *byte;
+    }
+    bytes
 }
 
 /// The straight-line path and the careful one give the same fields or the same error.

@@ -528,6 +528,18 @@ impl Builder {
         (treq, nreq)
     }
 
+    /// A sale answered on both legs, its forward changed by `network`.
+    fn altered(&mut self, t: &Txn, network: impl FnOnce(&mut MessageBuilder<'static>)) {
+        self.purchase(
+            t,
+            Mti::FINANCIAL_REQUEST,
+            network,
+            "00",
+            Some("00"),
+            CUPS_STATION,
+        );
+    }
+
     /// The terminal reverses `treq` (reason `reason`) on a new connection `after` µs later,
     /// and the acquirer answers it.
     fn terminal_reversal(
@@ -717,16 +729,9 @@ impl Builder {
                 1_000_000
             }
             Kind::MccOverride => {
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_text(18, "5411").expect("18");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_text(18, "5411").expect("18");
+                });
                 self.expect("mcc-mismatch", "network", id);
                 self.expect("mcc-class-downgrade", "network", id);
                 self.expect("hop-mcc-substituted", "terminal+network", id);
@@ -734,16 +739,9 @@ impl Builder {
             }
             Kind::ReservedMcc => {
                 // At the department store (一般/标准): a reserved code of the same class.
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_text(18, "1234").expect("18");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_text(18, "1234").expect("18");
+                });
                 self.expect("mcc-mismatch", "network", id);
                 self.expect("mcc-reserved-or-unknown", "network", id);
                 self.expect("hop-mcc-substituted", "terminal+network", id);
@@ -763,19 +761,12 @@ impl Builder {
                 } else {
                     "5944"
                 };
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_text(42, &pool_for_closure).expect("42");
-                        n.set_text(41, "P0000088").expect("41");
-                        n.set_text(18, pooled_mcc).expect("18");
-                        n.set_bytes(43, &gbk43("生活超市")).expect("43");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_text(42, &pool_for_closure).expect("42");
+                    n.set_text(41, "P0000088").expect("41");
+                    n.set_text(18, pooled_mcc).expect("18");
+                    n.set_bytes(43, &gbk43("生活超市")).expect("43");
+                });
                 self.expect("unknown-merchant", "network", id);
                 self.expect("hop-merchant-substituted", "terminal+network", id);
                 if kind == Kind::PooledMerchant {
@@ -787,47 +778,26 @@ impl Builder {
                 // Cleared as the same kind of merchant in Shanghai (region 3100).
                 let m = &self.merchants[t.merchant];
                 let elsewhere = format!("822{}{}{}", "3100", m.mcc, "0777");
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_text(42, &elsewhere).expect("42");
-                        n.set_text(41, "Q0003100").expect("41");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_text(42, &elsewhere).expect("42");
+                    n.set_text(41, "Q0003100").expect("41");
+                });
                 self.expect("unknown-merchant", "network", id);
                 self.expect("hop-merchant-substituted", "terminal+network", id);
                 self.expect("region-jump", "terminal+network", id);
                 1_000_000
             }
             Kind::NameChanged => {
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_bytes(43, &gbk43("鸿运贸易有限公司")).expect("43");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_bytes(43, &gbk43("鸿运贸易有限公司")).expect("43");
+                });
                 self.expect("name-mismatch", "network", id);
                 1_000_000
             }
             Kind::FeeAdded => {
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_text(28, "D00000300").expect("28");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_text(28, "D00000300").expect("28");
+                });
                 self.expect("fee-field-present", "network", id);
                 1_000_000
             }
@@ -884,16 +854,9 @@ impl Builder {
             }
             Kind::AmountMarkedUp => {
                 let more = t.amount + 300;
-                self.purchase(
-                    &t,
-                    Mti::FINANCIAL_REQUEST,
-                    |n| {
-                        n.set_text(4, &format!("{more:012}")).expect("4");
-                    },
-                    "00",
-                    ok,
-                    home,
-                );
+                self.altered(&t, |n| {
+                    n.set_text(4, &format!("{more:012}")).expect("4");
+                });
                 self.expect("hop-amount-altered", "terminal+network", id);
                 1_000_000
             }
