@@ -299,3 +299,107 @@ fn a_second_debit_under_another_stan_is_a_replay() {
         assert_eq!(rules(&traffic), [], "{traffic:?}");
     }
 }
+
+#[test]
+fn a_void_undoes_its_sale() {
+    // A sale never answered; 40 s on the merchant voids it (field 90 names it); later traffic
+    // moves the clock past the reversal window.
+    let void = msg(
+        200,
+        &[
+            (3, "200000"),
+            (11, "000002"),
+            (90, "020000000100000000000000000000000000000000"),
+        ],
+    );
+    let later = || (200, msg(200, &[(11, "000009"), (4, "000000000900")]));
+    let later_answer = || (201, msg(210, &[(11, "000009"), (4, "000000000900")]));
+    assert_eq!(
+        rules(&[
+            (0, msg(200, &[])),
+            (40, void.clone()),
+            (
+                41,
+                msg(210, &[(3, "200000"), (11, "000002"), (37, "332700000002")])
+            ),
+            later(),
+            later_answer(),
+        ]),
+        [Rule::NoResponse]
+    );
+    // Without the void, the debit stands.
+    assert_eq!(
+        rules(&[(0, msg(200, &[])), later(), later_answer()]),
+        [Rule::NoResponse, Rule::NoReversalAfterTimeout]
+    );
+}
+
+#[test]
+fn a_terminal_void_names_its_sale_in_field_61() {
+    use iso8583_inspect::spec::CUP_POS;
+    let cup = |mti: u16, pc: &str, trace: &str, f60: &str, f61: Option<&str>| {
+        let mut b = MessageBuilder::new(&CUP_POS, Mti::new(mti));
+        b.set_header(&[0x60, 0, 6, 0, 0, 0x60, 0x31, 0, 0x31, 0x10, 0x03])
+            .unwrap();
+        for (n, v) in [
+            (2, "6222021234567890123"),
+            (3, pc),
+            (4, "000000012800"),
+            (11, trace),
+            (25, "00"),
+            (41, "10000001"),
+            (42, "822440158120001"),
+            (49, "156"),
+            (60, f60),
+        ] {
+            b.set_text(n, v).unwrap();
+        }
+        if let Some(v) = f61 {
+            b.set_text(61, v).unwrap();
+        }
+        if Mti::new(mti).is_response() {
+            b.set_text(39, "00").unwrap();
+        }
+        b.to_vec().unwrap()
+    };
+    let run = |traffic: &[(i64, Vec<u8>)]| {
+        let mut p = Pairer::new(&CUP_POS, DiffConfig::default());
+        let mut out = Vec::new();
+        for (i, (t, bytes)) in traffic.iter().enumerate() {
+            let m = parse(&CUP_POS, bytes).unwrap();
+            let seen = Seen {
+                index: i,
+                time: Timestamp::new(1_795_397_400 + t, 0),
+                flow: flow(),
+            };
+            p.push(&m, bytes, seen, &mut out);
+        }
+        p.finish(&mut out);
+        out.iter().map(|f| f.rule).collect::<Vec<_>>()
+    };
+    let sale = cup(200, "000000", "000001", "22000001000", None);
+    let void = cup(
+        200,
+        "200000",
+        "000002",
+        "23000001000",
+        Some("0000010000011123"),
+    );
+    let void_answer = cup(
+        210,
+        "200000",
+        "000002",
+        "23000001000",
+        Some("0000010000011123"),
+    );
+    let later = cup(200, "000000", "000009", "22000001000", None);
+    let later_answer = cup(210, "000000", "000009", "22000001000", None);
+    let mut traffic = vec![(0, sale.clone()), (40, void), (41, void_answer)];
+    traffic.extend([(200, later.clone()), (201, later_answer.clone())]);
+    assert_eq!(run(&traffic), [Rule::NoResponse]);
+    let without = [(0, sale), (200, later), (201, later_answer)];
+    assert_eq!(
+        run(&without),
+        [Rule::NoResponse, Rule::NoReversalAfterTimeout]
+    );
+}

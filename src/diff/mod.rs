@@ -38,7 +38,7 @@ use crate::capture::{Flow, Timestamp};
 use crate::finding::{Finding, MessageRef, Rule};
 use crate::message::{Message, Mti};
 use crate::parse::parse;
-use crate::spec::Spec;
+use crate::spec::{Content, Spec};
 use crate::txn::{TransactionType, transaction_type};
 use crate::validate::{Where, message_ref};
 use key::{Key, KeyMap};
@@ -359,6 +359,8 @@ impl<'s> Pairer<'s> {
         }
         if matches!(mti.class(), 4) || (mti.function() == 2 && msg.field(90).is_some()) {
             self.reversal(msg, seen, out);
+        } else if !mti.is_response() {
+            self.void(msg);
         }
         let (key, relaxed) = Self::keys(seen.flow, mti.class(), msg, None, None);
         self.generation += 1;
@@ -591,6 +593,42 @@ impl<'s> Pairer<'s> {
                 "reversed".into(),
             );
             out.push(with_time(f, seen));
+        }
+    }
+
+    /// A void (of a sale, a completion or a pre-authorisation) points back at its original: by
+    /// 61 on the terminal leg (original batch, trace and date), by 90 on the network leg. The
+    /// original is undone: a timed-out sale the merchant voided is not `no-reversal-after-
+    /// timeout`.
+    fn void(&mut self, msg: &Message<'_>) {
+        use TransactionType as T;
+        let class = match transaction_type(msg) {
+            T::Void | T::CompletionVoid => 2,
+            T::PreAuthVoid => 1,
+            _ => return,
+        };
+        let mut trace = [0u8; 6];
+        let stan = if let Some(o) = msg.original_data().and_then(Result::ok) {
+            let digits = format!("{:06}", o.stan);
+            trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
+            Some(trace)
+        } else if let Some(f61) = msg.field(61).filter(|f| f.spec().content == Content::N) {
+            // 61: original batch (6 digits), original trace (6 digits), original date.
+            let mut n = 0;
+            for (i, c) in f61.chars().enumerate() {
+                if let Some(slot) = i.checked_sub(6).and_then(|j| trace.get_mut(j)) {
+                    *slot = c;
+                    n += 1;
+                }
+            }
+            (n == 6).then_some(trace)
+        } else {
+            None
+        };
+        let Some(stan) = stan else { return };
+        let (key, _) = Self::keys(None, class, msg, Some(&stan), None);
+        if let Some(e) = self.table.get_mut(&key) {
+            e.reversed = true;
         }
     }
 
