@@ -98,7 +98,7 @@ impl Rule {
             Rule::NoReversalAfterTimeout => (
                 "吞钱",
                 "11",
-                "The unanswered request was not reversed within a further 60 s: the debit probably stands. Claim it back with the RRN and STAN.",
+                "The unanswered request was not reversed (nor voided by the merchant) within a further 60 s: the debit probably stands. Claim it back with the RRN and STAN.",
             ),
             Rule::OrphanResponse => (
                 "-",
