@@ -316,7 +316,11 @@ fn cups_frame_at(data: &[u8], max: usize) -> Result<Option<(usize, usize)>, Fram
     } else if usize::from(first) == HEADER_LEN {
         0
     } else {
-        return Err(FrameError::BadPrefix { found: first });
+        return Err(FrameError::CupsHeader {
+            offset: 0,
+            expected: "the header length 46 (0x2E), or a length digit before it",
+            found: first,
+        });
     };
     let stated = match data.get(..prefix) {
         None => return Ok(None),
@@ -572,7 +576,14 @@ mod tests {
             error(&prefixed),
             FrameError::CupsHeader { offset: 6, .. }
         ));
-        assert_eq!(error(b"\x61"), FrameError::BadPrefix { found: 0x61 });
+        assert!(matches!(
+            error(b"\x61"),
+            FrameError::CupsHeader {
+                offset: 0,
+                found: 0x61,
+                ..
+            }
+        ));
         assert_eq!(
             error(b"\x2E\x02\x00020"),
             FrameError::CupsHeader {

@@ -507,3 +507,82 @@ mod never_panics {
         }
     }
 }
+
+/// A CUPS network message (header and a 0800 with field 11 = `stan`).
+fn cups_echo(stan: u32) -> Vec<u8> {
+    use iso8583_inspect::cups::HeaderFields;
+    use iso8583_inspect::spec::CUPS;
+    let mut b = MessageBuilder::new(&CUPS, Mti::NETWORK_REQUEST);
+    b.set_text(11, &format!("{stan:06}")).unwrap();
+    let len = b.to_vec().unwrap().len() - 46;
+    b.set_header(&HeaderFields::default().to_bytes(len).unwrap())
+        .unwrap();
+    b.to_vec().unwrap()
+}
+
+#[test]
+fn a_damaged_cups_header_is_a_frame_error_and_the_stream_resynchronises() {
+    use iso8583_inspect::spec::CUPS;
+    let (a, b, c) = (cups_echo(1), cups_echo(2), cups_echo(3));
+    for prefixed in [false, true] {
+        let framing = if prefixed {
+            Framing::Len4Ascii
+        } else {
+            Framing::Cups
+        };
+        let mut stream = BytesMut::new();
+        for m in [&a, &b, &c] {
+            write_frame(framing, m, &mut stream).unwrap();
+        }
+        // b's header length byte is not 46.
+        let at = if prefixed { 4 + a.len() + 4 } else { a.len() };
+        stream[at] = 45;
+        let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:9000");
+        conn.data(true, 0, &stream);
+        let config = CaptureConfig {
+            framing: Some(Framing::Cups),
+            ..CaptureConfig::default()
+        };
+        let events: Vec<CaptureEvent> = CaptureReader::new(&conn.pcap()[..], &CUPS, config)
+            .unwrap()
+            .collect();
+        assert_eq!(
+            messages(&events),
+            [
+                (Direction::Request, a.clone()),
+                (Direction::Request, c.clone())
+            ],
+            "prefixed {prefixed}: {events:?}"
+        );
+        let error = events.iter().find_map(|e| match e {
+            CaptureEvent::FrameError { error, .. } => Some(error.to_string()),
+            _ => None,
+        });
+        let expected = if prefixed {
+            "CUPS header at offset 4: expected the header length 46 (0x2E), found 0x2D"
+        } else {
+            "CUPS header at offset 0: expected the header length 46 (0x2E), or a length digit before it, found 0x2D"
+        };
+        assert_eq!(error.as_deref(), Some(expected));
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, CaptureEvent::Resync { .. }))
+        );
+        // With framing auto, the flow's framing is found as cups.
+        let events: Vec<CaptureEvent> =
+            CaptureReader::new(&conn.pcap()[..], &CUPS, CaptureConfig::default())
+                .unwrap()
+                .collect();
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                CaptureEvent::Framing {
+                    framing: Framing::Cups,
+                    ..
+                }
+            )),
+            "{events:?}"
+        );
+    }
+}
