@@ -9,7 +9,7 @@
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
-use iso8583_inspect::diff::DiffConfig;
+use iso8583_inspect::diff::{DiffConfig, HopConfig};
 use iso8583_inspect::input::{Input, open_input};
 use iso8583_inspect::leg::Legs;
 use iso8583_inspect::mcc::FeeTable;
@@ -65,6 +65,14 @@ struct Args {
     /// Seconds of capture time a request waits for its response.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
+    /// channel-merchant-fan-in: this many terminal merchants behind one network merchant
+    /// within a day.
+    #[arg(long = "fan-in", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+    fan_in: u32,
+    /// channel-merchant-rotation: this many network merchants for one terminal merchant within
+    /// a day.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+    rotation: u32,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
@@ -122,7 +130,12 @@ fn main() -> ExitCode {
         timeout_ms: (args.timeout * 1000.0) as u64,
         ..DiffConfig::default()
     };
-    let mut audit = Audit::with_pairing(legs.default_spec(), &book, &fees, pairing);
+    let hop = HopConfig {
+        fan_in: args.fan_in as usize,
+        rotation: args.rotation as usize,
+        ..HopConfig::default()
+    };
+    let mut audit = Audit::with_config(legs.default_spec(), &book, &fees, pairing, hop);
     audit.configure_legs(&legs.configs());
     if let Err(e) = audit.run(input) {
         eprintln!("audit: {}: {e}", args.file);

@@ -78,13 +78,26 @@ impl<'b> Audit<'b> {
         fees: &'b FeeTable,
         pairing: DiffConfig,
     ) -> Audit<'b> {
+        Audit::with_config(spec, book, fees, pairing, HopConfig::default())
+    }
+
+    /// The same with the hop correlation's windows and thresholds too (the channel rules'
+    /// `fan_in` and `rotation`).
+    #[must_use]
+    pub fn with_config(
+        spec: &'b Spec,
+        book: &'b ProfileBook,
+        fees: &'b FeeTable,
+        pairing: DiffConfig,
+        hop: HopConfig,
+    ) -> Audit<'b> {
         Audit {
             spec,
             book,
             validator: Validator::new(book, fees),
             pairing,
             pairers: vec![Pairer::new(spec, pairing)],
-            hops: HopMatcher::new(spec, book, fees, HopConfig::default()),
+            hops: HopMatcher::new(spec, book, fees, hop),
             legs: Vec::new(),
             findings: Vec::new(),
             merchants: BTreeMap::new(),

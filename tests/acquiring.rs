@@ -141,3 +141,34 @@ fn duplex_prefixed_and_one_way_header_first() {
         },
     );
 }
+
+#[test]
+fn the_channel_thresholds_are_the_users() {
+    let data = |f: &str| format!("{}/examples/data/{f}", env!("CARGO_MANIFEST_DIR"));
+    let audit = |extra: &[&str]| {
+        let out = Command::new(audit_example())
+            .args(["--profiles", &data("acquiring.toml"), "--input", "pcap"])
+            .args(["--leg", "terminal=8583", "--leg", "network=9000,9001"])
+            .args(["--spec", "terminal=cup-pos", "--spec", "network=cups"])
+            .args(["--format", "ndjson"])
+            .args(extra)
+            .arg(data("acquiring.pcap"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The bundled sample: three restaurants behind the pool, the jeweller through three.
+    let default = audit(&[]);
+    assert!(default.contains("channel-merchant-fan-in"));
+    assert!(default.contains("channel-merchant-rotation"));
+    let raised = audit(&["--fan-in", "4", "--rotation", "4"]);
+    assert!(!raised.contains("channel-merchant-fan-in"));
+    assert!(!raised.contains("channel-merchant-rotation"));
+    // The framings are detected when not given.
+    assert_eq!(default.lines().count(), raised.lines().count() + 2);
+}

@@ -163,12 +163,12 @@ impl Rule {
             Rule::ChannelMerchantFanIn => (
                 "跳码, 二清",
                 "42 on the network leg",
-                "One network merchant clears for several terminal merchants within the window (`fan_in`, 3 within 24 h by default): a pooled \"life circle\" merchant or a 二清 master merchant. Chains and franchises with one contract: declare the mapping in `network_ids`, it is never reported.",
+                "One network merchant clears for several terminal merchants within the window (`--fan-in N`, 3 within 24 h by default): a pooled \"life circle\" merchant or a 二清 master merchant. Chains and franchises with one contract: declare the mapping in `network_ids`, it is never reported.",
             ),
             Rule::ChannelMerchantRotation => (
                 "跳码",
                 "42 on both legs",
-                "One terminal merchant is cleared under several network merchants within the window (`rotation`, 3 within 24 h by default): its sales rotate through a pool to spread them under usage caps.",
+                "One terminal merchant is cleared under several network merchants within the window (`--rotation N`, 3 within 24 h by default): its sales rotate through a pool to spread them under usage caps.",
             ),
             Rule::RegionJump => (
                 "跳码",
