@@ -58,6 +58,7 @@ pub mod capture;
 mod codec;
 pub mod cups;
 pub mod diff;
+pub mod emv;
 pub mod encode;
 pub mod error;
 pub mod finding;

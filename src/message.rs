@@ -836,6 +836,26 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// Field 55's EMV data objects ([`crate::emv`]). Raw binary is read in place; a spec that
+    /// writes 55 as hex characters (`iso87-ascii`) has it decoded into `buf` (no allocation; a
+    /// value longer than `buf` is cut, and the walk then reports the truncation).
+    #[must_use]
+    pub fn emv<'s>(&'s self, buf: &'s mut [u8; 512]) -> Option<crate::emv::Tlvs<'s>> {
+        let f = self.field(55)?;
+        let bytes: &'s [u8] = match f.spec().encoding {
+            Encoding::Hex | Encoding::HexChars => {
+                let mut n = 0;
+                for (slot, b) in buf.iter_mut().zip(f.bytes()) {
+                    *slot = b;
+                    n += 1;
+                }
+                buf.get(..n).unwrap_or_default()
+            }
+            _ => f.data(),
+        };
+        Some(crate::emv::tlvs(bytes))
+    }
+
     /// The CUPS header (network leg), when the spec's header is 46 bytes starting with the
     /// header length 46: destination and source station IDs, reject code.
     #[must_use]

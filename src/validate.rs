@@ -141,6 +141,7 @@ impl<'b> Validator<'b> {
             }
         }
         let ok = |n: usize| !malformed.get(n).copied().unwrap_or(true);
+        self.check_emv(msg, at, ok(4), ok(49), out);
         let merchant = text(msg, 42).filter(|_| ok(42));
         let terminal = text(msg, 41).filter(|_| ok(41));
         let amount = text(msg, 4)
@@ -337,6 +338,86 @@ impl<'b> Validator<'b> {
                 format!("{used:04}: {why}"),
                 None,
             ));
+        }
+    }
+
+    /// The EMV data the card signed (field 55) against the message's own fields: 9F02 against
+    /// 4, 5F2A against 49, 9A against 13. Completions and offline adjustments are not compared on
+    /// amount (their final amount may differ from what the card saw). No allocation unless a
+    /// finding is made.
+    fn check_emv(
+        &self,
+        msg: &Message<'_>,
+        at: &Where<'_>,
+        ok4: bool,
+        ok49: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        let mut buf = [0u8; 512];
+        let Some(items) = msg.emv(&mut buf) else {
+            return;
+        };
+        let (mut amount, mut currency, mut date) = (None, None, None);
+        for item in items {
+            let Ok(t) = item else { break };
+            match t.tag {
+                [0x9F, 0x02] => amount = crate::emv::bcd_value(t.value),
+                [0x5F, 0x2A] => currency = crate::emv::bcd_value(t.value),
+                [0x9A] => date = crate::emv::bcd_value(t.value),
+                _ => {}
+            }
+        }
+        let number = |n: usize| {
+            msg.field(n).and_then(|f| {
+                f.chars().try_fold(0u64, |v, c| {
+                    c.is_ascii_digit()
+                        .then(|| v.saturating_mul(10).saturating_add(u64::from(c - b'0')))
+                })
+            })
+        };
+        let kind = transaction_type(msg);
+        let adjusts = matches!(kind, TransactionType::Completion | TransactionType::Offline);
+        if let (Some(signed), Some(f4), true, false) = (amount, number(4), ok4, adjusts) {
+            if signed != f4 {
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::EmvAmountMismatch,
+                    &[4, 55],
+                    format!("{signed:012} (the amount in 55.9F02)"),
+                    format!("{f4:012}"),
+                    None,
+                ));
+            }
+        }
+        if let (Some(signed), Some(f49), true) = (currency, number(49), ok49) {
+            if signed != f49 {
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::EmvCurrencyMismatch,
+                    &[49, 55],
+                    format!("{signed:03} (the currency in 55.5F2A)"),
+                    format!("{f49:03}"),
+                    None,
+                ));
+            }
+        }
+        if let (Some(signed), Some(f13)) = (date, number(13)) {
+            if signed % 10_000 != f13 {
+                out.push(self.finding(
+                    msg,
+                    at,
+                    Rule::EmvDateMismatch,
+                    &[13, 55],
+                    format!(
+                        "{:04} (the month and day in 55.9A, {signed:06})",
+                        signed % 10_000
+                    ),
+                    format!("{f13:04}"),
+                    None,
+                ));
+            }
         }
     }
 

@@ -39,18 +39,31 @@ const VALIDATOR: [(Rule, &str, &str, &[u8]); 8] = [
     (Rule::MalformedField, "000012", "822440158120001", &[49]),
 ];
 
-/// The rules of the two-leg audit that the validator's cases above also break: the MCCs the
-/// sample jumps to are in cheaper fee classes.
-const DOWNGRADES: [(Rule, &str, &str, &[u8]); 2] = [
+/// The newer rules that the validator's cases above also break: the MCCs the sample jumps to
+/// are in cheaper fee classes, and the sale in dollars carries the card's yuan in 55.5F2A.
+const DOWNGRADES: [(Rule, &str, &str, &[u8]); 3] = [
     (Rule::MccClassDowngrade, "000005", "822440158120001", &[18]),
     (Rule::MccClassDowngrade, "000006", "898310053310002", &[42]),
+    (
+        Rule::EmvCurrencyMismatch,
+        "000011",
+        "822440158120001",
+        &[49, 55],
+    ),
 ];
 
-/// The same on the network leg's altered forwards: the MCC jump, and the name the network leg
-/// shows, which is not the hotel's registered one.
-const NETWORK_DOWNGRADES: [(Rule, &str, &str, &[u8]); 2] = [
+/// The same on the network leg's altered forwards: the MCC jump, the name the network leg
+/// shows (not the hotel's registered one), and the marked-up amount that the card's own amount
+/// (55.9F02, forwarded as it was) gives away.
+const NETWORK_DOWNGRADES: [(Rule, &str, &str, &[u8]); 3] = [
     (Rule::MccClassDowngrade, "700001", "822440158120001", &[18]),
     (Rule::NameMismatch, "700014", "836110070110003", &[43]),
+    (
+        Rule::EmvAmountMismatch,
+        "700004",
+        "836110070110003",
+        &[4, 55],
+    ),
 ];
 
 /// The pairing cases on the terminal leg, found with or without capture times; the two
@@ -281,14 +294,14 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.starts_with("Audit: 72 messages (0 unreadable), 36 findings."),
+        text.starts_with("Audit: 72 messages (0 unreadable), 38 findings."),
         "{text}"
     );
     assert!(
         text.contains("[high] hop-amount-altered message 11 MTI 0100"),
         "{text}"
     );
-    assert!(text.contains("Merchant 836110070110003 Beijing Garden Hotel (registered MCC 7011)\n  transactions: 5\n  findings: acquirer-mismatch 1, hop-amount-altered 1, hop-name-changed 1, name-mismatch 1\n"), "{text}");
+    assert!(text.contains("Merchant 836110070110003 Beijing Garden Hotel (registered MCC 7011)\n  transactions: 5\n  findings: acquirer-mismatch 1, hop-amount-altered 1, hop-name-changed 1, name-mismatch 1, emv-amount-mismatch 1\n"), "{text}");
     assert!(
         text.contains(
             "  estimated fee impact: 3.34 yuan at the pre-2016 rates, 0.85 yuan at the 2016 rates"
@@ -321,7 +334,7 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
         .collect();
     assert_eq!(
         lines.len(),
-        22,
+        23,
         "the hex dump is the terminal leg, without times"
     );
     let first = &lines[0];

@@ -476,3 +476,55 @@ fn network_names_fees_transfers_and_routes() {
     ];
     assert_eq!(network_rules(sale, &charity, home), clean);
 }
+
+#[test]
+fn the_card_signed_data_against_the_message() {
+    // 55 as hex characters (iso87-ascii): 9F02 amount, 5F2A currency, 9A date.
+    let icc = |amount: &str, currency: &str, date: &str| {
+        format!("9F0206{amount}5F2A02{currency}9A03{date}9C0100")
+    };
+    let with = |icc: &str, extra: &[(usize, &str)]| {
+        let mut changes = vec![(55, icc), (13, "1123")];
+        changes.extend_from_slice(extra);
+        rules(&changes)
+    };
+    let clean = icc("000000012800", "0156", "261123");
+    assert_eq!(with(&clean, &[]), []);
+    assert_eq!(
+        with(&icc("000000012000", "0156", "261123"), &[]),
+        [Rule::EmvAmountMismatch]
+    );
+    assert_eq!(
+        with(&icc("000000012800", "0840", "261123"), &[]),
+        [Rule::EmvCurrencyMismatch]
+    );
+    assert_eq!(
+        with(&icc("000000012800", "0156", "261122"), &[]),
+        [Rule::EmvDateMismatch]
+    );
+    // A completion's final amount may differ from what the card saw at pre-authorisation.
+    assert_eq!(
+        with(&icc("000000012000", "0156", "261123"), &[(25, "06")]),
+        []
+    );
+    // Damaged TLV: what decoded before the fault is compared, the rest is not.
+    assert_eq!(with("9F0206000000012000", &[]), [Rule::EmvAmountMismatch]);
+    assert_eq!(with("9F02060000", &[]), []);
+    let f = findings_of(&sale(
+        &ISO87_ASCII,
+        Mti::FINANCIAL_REQUEST,
+        &[(55, &icc("000000012000", "0156", "261123"))],
+    ));
+    assert_eq!(
+        (
+            f[0].expected.as_str(),
+            f[0].observed.as_str(),
+            f[0].fields.as_slice()
+        ),
+        (
+            "000000012000 (the amount in 55.9F02)",
+            "000000012800",
+            &[4u8, 55][..]
+        )
+    );
+}

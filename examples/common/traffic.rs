@@ -51,7 +51,8 @@ fn request(mti: Mti, s: &Sale, processing: &str) -> MessageBuilder<'static> {
     b.set_text(43, &format!("{:<40}", s.name)).unwrap();
     b.set_text(49, "156").unwrap();
     b.set_text(52, "4F2A9C11D03B7E58").unwrap();
-    b.set_text(55, "9F02060000000123459F1A0201565F2A020156")
+    // The ICC data the card signed: its amount, the terminal's country and the currency.
+    b.set_text(55, &format!("9F0206{:012}9F1A0201565F2A020156", s.amount))
         .unwrap();
     b
 }

@@ -215,6 +215,21 @@ impl Rule {
                 "CUPS header destination and source, 100",
                 "The network message left for, came from or was answered by another institution than the merchant's expected route (`route_destinations`, `route_sources`, `receivers`): the traffic was re-routed through another channel.",
             ),
+            Rule::EmvAmountMismatch => (
+                "跳点",
+                "4, 55.9F02",
+                "The amount the card signed (EMV tag 9F02 in field 55, covered by its cryptogram) is not the amount in field 4: field 4 was altered after the terminal read the card, the ICC data passed on as it was. Completions and offline adjustments (whose final amount legitimately differs) are not compared.",
+            ),
+            Rule::EmvCurrencyMismatch => (
+                "跳点",
+                "49, 55.5F2A",
+                "The currency the card signed (5F2A) is not field 49: the currency was changed after the card read, or the ICC data belongs to another transaction.",
+            ),
+            Rule::EmvDateMismatch => (
+                "-",
+                "13, 55.9A",
+                "The date the card signed (9A, YYMMDD) is not the local date in field 13 (MMDD): the ICC data was replayed from another day, or the date altered. Messages without field 13 (terminal requests) are not compared.",
+            ),
         };
         RuleDoc {
             abuse,

@@ -102,6 +102,12 @@ pub enum Rule {
     /// 二清: the network route (CUPS header destination or source, field 100) is not the
     /// merchant's expected one.
     RoutingChanged,
+    /// 跳点: the amount the card signed (55.9F02) is not field 4.
+    EmvAmountMismatch,
+    /// The currency the card signed (55.5F2A) is not field 49.
+    EmvCurrencyMismatch,
+    /// The date the card signed (55.9A) is not field 13.
+    EmvDateMismatch,
 }
 
 impl Rule {
@@ -162,9 +168,17 @@ impl Rule {
         Rule::RoutingChanged,
     ];
 
+    /// The rules that compare field 55's EMV data (which the card's cryptogram covers) with
+    /// the message's own fields.
+    pub const EMV: [Rule; 3] = [
+        Rule::EmvAmountMismatch,
+        Rule::EmvCurrencyMismatch,
+        Rule::EmvDateMismatch,
+    ];
+
     /// Every rule, in the order the README's table lists them: the validator's, the
-    /// pairing's, the hop rules, then the rules of the two-leg audit.
-    pub const ALL: [Rule; 40] = all_rules();
+    /// pairing's, the hop rules, the rules of the two-leg audit, then the EMV rules.
+    pub const ALL: [Rule; 43] = all_rules();
 
     /// Every rule is in exactly one group, and [`Rule::ALL`] is their union.
     #[cfg(test)]
@@ -174,6 +188,7 @@ impl Rule {
             &Rule::PAIRING,
             &Rule::HOP,
             &Rule::TWO_LEG,
+            &Rule::EMV,
         ]
         .concat()
     }
@@ -222,6 +237,9 @@ impl Rule {
             Rule::DuplicateOrReplay => "duplicate-or-replay",
             Rule::TransferDisguisedAsSale => "transfer-disguised-as-sale",
             Rule::RoutingChanged => "routing-changed",
+            Rule::EmvAmountMismatch => "emv-amount-mismatch",
+            Rule::EmvCurrencyMismatch => "emv-currency-mismatch",
+            Rule::EmvDateMismatch => "emv-date-mismatch",
         }
     }
 
@@ -249,7 +267,8 @@ impl Rule {
             | Rule::ReversalFailed
             | Rule::DuplicateOrReplay
             | Rule::TransferDisguisedAsSale
-            | Rule::RoutingChanged => Severity::High,
+            | Rule::RoutingChanged
+            | Rule::EmvAmountMismatch => Severity::High,
             Rule::MerchantCodeMccMismatch
             | Rule::UnknownMerchant
             | Rule::AmountOutOfRange
@@ -263,7 +282,9 @@ impl Rule {
             | Rule::MccReservedOrUnknown
             | Rule::RegionJump
             | Rule::NameMismatch
-            | Rule::FeeFieldPresent => Severity::Medium,
+            | Rule::FeeFieldPresent
+            | Rule::EmvCurrencyMismatch
+            | Rule::EmvDateMismatch => Severity::Medium,
             Rule::MalformedField
             | Rule::OrphanResponse
             | Rule::DuplicateResponse
@@ -276,9 +297,15 @@ impl Rule {
 /// The groups one after the other. Indexing in a const fn is checked when the constant is
 /// evaluated: out of bounds is a compile error, never a panic at run time.
 #[allow(clippy::indexing_slicing)]
-const fn all_rules() -> [Rule; 40] {
-    let groups: [&[Rule]; 4] = [&Rule::VALIDATOR, &Rule::PAIRING, &Rule::HOP, &Rule::TWO_LEG];
-    let mut all = [Rule::MccMismatch; 40];
+const fn all_rules() -> [Rule; 43] {
+    let groups: [&[Rule]; 5] = [
+        &Rule::VALIDATOR,
+        &Rule::PAIRING,
+        &Rule::HOP,
+        &Rule::TWO_LEG,
+        &Rule::EMV,
+    ];
+    let mut all = [Rule::MccMismatch; 43];
     let (mut g, mut at) = (0, 0);
     while g < groups.len() {
         let mut i = 0;
@@ -289,7 +316,7 @@ const fn all_rules() -> [Rule; 40] {
         }
         g += 1;
     }
-    assert!(at == 40, "Rule::ALL holds every group");
+    assert!(at == 43, "Rule::ALL holds every group");
     all
 }
 
