@@ -122,6 +122,37 @@ struct MessageRecord<'c> {
     context: Option<&'c Context>,
     mti: String,
     fields: InOrder,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subfields: Option<InOrder>,
+}
+
+/// Field 55's EMV data objects as (path, name, value): `55.9F02` for a top-level tag,
+/// `55.70.5A` inside a constructed one; card data masked unless `reveal`. The walk stops at the
+/// first fault (what came before it is kept).
+fn emv_subfields(msg: &Message<'_>, reveal: bool) -> Vec<(String, &'static str, String)> {
+    fn walk(
+        items: crate::emv::Tlvs<'_>,
+        path: &str,
+        reveal: bool,
+        out: &mut Vec<(String, &'static str, String)>,
+    ) {
+        for item in items {
+            let Ok(t) = item else { return };
+            let here = format!("{path}.{}", t.tag_hex());
+            if t.is_constructed() {
+                walk(t.children(), &here, reveal, out);
+            } else {
+                let name = crate::emv::tag_name(t.tag).unwrap_or("");
+                out.push((here, name, t.to_display_text(reveal)));
+            }
+        }
+    }
+    let mut buf = [0u8; 512];
+    let mut out = Vec::new();
+    if let Some(items) = msg.emv(&mut buf) {
+        walk(items, "55", reveal, &mut out);
+    }
+    out
 }
 
 /// Field values keyed by number as a string, in field order.
@@ -175,11 +206,15 @@ pub fn write_message(
                 .fields()
                 .map(|f| (f.number().to_string(), f.to_display_text(opts.reveal)))
                 .collect();
+            let emv = emv_subfields(msg, opts.reveal);
+            let subfields = (!emv.is_empty())
+                .then(|| InOrder(emv.into_iter().map(|(path, _, v)| (path, v)).collect()));
             let record = MessageRecord {
                 index,
                 context,
                 mti: msg.mti().to_string(),
                 fields: InOrder(fields),
+                subfields,
             };
             serde_json::to_writer(&mut *out, &record)?;
             writeln!(out)
@@ -205,6 +240,11 @@ pub fn write_message(
                     name,
                     f.to_display_text(opts.reveal)
                 )?;
+                if f.number() == 55 {
+                    for (path, name, value) in emv_subfields(msg, opts.reveal) {
+                        writeln!(out, "       {path:<12} {name:<40} {value}")?;
+                    }
+                }
             }
             Ok(())
         }
