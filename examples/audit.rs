@@ -110,7 +110,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(e),
     };
     let input = match args.input {
-        InputKind::Hex => Input::Hex(reader),
+        InputKind::Hex => Input::HexFramed(reader, legs.default_framing()),
         InputKind::Pcap => Input::Capture(
             reader,
             CaptureConfig {

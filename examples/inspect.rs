@@ -9,13 +9,13 @@ use clap::{Parser, ValueEnum};
 use iso8583_inspect::capture::CaptureConfig;
 use iso8583_inspect::input::{self as input, open_input};
 use iso8583_inspect::leg::Legs;
-use iso8583_inspect::report::{Format, Options, inspect_hex, inspect_legs};
+use iso8583_inspect::report::{Format, Options, inspect_legs};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Input {
-    /// One message a line in hex; whitespace ignored.
+    /// One message a line in hex, whitespace ignored; with --framing, one whole frame a line.
     Hex,
     /// A pcap or pcapng capture (told apart by the file's magic).
     Pcap,
@@ -93,7 +93,14 @@ fn main() -> ExitCode {
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = match args.input {
-        Input::Hex => inspect_hex(reader, spec, &opts, &mut out),
+        Input::Hex => {
+            // Each line one message, or one whole frame under --framing.
+            let input = input::Input::HexFramed(reader, legs.default_framing());
+            inspect_legs(input, spec, &[], &opts, &mut out).map_err(|e| match e {
+                iso8583_inspect::capture::CaptureError::Io(m) => io::Error::other(m),
+                other => io::Error::other(other.to_string()),
+            })
+        }
         Input::Pcap => {
             let config = CaptureConfig {
                 framing: legs.default_framing(),

@@ -323,10 +323,10 @@ impl<'b> Audit<'b> {
                     }
                 })
             }
-            hex @ Input::Hex(_) => read_input(hex, spec, |item| {
+            hex @ (Input::Hex(_) | Input::HexFramed(..)) => read_input(hex, spec, |item| {
                 match item {
                     Item::Message { bytes, context } => self.message(bytes, context.as_ref()),
-                    Item::NotHex => {
+                    Item::NotHex | Item::NotAFrame(_) => {
                         self.messages += 1;
                         self.unreadable += 1;
                     }

@@ -19,6 +19,7 @@
 //! ```
 
 use crate::capture::{CaptureConfig, CaptureError, CaptureEvent, CaptureReader, CapturedMessage};
+use crate::frame::{Framing, frame_at};
 use crate::leg::{Leg, LegConfig};
 use crate::spec::Spec;
 use std::io::{self, BufRead};
@@ -96,6 +97,11 @@ pub fn decode_hex_line(line: &str) -> Option<Vec<u8>> {
 pub enum Input<R> {
     /// One message a line in hex (whitespace ignored; blank lines and `#` comments skipped).
     Hex(R),
+    /// The same, each line a whole frame under a framing that is stripped (`len2`,
+    /// `len2-bcd`, `len4-ascii`, `tpdu`, `cups`: a log line holding a whole frame), or, with
+    /// `None` (auto), a 2-byte length that equals the rest of the line is stripped when the rest
+    /// parses and the whole line does not.
+    HexFramed(R, Option<Framing>),
     /// A pcap or pcapng capture, framed as configured.
     Capture(R, CaptureConfig),
 }
@@ -112,6 +118,8 @@ pub enum Item<'a> {
     },
     /// A hex line that is not an even number of hex digits.
     NotHex,
+    /// A hex line that is not one whole frame under the framing asked for.
+    NotAFrame(String),
     /// A capture event other than a message.
     Event(&'a CaptureEvent),
 }
@@ -135,24 +143,10 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
     mut f: impl FnMut(Item<'_>) -> io::Result<()>,
 ) -> Result<(), CaptureError> {
     let io_err = |e: io::Error| CaptureError::Io(e.to_string());
-    match input {
-        Input::Hex(lines) => {
-            for line in lines.lines() {
-                let line = line.map_err(io_err)?;
-                let trimmed = line.trim();
-                if trimmed.is_empty() || trimmed.starts_with('#') {
-                    continue;
-                }
-                match decode_hex_line(trimmed) {
-                    Some(bytes) => f(Item::Message {
-                        bytes: &bytes,
-                        context: None,
-                    }),
-                    None => f(Item::NotHex),
-                }
-                .map_err(io_err)?;
-            }
-        }
+    let (lines, framing) = match input {
+        Input::Hex(lines) => (lines, Unframe::Keep),
+        Input::HexFramed(lines, Some(framing)) => (lines, Unframe::Strip(framing)),
+        Input::HexFramed(lines, None) => (lines, Unframe::Auto),
         Input::Capture(reader, config) => {
             for event in CaptureReader::with_legs(reader, spec, config, legs)? {
                 match &event {
@@ -164,7 +158,120 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
                 }
                 .map_err(io_err)?;
             }
+            return Ok(());
         }
+    };
+    for line in lines.lines() {
+        let line = line.map_err(io_err)?;
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        match decode_hex_line(trimmed) {
+            Some(bytes) => match framing.message(spec, &bytes) {
+                Ok(message) => f(Item::Message {
+                    bytes: message,
+                    context: None,
+                }),
+                Err(e) => f(Item::NotAFrame(e)),
+            },
+            None => f(Item::NotHex),
+        }
+        .map_err(io_err)?;
     }
     Ok(())
+}
+
+/// What to do with the frame around a hex line's message.
+#[derive(Clone, Copy)]
+enum Unframe {
+    Keep,
+    Strip(Framing),
+    Auto,
+}
+
+impl Unframe {
+    /// The message inside `line`.
+    fn message<'l>(self, spec: &Spec, line: &'l [u8]) -> Result<&'l [u8], String> {
+        match self {
+            Unframe::Keep => Ok(line),
+            Unframe::Strip(framing) => match frame_at(framing, line, usize::MAX) {
+                Ok(Some((prefix, len))) if prefix + len == line.len() => {
+                    Ok(line.get(prefix..).unwrap_or_default())
+                }
+                Ok(Some((prefix, len))) => Err(format!(
+                    "the line is not one {framing} frame: the frame is {} bytes, the line {}",
+                    prefix + len,
+                    line.len()
+                )),
+                Ok(None) => Err(format!(
+                    "the line is not one {framing} frame: it ends inside the frame"
+                )),
+                Err(e) => Err(format!("the line is not one {framing} frame: {e}")),
+            },
+            Unframe::Auto => {
+                let rest = line.get(2..).unwrap_or_default();
+                let stated = match line {
+                    [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+                    _ => usize::MAX,
+                };
+                let framed = stated == rest.len()
+                    && crate::parse(spec, line).is_err()
+                    && crate::parse(spec, rest).is_ok();
+                Ok(if framed { rest } else { line })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::CUP_POS;
+
+    fn messages(input: &str, framing: Option<Framing>) -> Vec<Result<Vec<u8>, String>> {
+        let mut out = Vec::new();
+        read_input(
+            Input::HexFramed(input.as_bytes(), framing),
+            &CUP_POS,
+            |item| {
+                match item {
+                    Item::Message { bytes, .. } => out.push(Ok(bytes.to_vec())),
+                    Item::NotAFrame(e) => out.push(Err(e)),
+                    _ => out.push(Err("other".into())),
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn hex_lines_holding_whole_frames() {
+        // A UnionPay sign-in: TPDU, header, MTI 0800, bitmap with 11 and 41.
+        let msg = "6000060000603100311003080000200000008000000000013130303030303031";
+        let len = format!("{:04x}", msg.len() / 2);
+        let framed = format!("{len}{msg}");
+        let bytes = decode_hex_line(msg).unwrap();
+        for framing in [Some(Framing::Len2), Some(Framing::Tpdu), None] {
+            assert_eq!(
+                messages(&framed, framing),
+                [Ok(bytes.clone())],
+                "{framing:?}"
+            );
+        }
+        // Auto leaves a bare message alone; a stated framing refuses it, saying why.
+        assert_eq!(messages(msg, None), [Ok(bytes.clone())]);
+        let refused = messages(msg, Some(Framing::Len2));
+        assert!(
+            refused[0]
+                .as_ref()
+                .unwrap_err()
+                .contains("not one len2 frame"),
+            "{refused:?}"
+        );
+        let bcd = format!("{:04}{msg}", msg.len() / 2);
+        assert_eq!(messages(&bcd, Some(Framing::Len2Bcd)), [Ok(bytes)]);
+    }
 }

@@ -370,14 +370,17 @@ pub fn inspect_legs<'s, R: BufRead + Send + 's>(
                 .map_or(spec, |l| l.spec);
             inspect_one(bytes, spec, context.as_ref(), opts, &mut summary, out)
         }
-        Item::NotHex => {
+        Item::NotHex | Item::NotAFrame(_) => {
             let index = summary.messages;
             summary.messages += 1;
             summary.errors += 1;
             if opts.summary_only {
                 return Ok(());
             }
-            let message = "the line is not an even number of hex digits".to_string();
+            let message = match item {
+                Item::NotAFrame(why) => why,
+                _ => "the line is not an even number of hex digits".to_string(),
+            };
             write_error_body(
                 out,
                 index,

@@ -283,3 +283,46 @@ fn a_spec_and_a_framing_for_each_leg() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn hex_lines_holding_whole_frames_follow_the_framing() {
+    // A UnionPay sign-in as a POSP logs it: 2-byte length, TPDU, header, message.
+    let msg = "6000060000603100311003080000200000008000000000013130303030303031";
+    let framed = format!("{:04X}{msg}\n", msg.len() / 2);
+    for framing in ["len2", "tpdu", "auto"] {
+        let out = run(
+            &[
+                "--spec",
+                "cup-pos",
+                "--input",
+                "hex",
+                "--format",
+                "ndjson",
+                "--framing",
+                framing,
+                "-",
+            ],
+            &framed,
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "{\"index\":0,\"mti\":\"0800\",\"fields\":{\"11\":\"000001\",\"41\":\"10000001\"}}\n",
+            "{framing}"
+        );
+    }
+    // A framing the line does not follow is named.
+    let out = run(
+        &[
+            "--spec",
+            "cup-pos",
+            "--input",
+            "hex",
+            "--framing",
+            "len4-ascii",
+            "-",
+        ],
+        &framed,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("not one len4-ascii frame"), "{text}");
+}
