@@ -126,6 +126,29 @@ struct MessageRecord<'c> {
     subfields: Option<InOrder>,
 }
 
+/// Fields that carry Chinese text in the dialects users meet (name and location, and the
+/// private fields of the UnionPay terminal dialect): shown decoded as GBK.
+const GBK_FIELDS: [usize; 3] = [43, 62, 63];
+
+/// A field's value as `inspect` shows it: card data masked (unless `reveal`), Chinese text in
+/// the [`GBK_FIELDS`] decoded as GBK, or shown as hex (`0x...`) when it is not GBK, never as
+/// mojibake.
+fn shown(f: &crate::message::Field<'_>, reveal: bool) -> String {
+    let text_field = !f.is_binary()
+        && f.spec().encoding == crate::spec::Encoding::Ascii
+        && GBK_FIELDS.contains(&f.number());
+    if text_field && !f.data().is_ascii() {
+        return match crate::text::decode_gbk_strict(f.data()) {
+            Some(text) => text,
+            None => f.data().iter().fold(String::from("0x"), |mut s, b| {
+                s.push_str(&format!("{b:02X}"));
+                s
+            }),
+        };
+    }
+    f.to_display_text(reveal)
+}
+
 /// Field 55's EMV data objects as (path, name, value): `55.9F02` for a top-level tag,
 /// `55.70.5A` inside a constructed one; card data masked unless `reveal`. The walk stops at the
 /// first fault (what came before it is kept).
@@ -204,7 +227,7 @@ pub fn write_message(
         Format::Ndjson => {
             let fields = msg
                 .fields()
-                .map(|f| (f.number().to_string(), f.to_display_text(opts.reveal)))
+                .map(|f| (f.number().to_string(), shown(&f, opts.reveal)))
                 .collect();
             let emv = emv_subfields(msg, opts.reveal);
             let subfields = (!emv.is_empty())
@@ -238,7 +261,7 @@ pub fn write_message(
                     "  {:>3}  {:<40} {}",
                     f.number(),
                     name,
-                    f.to_display_text(opts.reveal)
+                    shown(&f, opts.reveal)
                 )?;
                 if f.number() == 55 {
                     for (path, name, value) in emv_subfields(msg, opts.reveal) {
@@ -703,6 +726,27 @@ mod tests {
         let line = String::from_utf8(out).unwrap();
         assert!(line.contains("\"2\":\"6228480402564890018\""));
         assert!(line.contains("\"52\":\"0123456789ABCDEF\""));
+    }
+
+    #[test]
+    fn chinese_text_is_decoded_or_shown_as_hex() {
+        let mut b = MessageBuilder::new(&crate::spec::CUPS, Mti::FINANCIAL_REQUEST);
+        let (gbk, _, _) = encoding_rs::GB18030.encode("金龙酒家 广州");
+        let mut f43 = gbk.into_owned();
+        f43.resize(40, b' ');
+        b.set_bytes(43, &f43).unwrap();
+        b.set_bytes(63, &[0xFF, 0xFF, 0x41]).unwrap();
+        let bytes = b.to_vec().unwrap();
+        let msg = parse(&crate::spec::CUPS, &bytes).unwrap();
+        let mut out = Vec::new();
+        let opts = Options {
+            format: Format::Ndjson,
+            ..Options::default()
+        };
+        write_message(&mut out, 0, &msg, None, &opts).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.contains("\"43\":\"金龙酒家 广州"), "{line}");
+        assert!(line.contains("\"63\":\"0xFFFF41\""), "{line}");
     }
 
     #[test]

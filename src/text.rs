@@ -20,6 +20,15 @@ pub fn decode_gbk(bytes: &[u8]) -> String {
     text.into_owned()
 }
 
+/// GBK (GB 18030) text as UTF-8, or `None` if `bytes` are not GBK (no mojibake: the caller
+/// shows such bytes as hex).
+#[must_use]
+pub fn decode_gbk_strict(bytes: &[u8]) -> Option<String> {
+    encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(std::borrow::Cow::into_owned)
+}
+
 /// Decodes GBK `bytes` into `buf` without allocating, as far as `buf` holds; a byte sequence
 /// that is not GBK becomes U+FFFD.
 pub fn decode_gbk_into<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
