@@ -17,6 +17,31 @@
 //! align = "right"          # optional, odd BCD digit counts: right | left
 //! ```
 //! JSON takes the same keys (`{"name": ..., "fields": {"2": {...}}}`).
+//!
+//! A spec may start from another, a built-in or a file, and say only how it differs: its
+//! fields are added or replace the base's, `remove` drops the base's, and `mti`, `bitmap`,
+//! `header` and `tertiary_bitmap` default to the base's. A UnionPay sign-in whose terminal
+//! sends field 47 (an acquirer's private field the built-in lacks) reads with:
+//!
+//! ```
+//! use iso8583_inspect::spec::Spec;
+//! let spec = Spec::from_toml_str(r#"
+//!     name = "cup-pos-47"
+//!     base = "cup-pos"
+//!     remove = [59]
+//!     [fields.47]
+//!     name = "Additional Data - National (operator)"
+//!     type = "ans"
+//!     length = 999
+//!     var = "lll"
+//!     encoding = "ascii"
+//!     prefix = "bcd"
+//! "#)?;
+//! assert!(spec.field(47).is_some() && spec.field(59).is_none());
+//! assert_eq!(spec.field(2), iso8583_inspect::spec::CUP_POS.field(2));
+//! assert_eq!(spec.header, iso8583_inspect::spec::CUP_POS.header);
+//! # Ok::<(), iso8583_inspect::spec::SpecError>(())
+//! ```
 
 use super::{
     Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, MtiFormat, Names,
@@ -60,14 +85,27 @@ pub enum SpecError {
 #[serde(deny_unknown_fields)]
 struct SpecFile {
     name: String,
-    mti: MtiDef,
-    bitmap: BitmapDef,
+    /// A spec to start from (a built-in name or a spec file): what this file says is added to
+    /// it or replaces it.
     #[serde(default)]
-    tertiary_bitmap: bool,
+    base: Option<String>,
+    #[serde(default)]
+    mti: Option<MtiDef>,
+    #[serde(default)]
+    bitmap: Option<BitmapDef>,
+    #[serde(default)]
+    tertiary_bitmap: Option<bool>,
     #[serde(default)]
     header: Option<HeaderDef>,
+    #[serde(default)]
     fields: BTreeMap<String, FieldDef>,
+    /// Fields of the base that this dialect does not have.
+    #[serde(default)]
+    remove: Vec<usize>,
 }
+
+/// How many specs deep `base` may chain (a file naming itself is an error, not a loop).
+const MAX_BASES: usize = 8;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,35 +204,36 @@ impl Spec {
     /// Loads a spec from TOML text; the error names the line and the key at fault.
     pub fn from_toml_str(text: &str) -> Result<Spec, SpecError> {
         let file: SpecFile = toml::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
-        from_file(file)
+        from_file(file, 0)
     }
 
     /// Loads a spec from JSON text.
     pub fn from_json_str(text: &str) -> Result<Spec, SpecError> {
         let file: SpecFile =
             serde_json::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
-        from_file(file)
+        from_file(file, 0)
     }
 
     /// Loads a spec file: JSON if its name ends in `.json`, TOML otherwise.
     pub fn load(path: impl AsRef<Path>) -> Result<Spec, SpecError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            Spec::from_json_str(&text)
-        } else {
-            Spec::from_toml_str(&text)
-        }
+        load_at_depth(path.as_ref(), 0)
     }
 }
 
-fn from_file(file: SpecFile) -> Result<Spec, SpecError> {
+fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
+    let base = match &file.base {
+        None => None,
+        Some(_) if depth >= MAX_BASES => {
+            return Err(SpecError::Invalid(format!(
+                "base: specs chain more than {MAX_BASES} deep (a spec that is its own base?)"
+            )));
+        }
+        Some(name) => Some(match super::builtin(name) {
+            Some(b) => b.clone(),
+            None => load_at_depth(Path::new(name), depth + 1)
+                .map_err(|e| SpecError::Invalid(format!("base {name:?}: {e}")))?,
+        }),
+    };
     let mut numbers = Vec::with_capacity(file.fields.len());
     for (key, def) in file.fields {
         let n: usize = key
@@ -206,37 +245,88 @@ fn from_file(file: SpecFile) -> Result<Spec, SpecError> {
             })?;
         numbers.push((n, def));
     }
-    let top = numbers.iter().map(|(n, _)| *n).max().unwrap_or(1);
-    let mut fields = vec![None; top + 1];
-    let mut names = vec![String::new(); top + 1];
+    // The base's fields and names, then this file's.
+    let mut fields: Vec<Option<FieldSpec>> =
+        base.as_ref().map_or_else(Vec::new, |b| b.fields.to_vec());
+    let mut names: Vec<String> = base.as_ref().map_or_else(Vec::new, |b| {
+        (0..b.fields.len())
+            .map(|n| b.field_name(n).to_string())
+            .collect()
+    });
+    let top = numbers
+        .iter()
+        .map(|(n, _)| *n + 1)
+        .chain([fields.len(), 2])
+        .max()
+        .unwrap_or(2);
+    fields.resize(top, None);
+    names.resize(top, String::new());
     for (n, def) in numbers {
         if let (Some(slot), Some(name)) = (fields.get_mut(n), names.get_mut(n)) {
             *slot = Some(field_from(&def));
             *name = def.name;
         }
     }
+    for n in file.remove {
+        match fields.get_mut(n) {
+            Some(slot @ Some(_)) => *slot = None,
+            _ => {
+                return Err(SpecError::Field {
+                    field: n,
+                    reason: "remove names a field the spec does not have".into(),
+                });
+            }
+        }
+    }
+    let required = |what: &str| {
+        SpecError::Invalid(format!("`{what}` is required (or a `base` that gives it)"))
+    };
     let spec = Spec {
         name: Cow::Owned(file.name),
-        header: match file.header {
-            None => Header::None,
-            Some(HeaderDef::Fixed(n)) => Header::Fixed(n),
-            Some(HeaderDef::Tpdu(n)) => Header::Tpdu(n),
+        header: match (file.header, &base) {
+            (Some(HeaderDef::Fixed(n)), _) => Header::Fixed(n),
+            (Some(HeaderDef::Tpdu(n)), _) => Header::Tpdu(n),
+            (None, Some(b)) => b.header,
+            (None, None) => Header::None,
         },
-        mti: match file.mti {
-            MtiDef::Ascii => MtiFormat::Ascii,
-            MtiDef::Bcd => MtiFormat::Bcd,
-            MtiDef::Ebcdic => MtiFormat::Ebcdic,
+        mti: match (file.mti, &base) {
+            (Some(MtiDef::Ascii), _) => MtiFormat::Ascii,
+            (Some(MtiDef::Bcd), _) => MtiFormat::Bcd,
+            (Some(MtiDef::Ebcdic), _) => MtiFormat::Ebcdic,
+            (None, Some(b)) => b.mti,
+            (None, None) => return Err(required("mti")),
         },
-        bitmap: match file.bitmap {
-            BitmapDef::Hex => BitmapFormat::HexAscii,
-            BitmapDef::Binary => BitmapFormat::Binary,
+        bitmap: match (file.bitmap, &base) {
+            (Some(BitmapDef::Hex), _) => BitmapFormat::HexAscii,
+            (Some(BitmapDef::Binary), _) => BitmapFormat::Binary,
+            (None, Some(b)) => b.bitmap,
+            (None, None) => return Err(required("bitmap")),
         },
-        tertiary_bitmap: file.tertiary_bitmap,
+        tertiary_bitmap: file
+            .tertiary_bitmap
+            .unwrap_or(base.as_ref().is_some_and(|b| b.tertiary_bitmap)),
         fields: Cow::Owned(fields),
         names: Names::Owned(names),
     };
     spec.check()?;
     Ok(spec)
+}
+
+/// [`Spec::load`], `depth` specs down a chain of bases.
+fn load_at_depth(path: &Path, depth: usize) -> Result<Spec, SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let file: SpecFile = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        serde_json::from_str(&text).map_err(|e| SpecError::Syntax(e.to_string()))?
+    } else {
+        toml::from_str(&text).map_err(|e| SpecError::Syntax(e.to_string()))?
+    };
+    from_file(file, depth)
 }
 
 fn field_from(def: &FieldDef) -> FieldSpec {
@@ -451,5 +541,47 @@ encoding = "binary"
             e.contains("octal") && (e.contains("line 2") || e.contains("2 |")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_spec_says_how_it_differs_from_its_base() {
+        use crate::spec::CUP_POS;
+        use crate::{MessageBuilder, Mti};
+        let spec = Spec::from_toml_str(
+            "name = 'cup-pos-47'\nbase = 'cup-pos'\nremove = [59]\n[fields.47]\nname = 'Operator'\ntype = 'ans'\nlength = 999\nvar = 'lll'\nencoding = 'ascii'\nprefix = 'bcd'\n[fields.4]\ntype = 'n'\nlength = 10\nencoding = 'bcd'\n",
+        )
+        .unwrap();
+        assert_eq!(spec.field_name(47), "Operator");
+        assert_eq!(spec.field_name(41), CUP_POS.field_name(41));
+        assert_eq!(spec.field(4).unwrap().length, Length::Fixed(10));
+        assert!(spec.field(59).is_none());
+        assert_eq!((spec.mti, spec.header), (CUP_POS.mti, CUP_POS.header));
+        // A sign-in carrying 47 reads with it, and not with the base.
+        let mut b = MessageBuilder::new(&spec, Mti::NETWORK_REQUEST);
+        b.set_header(&[0x60, 0, 6, 0, 0, 0x60, 0x31, 0, 0x31, 0x10, 0x03])
+            .unwrap();
+        b.set_text(11, "000001")
+            .unwrap()
+            .set_text(47, "OPERATOR 01")
+            .unwrap();
+        let bytes = b.to_vec().unwrap();
+        assert!(crate::parse(&spec, &bytes).is_ok());
+        let e = crate::parse(&CUP_POS, &bytes).unwrap_err();
+        assert!(e.to_string().contains("names field 47"), "{e}");
+    }
+
+    #[test]
+    fn a_base_that_cannot_be_found_or_loops_is_an_error() {
+        let err = |t: &str| Spec::from_toml_str(t).unwrap_err().to_string();
+        assert!(err("name = 'x'\nbase = 'nope.toml'\n").contains("base \"nope.toml\""));
+        assert!(err("name = 'x'\nbitmap = 'hex'\n").contains("`mti` is required"));
+        assert!(err("name = 'x'\nbase = 'cup-pos'\nremove = [18]\n").contains("field 18: remove"));
+        let dir = std::env::temp_dir().join(format!("iso8583-spec-loop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("self.toml");
+        std::fs::write(&path, format!("name = 'x'\nbase = '{}'\n", path.display())).unwrap();
+        let e = Spec::load(&path).unwrap_err().to_string();
+        assert!(e.contains("more than 8 deep"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
