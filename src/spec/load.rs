@@ -104,6 +104,9 @@ struct SpecFile {
     remove: Vec<usize>,
 }
 
+/// The largest spec file read.
+const MAX_SPEC_FILE: u64 = 1 << 20;
+
 /// How many specs deep `base` may chain (a file naming itself is an error, not a loop).
 const MAX_BASES: usize = 8;
 
@@ -314,10 +317,19 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
 
 /// [`Spec::load`], `depth` specs down a chain of bases.
 fn load_at_depth(path: &Path, depth: usize) -> Result<Spec, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+    let io = |source| SpecError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    // A spec is a small regular file: never read a device or a huge file into memory.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() || meta.len() > MAX_SPEC_FILE {
+        return Err(SpecError::Invalid(format!(
+            "{}: not a regular file of at most {MAX_SPEC_FILE} bytes",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
     let file: SpecFile = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -582,6 +594,7 @@ encoding = "binary"
         std::fs::write(&path, format!("name = 'x'\nbase = '{}'\n", path.display())).unwrap();
         let e = Spec::load(&path).unwrap_err().to_string();
         assert!(e.contains("more than 8 deep"), "{e}");
+        assert!(err("name = 'x'\nbase = '/dev/zero'\n").contains("not a regular file"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
