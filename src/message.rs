@@ -165,6 +165,15 @@ pub struct Field<'a> {
 }
 
 impl<'a> Field<'a> {
+    /// A field from its number, layout and wire image (prefix and data).
+    pub(crate) const fn new(number: usize, spec: &'a FieldSpec, wire: &'a [u8]) -> Field<'a> {
+        Field {
+            number: number as u8,
+            spec,
+            wire,
+        }
+    }
+
     /// The field number.
     #[must_use]
     pub const fn number(&self) -> usize {

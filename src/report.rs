@@ -199,6 +199,9 @@ struct ErrorRecord<'c> {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     context: Option<&'c Context>,
     error: ErrorBody,
+    /// The fields read before the fault, shown as in a message record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded_fields: Option<InOrder>,
 }
 
 #[derive(serde::Serialize)]
@@ -287,7 +290,29 @@ pub fn write_error(
         offset: Some(error.offset),
         message: error.to_string(),
     };
-    write_error_body(out, index, body, context, format)
+    write_error_body(out, index, body, context, format, None)
+}
+
+/// [`write_error`] with the fields read before the fault (`inspect` shows them, card data
+/// masked unless `reveal`).
+fn write_error_decoded(
+    out: &mut impl Write,
+    index: usize,
+    error: &ParseError,
+    before: &[crate::message::Field<'_>],
+    context: Option<&Context>,
+    opts: &Options,
+) -> io::Result<()> {
+    let body = ErrorBody {
+        field: error.field(),
+        offset: Some(error.offset),
+        message: error.to_string(),
+    };
+    let decoded: Vec<(String, String)> = before
+        .iter()
+        .map(|f| (f.number().to_string(), shown(f, opts.reveal)))
+        .collect();
+    write_error_body(out, index, body, context, opts.format, Some(decoded))
 }
 
 fn write_error_body(
@@ -296,7 +321,9 @@ fn write_error_body(
     error: ErrorBody,
     context: Option<&Context>,
     format: Format,
+    decoded: Option<Vec<(String, String)>>,
 ) -> io::Result<()> {
+    let decoded = decoded.filter(|d| !d.is_empty());
     match format {
         Format::Ndjson => {
             serde_json::to_writer(
@@ -305,16 +332,23 @@ fn write_error_body(
                     index,
                     context,
                     error,
+                    decoded_fields: decoded.map(InOrder),
                 },
             )?;
             writeln!(out)
         }
-        Format::Text => writeln!(
-            out,
-            "message {index}:{} error: {}",
-            context_text(context),
-            error.message
-        ),
+        Format::Text => {
+            writeln!(
+                out,
+                "message {index}:{} error: {}",
+                context_text(context),
+                error.message
+            )?;
+            for (n, v) in decoded.unwrap_or_default() {
+                writeln!(out, "  {n:>3}  {v}")?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -340,7 +374,8 @@ fn inspect_one(
         Err(e) => {
             summary.errors += 1;
             if !opts.summary_only {
-                write_error(out, index, &e, context, opts.format)?;
+                let (before, _) = crate::parse::fields_before_error(spec, bytes);
+                write_error_decoded(out, index, &e, &before, context, opts)?;
             }
         }
     }
@@ -414,6 +449,7 @@ pub fn inspect_legs<'s, R: BufRead + Send + 's>(
                 },
                 None,
                 opts.format,
+                None,
             )
         }
         Item::Event(event) => {

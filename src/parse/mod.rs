@@ -9,7 +9,7 @@ mod bitmap;
 pub(crate) mod field;
 
 use crate::error::{ErrorKind, Location, ParseError};
-use crate::message::{Message, Mti, Starts, offset};
+use crate::message::{Field, Message, Mti, Starts, offset};
 use crate::spec::{MAX_FIELD, Spec};
 use nom::IResult;
 
@@ -73,7 +73,35 @@ fn take_exact(input: &[u8], n: usize) -> PResult<'_, &[u8]> {
 /// assert_eq!(err.to_string(), "field 11 at offset 25: expected 6 digits, found 'A'");
 /// ```
 pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseError> {
-    parse_with::<true>(spec, input)
+    parse_with::<true>(spec, input, |_, _| {})
+}
+
+/// The fields read before [`parse()`] stopped at a fault (every field, if it did not), in wire
+/// order: for an error report that shows what came before the fault (mask card data as
+/// [`Field::to_display_text`] does). A [`ParseError`] holds no input bytes; this borrows them.
+/// Allocates: an error path.
+///
+/// ```
+/// use iso8583_inspect::parse::fields_before_error;
+/// use iso8583_inspect::spec::ISO87_ASCII;
+/// // Field 11, then field 41 cut short.
+/// let bytes = b"08000020000000800000000042TERM";
+/// let (fields, error) = fields_before_error(&ISO87_ASCII, bytes);
+/// assert_eq!(fields.iter().map(|f| f.number()).collect::<Vec<_>>(), [11]);
+/// assert_eq!(error.unwrap().field(), Some(41));
+/// ```
+#[must_use]
+pub fn fields_before_error<'a>(
+    spec: &'a Spec,
+    input: &'a [u8],
+) -> (Vec<Field<'a>>, Option<ParseError>) {
+    let mut fields = Vec::new();
+    let result = parse_with::<true>(spec, input, |n, wire| {
+        if let Some(fs) = spec.field(n) {
+            fields.push(Field::new(n, fs, wire));
+        }
+    });
+    (fields, result.err())
 }
 
 /// [`parse()`] with every field read by the careful path alone, never the straight-line ASCII
@@ -81,12 +109,13 @@ pub fn parse<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseEr
 /// and the `parse_paths` fuzz target hold them to it. Not for production use: it is slower.
 #[doc(hidden)]
 pub fn parse_careful<'a>(spec: &'a Spec, input: &'a [u8]) -> Result<Message<'a>, ParseError> {
-    parse_with::<false>(spec, input)
+    parse_with::<false>(spec, input, |_, _| {})
 }
 
 fn parse_with<'a, const FAST: bool>(
     spec: &'a Spec,
     input: &'a [u8],
+    mut read: impl FnMut(usize, &'a [u8]),
 ) -> Result<Message<'a>, ParseError> {
     let total = input.len();
     let to_error = |location: Location| {
@@ -162,12 +191,13 @@ fn parse_with<'a, const FAST: bool>(
                     kind: ErrorKind::UndefinedField { field: n as u8 },
                 });
             };
-            let read = if FAST {
+            let got = if FAST {
                 field::field(fs, rest)
             } else {
                 field::field_checked(fs, rest)
             };
-            let (r, _) = read.map_err(to_error(Location::Field(n as u8)))?;
+            let (r, wire) = got.map_err(to_error(Location::Field(n as u8)))?;
+            read(n, wire);
             rest = r;
         }
         word += 1;
