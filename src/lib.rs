@@ -57,6 +57,7 @@ pub mod audit;
 pub mod capture;
 mod codec;
 pub mod cups;
+pub mod describe;
 pub mod diff;
 pub mod emv;
 pub mod encode;

@@ -257,11 +257,14 @@ pub fn write_message(
                 let hex: String = msg.header().iter().map(|b| format!("{b:02X}")).collect();
                 writeln!(out, "  hdr  {:<40} {hex}", "header")?;
             }
+            let fees = crate::mcc::FeeTable::default();
             for f in msg.fields() {
                 let name = msg.spec().field_name(f.number());
+                let note = crate::describe::note(msg, &f, &fees)
+                    .map_or_else(String::new, |n| format!("  ({n})"));
                 writeln!(
                     out,
-                    "  {:>3}  {:<40} {}",
+                    "  {:>3}  {:<40} {}{note}",
                     f.number(),
                     name,
                     shown(&f, opts.reveal)
