@@ -46,6 +46,7 @@ PY
     spec) cp ../tests/data/specs/*.toml "$seeds/" 2>/dev/null || true
           printf 'name="x"\nmti="ascii"\nbitmap="hex"\n[fields.2]\ntype="n"\nlength=19\nvar="ll"\nencoding="ascii"\n' > "$seeds/min.toml" ;;
     profile) cp "$data/merchants.toml" "$seeds/" ;;
+    jpos_xml) [ -d "$vectors" ] && cp "$vectors"/jpos/packager/*.xml "$seeds/" ;;
     tlv) printf '\x9f\x02\x06\x00\x00\x00\x01\x28\x00\x5f\x2a\x02\x01\x56\x70\x03\x9a\x01\x26' > "$seeds/icc" ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
 esac

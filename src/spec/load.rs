@@ -217,7 +217,8 @@ impl Spec {
         from_file(file, 0)
     }
 
-    /// Loads a spec file: JSON if its name ends in `.json`, TOML otherwise.
+    /// Loads a spec file: JSON if its name ends in `.json`, jPOS GenericPackager XML if in
+    /// `.xml` (with the `jpos` feature, on by default), TOML otherwise.
     pub fn load(path: impl AsRef<Path>) -> Result<Spec, SpecError> {
         load_at_depth(path.as_ref(), 0)
     }
@@ -330,6 +331,21 @@ fn load_at_depth(path: &Path, depth: usize) -> Result<Spec, SpecError> {
         )));
     }
     let text = std::fs::read_to_string(path).map_err(io)?;
+    let extension = path.extension().map(|e| e.to_ascii_lowercase());
+    if extension.as_deref() == Some(std::ffi::OsStr::new("xml")) {
+        #[cfg(feature = "jpos")]
+        {
+            let name = path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            return Spec::from_jpos_xml(&text, &name);
+        }
+        #[cfg(not(feature = "jpos"))]
+        return Err(SpecError::Invalid(format!(
+            "{}: jPOS XML specs need the `jpos` feature",
+            path.display()
+        )));
+    }
     let file: SpecFile = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))

@@ -18,6 +18,8 @@
 //!   [`Encoding::HexChars`] (pyiso8583's `default_ascii`).
 
 mod builtin;
+#[cfg(feature = "jpos")]
+mod jpos;
 mod load;
 
 pub use builtin::{
