@@ -227,7 +227,7 @@ impl<'s> MessageBuilder<'s> {
         let words = self.bitmaps();
         let bitmap_width = match self.spec.bitmap {
             BitmapFormat::Binary => 8,
-            BitmapFormat::HexAscii => 16,
+            BitmapFormat::HexAscii | BitmapFormat::HexEbcdic => 16,
         };
         let bitmaps = 1
             + usize::from(words[0] >> 63 != 0)
@@ -309,6 +309,12 @@ impl<'s> MessageBuilder<'s> {
             BitmapFormat::HexAscii => {
                 for shift in (0..16).rev() {
                     out.put_u8(hex_digit((word >> (shift * 4)) as u8));
+                }
+            }
+            BitmapFormat::HexEbcdic => {
+                for shift in (0..16).rev() {
+                    let c = hex_digit((word >> (shift * 4)) as u8);
+                    out.put_u8(crate::codec::translate(&crate::codec::LATIN1_TO_CP037, c));
                 }
             }
         }

@@ -894,7 +894,7 @@ impl<'a> Message<'a> {
     pub fn bitmap_bytes(&self, i: usize) -> Option<&'a [u8]> {
         let width = match self.spec.bitmap {
             crate::spec::BitmapFormat::Binary => 8,
-            crate::spec::BitmapFormat::HexAscii => 16,
+            crate::spec::BitmapFormat::HexAscii | crate::spec::BitmapFormat::HexEbcdic => 16,
         };
         let primary = self.spec.header.len()
             + match self.spec.mti {

@@ -15,7 +15,7 @@ static CUSTOM: LazyLock<Spec> = LazyLock::new(|| {
         r#"
 name = "custom"
 mti = "ebcdic"
-bitmap = "hex"
+bitmap = "hex-ebcdic"
 tertiary_bitmap = true
 header = { fixed = 3 }
 [fields.2]

@@ -1,7 +1,8 @@
-//! Primary, secondary and tertiary bitmaps: 8 raw bytes or 16 hex characters, either case.
+//! Primary, secondary and tertiary bitmaps: 8 raw bytes, or 16 hex characters (either case) in
+//! ASCII or EBCDIC.
 
 use super::{PResult, fail, take_exact};
-use crate::codec::{hex_val, hex8};
+use crate::codec::{CP037_TO_LATIN1, hex_val, hex8, translate};
 use crate::error::{ErrorKind, Found};
 use crate::spec::BitmapFormat;
 
@@ -48,6 +49,22 @@ pub(super) fn bitmap(format: BitmapFormat, input: &[u8]) -> PResult<'_, u64> {
             let mut word = 0u64;
             for (i, &c) in raw.iter().enumerate() {
                 let Some(v) = hex_val(c) else {
+                    return fail(
+                        input.len() - i,
+                        ErrorKind::NotHex {
+                            found: Found::Byte(c),
+                        },
+                    );
+                };
+                word = (word << 4) | u64::from(v);
+            }
+            Ok((rest, word))
+        }
+        BitmapFormat::HexEbcdic => {
+            let (rest, raw) = take_exact(input, 16)?;
+            let mut word = 0u64;
+            for (i, &c) in raw.iter().enumerate() {
+                let Some(v) = hex_val(translate(&CP037_TO_LATIN1, c)) else {
                     return fail(
                         input.len() - i,
                         ErrorKind::NotHex {

@@ -73,6 +73,7 @@ fn class(short: &str) -> Option<Kind> {
         "IF_NOP" => Some(Kind::Nop),
         "IFA_BITMAP" => Some(Kind::Bitmap(BitmapFormat::HexAscii)),
         "IFB_BITMAP" => Some(Kind::Bitmap(BitmapFormat::Binary)),
+        "IFE_BITMAP" => Some(Kind::Bitmap(BitmapFormat::HexEbcdic)),
         "IF_CHAR" => f(Ans, Ascii, 0, a),
         "IFA_NUMERIC" => f(N, Ascii, 0, a),
         "IFA_LLNUM" => f(N, Ascii, 2, a),

@@ -3,7 +3,7 @@
 //! ```toml
 //! name = "acme-pos"
 //! mti = "ascii"            # ascii | bcd | ebcdic
-//! bitmap = "hex"           # hex | binary
+//! bitmap = "hex"           # hex | binary | hex-ebcdic
 //! tertiary_bitmap = false  # optional
 //! header = { tpdu = 6 }    # optional: { fixed = N } or { tpdu = N }
 //!
@@ -123,6 +123,8 @@ enum MtiDef {
 enum BitmapDef {
     Hex,
     Binary,
+    #[serde(rename = "hex-ebcdic")]
+    HexEbcdic,
 }
 
 #[derive(Deserialize)]
@@ -303,6 +305,7 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
         bitmap: match (file.bitmap, &base) {
             (Some(BitmapDef::Hex), _) => BitmapFormat::HexAscii,
             (Some(BitmapDef::Binary), _) => BitmapFormat::Binary,
+            (Some(BitmapDef::HexEbcdic), _) => BitmapFormat::HexEbcdic,
             (None, Some(b)) => b.bitmap,
             (None, None) => return Err(required("bitmap")),
         },

@@ -298,6 +298,8 @@ pub enum BitmapFormat {
     Binary,
     /// Sixteen hex characters a bitmap, either case.
     HexAscii,
+    /// Sixteen hex characters a bitmap in EBCDIC (jPOS `IFE_BITMAP`).
+    HexEbcdic,
 }
 
 /// What comes before the MTI.
