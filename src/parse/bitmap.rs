@@ -46,35 +46,34 @@ pub(super) fn bitmap(format: BitmapFormat, input: &[u8]) -> PResult<'_, u64> {
                 }
             }
             // A character that is not hex: find it, for the error.
-            let mut word = 0u64;
-            for (i, &c) in raw.iter().enumerate() {
-                let Some(v) = hex_val(c) else {
-                    return fail(
-                        input.len() - i,
-                        ErrorKind::NotHex {
-                            found: Found::Byte(c),
-                        },
-                    );
-                };
-                word = (word << 4) | u64::from(v);
-            }
-            Ok((rest, word))
+            hex_word(input, rest, raw, |c| c)
         }
         BitmapFormat::HexEbcdic => {
             let (rest, raw) = take_exact(input, 16)?;
-            let mut word = 0u64;
-            for (i, &c) in raw.iter().enumerate() {
-                let Some(v) = hex_val(translate(&CP037_TO_LATIN1, c)) else {
-                    return fail(
-                        input.len() - i,
-                        ErrorKind::NotHex {
-                            found: Found::Byte(c),
-                        },
-                    );
-                };
-                word = (word << 4) | u64::from(v);
-            }
-            Ok((rest, word))
+            hex_word(input, rest, raw, |c| translate(&CP037_TO_LATIN1, c))
         }
     }
+}
+
+/// The word that the hex characters `raw` (taken from `input`, `rest` following) spell once
+/// `to_ascii` maps them to ASCII; the first that is not hex is an error at its offset.
+fn hex_word<'a>(
+    input: &'a [u8],
+    rest: &'a [u8],
+    raw: &[u8],
+    to_ascii: impl Fn(u8) -> u8,
+) -> PResult<'a, u64> {
+    let mut word = 0u64;
+    for (i, &c) in raw.iter().enumerate() {
+        let Some(v) = hex_val(to_ascii(c)) else {
+            return fail(
+                input.len() - i,
+                ErrorKind::NotHex {
+                    found: Found::Byte(c),
+                },
+            );
+        };
+        word = (word << 4) | u64::from(v);
+    }
+    Ok((rest, word))
 }
