@@ -96,10 +96,7 @@ fn main() -> ExitCode {
         Input::Hex => {
             // Each line one message, or one whole frame under --framing.
             let input = input::Input::HexFramed(reader, legs.default_framing());
-            inspect_legs(input, spec, &[], &opts, &mut out).map_err(|e| match e {
-                iso8583_inspect::capture::CaptureError::Io(m) => io::Error::other(m),
-                other => io::Error::other(other.to_string()),
-            })
+            inspect_legs(input, spec, &[], &opts, &mut out).map_err(io::Error::from)
         }
         Input::Pcap => {
             let config = CaptureConfig {
@@ -110,6 +107,7 @@ fn main() -> ExitCode {
             let input = input::Input::Capture(reader, config);
             let configs = legs.configs();
             inspect_legs(input, spec, &configs, &opts, &mut out).map_err(|e| match e {
+                e @ iso8583_inspect::capture::CaptureError::Output { .. } => io::Error::from(e),
                 iso8583_inspect::capture::CaptureError::Io(m) => io::Error::other(m),
                 other => io::Error::new(
                     io::ErrorKind::InvalidData,

@@ -143,6 +143,11 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
     mut f: impl FnMut(Item<'_>) -> io::Result<()>,
 ) -> Result<(), CaptureError> {
     let io_err = |e: io::Error| CaptureError::Io(e.to_string());
+    // The callback's errors are its output's: keep their kind.
+    let out_err = |e: io::Error| CaptureError::Output {
+        kind: e.kind(),
+        message: e.to_string(),
+    };
     let (lines, framing) = match input {
         Input::Hex(lines) => (lines, Unframe::Keep),
         Input::HexFramed(lines, Some(framing)) => (lines, Unframe::Strip(framing)),
@@ -156,7 +161,7 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
                     }),
                     other => f(Item::Event(other)),
                 }
-                .map_err(io_err)?;
+                .map_err(out_err)?;
             }
             return Ok(());
         }
@@ -177,7 +182,7 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
             },
             None => f(Item::NotHex),
         }
-        .map_err(io_err)?;
+        .map_err(out_err)?;
     }
     Ok(())
 }

@@ -394,10 +394,7 @@ pub fn inspect_hex(
     opts: &Options,
     out: &mut impl Write,
 ) -> io::Result<Summary> {
-    inspect(Input::Hex(input), spec, opts, out).map_err(|e| match e {
-        CaptureError::Io(m) => io::Error::other(m),
-        other => io::Error::other(other.to_string()),
-    })
+    inspect(Input::Hex(input), spec, opts, out).map_err(io::Error::from)
 }
 
 /// Reads `input` (hex or capture), parses each message with `spec` and writes it, with its

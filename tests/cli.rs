@@ -326,3 +326,24 @@ fn hex_lines_holding_whole_frames_follow_the_framing() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("not one len4-ascii frame"), "{text}");
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    // `inspect ... | head -1`: the pipe closes while messages are still being written.
+    let mut child = Command::new(inspect_binary())
+        .args([
+            "--input",
+            "pcap",
+            "--spec",
+            "cup-pos",
+            &data("acquiring.pcap"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+}

@@ -261,6 +261,26 @@ pub enum CaptureError {
     /// Reading failed.
     #[error("cannot read the capture: {0}")]
     Io(String),
+    /// Writing what was read failed (a closed pipe, a full disk): the kind says which.
+    #[error("cannot write the output: {message}")]
+    Output {
+        /// What the system said, as an error kind (`BrokenPipe` when the reader went away).
+        kind: std::io::ErrorKind,
+        /// Its words.
+        message: String,
+    },
+}
+
+impl From<CaptureError> for std::io::Error {
+    /// An I/O error of the same kind (an output error keeps its kind, so that a closed pipe can
+    /// be told apart).
+    fn from(e: CaptureError) -> std::io::Error {
+        match e {
+            CaptureError::Output { kind, message } => std::io::Error::new(kind, message),
+            CaptureError::Io(m) => std::io::Error::other(m),
+            other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+        }
+    }
 }
 
 /// Bytes already read, then the rest of the input: each read fills from both, so that a
