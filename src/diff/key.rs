@@ -1,12 +1,18 @@
 //! Pairing keys: fields hashed where they lie, and the tables they index.
 //!
-//! A key is SipHash (the standard library's, fixed keys) of the fields that identify a
-//! transaction, fed from the message's characters with no allocation. The tables indexed by
+//! A key is SipHash (the standard library's) of the fields that identify a transaction, fed
+//! from the message's characters with no allocation, under keys drawn at random once a process:
+//! the party whose traffic is audited cannot precompute colliding pairs. The tables indexed by
 //! such keys hash them no further: a SipHash output is already uniform.
 
 use crate::message::Message;
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
+use std::collections::hash_map::{DefaultHasher, RandomState};
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+/// The process's SipHash keys (the standard library's random ones).
+static SEED: OnceLock<RandomState> = OnceLock::new();
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// A key under construction. The hasher is a stream: how the bytes are split between writes
@@ -15,7 +21,7 @@ pub(crate) struct Key(DefaultHasher);
 
 impl Key {
     pub(crate) fn new() -> Key {
-        Key(DefaultHasher::new())
+        Key(SEED.get_or_init(RandomState::new).build_hasher())
     }
 
     /// Adds a value given as characters: hashed exactly as a field of the same characters, so
