@@ -210,7 +210,13 @@ impl<'s> Pairer<'s> {
     /// another STAN within the window. Repeats (0401, 0421...) and retries with the same STAN
     /// are expected, balance inquiries move nothing, and without capture times (a hex dump)
     /// nothing is reported.
-    fn replay(&mut self, msg: &Message<'_>, seen: Seen, out: &mut Vec<Finding>) {
+    fn replay(
+        &mut self,
+        msg: &Message<'_>,
+        kind: TransactionType,
+        seen: Seen,
+        out: &mut Vec<Finding>,
+    ) {
         let now = ms(seen.time);
         while let Some(&(deadline, key)) = self.recent_order.front() {
             if deadline > now {
@@ -225,7 +231,6 @@ impl<'s> Pairer<'s> {
         }
         let mti = msg.mti();
         let repeat = mti.origin() % 2 == 1;
-        let kind = transaction_type(msg);
         // Without capture times (a hex dump) nothing says two debits were close in time.
         if seen.time == Timestamp::default()
             || repeat
@@ -354,13 +359,15 @@ impl<'s> Pairer<'s> {
             self.response(msg, seen, out);
             return;
         }
+        // What the request is, once: replays and voids depend on it.
+        let kind = transaction_type(msg);
         if matches!(mti.class(), 1 | 2) {
-            self.replay(msg, seen, out);
+            self.replay(msg, kind, seen, out);
         }
         if matches!(mti.class(), 4) || (mti.function() == 2 && msg.field(90).is_some()) {
             self.reversal(msg, seen, out);
-        } else if !mti.is_response() {
-            self.void(msg);
+        } else {
+            self.void(msg, kind);
         }
         let (key, relaxed) = Self::keys(seen.flow, mti.class(), msg, None, None);
         self.generation += 1;
@@ -600,9 +607,9 @@ impl<'s> Pairer<'s> {
     /// 61 on the terminal leg (original batch, trace and date), by 90 on the network leg. The
     /// original is undone: a timed-out sale the merchant voided is not `no-reversal-after-
     /// timeout`.
-    fn void(&mut self, msg: &Message<'_>) {
+    fn void(&mut self, msg: &Message<'_>, kind: TransactionType) {
         use TransactionType as T;
-        let class = match transaction_type(msg) {
+        let class = match kind {
             T::Void | T::CompletionVoid => 2,
             T::PreAuthVoid => 1,
             _ => return,
