@@ -141,7 +141,9 @@ impl<'b> Validator<'b> {
             }
         }
         let ok = |n: usize| !malformed.get(n).copied().unwrap_or(true);
-        self.check_emv(msg, at, ok(4), ok(49), out);
+        // What the message is, once: the EMV and network checks both depend on it.
+        let kind = transaction_type(msg);
+        self.check_emv(msg, at, kind, ok(4), ok(49), out);
         let merchant = text(msg, 42).filter(|_| ok(42));
         let terminal = text(msg, 41).filter(|_| ok(41));
         let amount = text(msg, 4)
@@ -196,7 +198,7 @@ impl<'b> Validator<'b> {
         }
         let Some(p) = profile else { return };
         self.check_mcc(msg, at, p, amount, ok(18), out);
-        self.check_network(msg, at, p, out);
+        self.check_network(msg, at, p, kind, out);
         self.check_acquirer(msg, at, p, merchant.as_ref(), ok(32), out);
         if let Some(a) = amount {
             let low = p.min_amount.is_some_and(|min| a < min);
@@ -349,6 +351,7 @@ impl<'b> Validator<'b> {
         &self,
         msg: &Message<'_>,
         at: &Where<'_>,
+        kind: TransactionType,
         ok4: bool,
         ok49: bool,
         out: &mut Vec<Finding>,
@@ -367,15 +370,7 @@ impl<'b> Validator<'b> {
                 _ => {}
             }
         }
-        let number = |n: usize| {
-            msg.field(n).and_then(|f| {
-                f.chars().try_fold(0u64, |v, c| {
-                    c.is_ascii_digit()
-                        .then(|| v.saturating_mul(10).saturating_add(u64::from(c - b'0')))
-                })
-            })
-        };
-        let kind = transaction_type(msg);
+        let number = |n: usize| msg.field(n).and_then(|f| f.to_u64().ok());
         let adjusts = matches!(kind, TransactionType::Completion | TransactionType::Offline);
         if let (Some(signed), Some(f4), true, false) = (amount, number(4), ok4, adjusts) {
             if signed != f4 {
@@ -428,9 +423,9 @@ impl<'b> Validator<'b> {
         msg: &Message<'_>,
         at: &Where<'_>,
         p: &MerchantProfile,
+        kind: TransactionType,
         out: &mut Vec<Finding>,
     ) {
-        let kind = transaction_type(msg);
         if let Some(f43) = msg.field(43) {
             // On the stack: a clean name allocates nothing.
             let mut raw = [0u8; 128];
