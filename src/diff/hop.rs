@@ -18,8 +18,8 @@
 //! field 4 differs), `hop-routing-changed` (二清: the network leg's field 32 is not one of the
 //! merchant's `acquirer_ids`), `hop-name-changed` (field 43 differs, spaces and case aside).
 
-use super::Seen;
 use super::key::{Key, KeyMap};
+use super::{Seen, approved};
 use crate::finding::MessageRef;
 use crate::finding::{FeeImpact, Finding, Rule};
 use crate::mcc::FeeTable;
@@ -187,11 +187,6 @@ fn note(
     list.retain(|(_, m)| m != other);
     list.push_back((now, other.to_vec()));
     list.iter().map(|(_, m)| m.clone()).collect()
-}
-
-fn approved(msg: &Message<'_>) -> bool {
-    msg.field(39)
-        .is_some_and(|c| c.text_eq("00") || c.text_eq("10") || c.text_eq("11"))
 }
 
 /// A terminal-leg identity: terminal, merchant and trace (a terminal's reversal re-sends them).
@@ -375,15 +370,31 @@ impl<'b> HopMatcher<'b> {
         if !matches!(mti.class(), 1 | 2) {
             return;
         }
+        if !(mti.is_response() && leg == Leg::Network) {
+            self.correlate(leg, msg, bytes, seen, out);
+        }
+        // A response's part in its transaction's outcome, once it may have been correlated.
         if mti.is_response() {
             self.response_outcome(leg, msg);
         }
+    }
+
+    /// Finds a request's (or a terminal response's) twin on the other leg and compares them,
+    /// else holds it for the window.
+    fn correlate(
+        &mut self,
+        leg: Leg,
+        msg: &Message<'_>,
+        bytes: &[u8],
+        seen: Seen,
+        out: &mut Vec<Finding>,
+    ) {
         // A terminal-leg response carries the RRN the acquirer assigned and forwarded: it
         // correlates by RRN what PAN + amount + time cannot (an amount altered in transit).
-        let keys = match (mti.is_response(), leg) {
-            (false, _) => keys(msg),
-            (true, Leg::Terminal) => [keys(msg)[0], None],
-            (true, Leg::Network) => return,
+        let keys = if msg.mti().is_response() {
+            [keys(msg)[0], None]
+        } else {
+            keys(msg)
         };
         let other_spec = self.spec(leg.other());
         let other = self.side(leg.other());
@@ -402,10 +413,6 @@ impl<'b> HopMatcher<'b> {
                 };
                 self.compare(t, n, n_seen, out);
                 self.follow(t, n, n_seen, ms(&seen));
-                if mti.is_response() && leg == Leg::Terminal {
-                    // The terminal's response found its sale by RRN: it is also its outcome.
-                    self.response_outcome(leg, msg);
-                }
                 return;
             }
         }

@@ -437,10 +437,7 @@ impl<'s> Pairer<'s> {
             ));
             return;
         };
-        let approved = msg
-            .response_code()
-            .and_then(Result::ok)
-            .is_some_and(|c| c == "00" || c == "10" || c == "11");
+        let approved = approved(msg);
         let partial = msg
             .response_code()
             .and_then(Result::ok)
@@ -733,6 +730,12 @@ impl<'s> Pairer<'s> {
         stamp(&mut f.message, &e.seen);
         f
     }
+}
+
+/// Whether a response approves: 00, 10 (partial approval) or 11 (approved, VIP).
+pub(crate) fn approved(msg: &Message<'_>) -> bool {
+    msg.field(39)
+        .is_some_and(|c| c.text_eq("00") || c.text_eq("10") || c.text_eq("11"))
 }
 
 fn finding(
