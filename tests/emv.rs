@@ -7,21 +7,10 @@ use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
+#[path = "../examples/common/acquiring.rs"]
+mod acquiring;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use acquiring::Rng;
 
 fn tag(rng: &mut Rng, constructed: bool) -> Vec<u8> {
     let class = (rng.below(4) as u8) << 6;

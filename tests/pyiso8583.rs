@@ -180,14 +180,8 @@ mod acquiring;
 /// values drawn to fit it (digits for n, digits and `D` for z, text, bytes).
 fn random_cup_messages(count: usize, seed: u64) -> Vec<Vec<u8>> {
     use iso8583_inspect::spec::{CUP_POS, Content, Length};
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut rng = acquiring::Rng(seed);
+    let mut next = move || rng.next();
     let mtis = [100u16, 110, 200, 210, 220, 230, 400, 410, 800, 810];
     (0..count)
         .map(|_| {
