@@ -211,6 +211,17 @@ struct ErrorBody {
     message: String,
 }
 
+impl ErrorBody {
+    /// The field, offset and words of a parse error.
+    fn of(error: &ParseError) -> ErrorBody {
+        ErrorBody {
+            field: error.field(),
+            offset: Some(error.offset),
+            message: error.to_string(),
+        }
+    }
+}
+
 fn context_text(context: Option<&Context>) -> String {
     context.map_or_else(String::new, |c| {
         let leg = c.leg.map_or_else(String::new, |l| format!(" on {l}"));
@@ -288,12 +299,7 @@ pub fn write_error(
     context: Option<&Context>,
     format: Format,
 ) -> io::Result<()> {
-    let body = ErrorBody {
-        field: error.field(),
-        offset: Some(error.offset),
-        message: error.to_string(),
-    };
-    write_error_body(out, index, body, context, format, None)
+    write_error_body(out, index, ErrorBody::of(error), context, format, None)
 }
 
 /// [`write_error`] with the fields read before the fault (`inspect` shows them, card data
@@ -306,11 +312,7 @@ fn write_error_decoded(
     context: Option<&Context>,
     opts: &Options,
 ) -> io::Result<()> {
-    let body = ErrorBody {
-        field: error.field(),
-        offset: Some(error.offset),
-        message: error.to_string(),
-    };
+    let body = ErrorBody::of(error);
     let decoded: Vec<(String, String)> = before
         .iter()
         .map(|f| (f.number().to_string(), shown(f, opts.reveal)))
