@@ -563,6 +563,20 @@ impl Builder {
         self.send(conn, false, at + 300_000, Self::terminal_frame(&rsp));
     }
 
+    /// A sale the network approves whose answer never reaches the terminal: the terminal reverses
+    /// it (98) on a new connection 40 s on, and the acquirer forwards the reversal as a 0420 that
+    /// the network answers with `forwarded`, or (`None`) does not forward it. The lost answer is
+    /// a `no-response` on the terminal leg.
+    fn lost_answer(&mut self, t: &Txn, forwarded: Option<&str>) {
+        let (treq, nreq) =
+            self.purchase(t, Mti::FINANCIAL_REQUEST, |_| {}, "00", None, CUPS_STATION);
+        self.terminal_reversal(t, &treq, "98", t.micros + 40_000_000);
+        if let Some(code) = forwarded {
+            self.network_reversal(t, &nreq, None, code, t.micros + 40_100_000);
+        }
+        self.expect("no-response", "terminal", t.id);
+    }
+
     /// The network reversal advice (0420) of `nreq`, under `merchant`, answered with `code`.
     fn network_reversal(
         &mut self,
@@ -603,8 +617,9 @@ impl Builder {
         self.expected.push((rule, leg, id));
     }
 
-    /// Generates transaction `id` of `kind` at `micros`; returns how long it occupies.
-    fn transaction(&mut self, id: u32, kind: Kind, micros: i64) -> i64 {
+    /// Generates transaction `id` of `kind` at `micros` (a second of traffic, its reversals and
+    /// voids aside).
+    fn transaction(&mut self, id: u32, kind: Kind, micros: i64) {
         let ok = Some("00");
         let home = CUPS_STATION;
         // Each abuse at its own merchant, chosen so that its findings are exactly those listed.
@@ -629,14 +644,12 @@ impl Builder {
             Kind::Sale => {
                 self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", ok, home);
                 self.clean.push(id);
-                1_000_000
             }
             Kind::Balance => {
                 t.processing = "310000";
                 t.type_code = "01";
                 self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", ok, home);
                 self.clean.push(id);
-                1_000_000
             }
             Kind::SignIn => {
                 let m = &self.merchants[t.merchant];
@@ -660,7 +673,6 @@ impl Builder {
                 self.send(conn, true, micros, Self::terminal_frame(&b));
                 self.send(conn, false, micros + 200_000, Self::terminal_frame(&r));
                 self.clean.push(id);
-                1_000_000
             }
             Kind::SaleThenVoid | Kind::SaleThenRefund => {
                 // The sale (transaction `id`), then its undoing as transaction `id + 1`.
@@ -717,19 +729,13 @@ impl Builder {
                 self.send(conn, false, u.micros + 350_000, Self::terminal_frame(&trsp));
                 self.clean.push(id);
                 self.clean.push(id + 1);
-                1_000_000
             }
             Kind::TimeoutReversed => {
                 // The terminal's answer is lost; it reverses (98) 40 s on; the acquirer forwards
                 // the reversal as it should. Only the lost answer is a finding, and the
                 // network's record that its approval was reversed.
-                let (treq, nreq) =
-                    self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", None, home);
-                self.terminal_reversal(&t, &treq, "98", micros + 40_000_000);
-                self.network_reversal(&t, &nreq, None, "00", micros + 40_100_000);
-                self.expect("no-response", "terminal", id);
+                self.lost_answer(&t, Some("00"));
                 self.expect("approved-then-reversed", "network", id);
-                1_000_000
             }
             Kind::MccOverride => {
                 self.altered(&t, |n| {
@@ -738,7 +744,6 @@ impl Builder {
                 self.expect("mcc-mismatch", "network", id);
                 self.expect("mcc-class-downgrade", "network", id);
                 self.expect("hop-mcc-substituted", "terminal+network", id);
-                1_000_000
             }
             Kind::ReservedMcc => {
                 // At the department store (一般/标准): a reserved code of the same class.
@@ -748,7 +753,6 @@ impl Builder {
                 self.expect("mcc-mismatch", "network", id);
                 self.expect("mcc-reserved-or-unknown", "network", id);
                 self.expect("hop-mcc-substituted", "terminal+network", id);
-                1_000_000
             }
             Kind::PooledMerchant | Kind::RotatedMerchant => {
                 // The switch clears the sale under a pooled merchant and terminal.
@@ -775,7 +779,6 @@ impl Builder {
                 if kind == Kind::PooledMerchant {
                     self.expect("hop-mcc-substituted", "terminal+network", id);
                 }
-                1_000_000
             }
             Kind::RegionJump => {
                 // Cleared as the same kind of merchant in Shanghai (region 3100).
@@ -788,21 +791,18 @@ impl Builder {
                 self.expect("unknown-merchant", "network", id);
                 self.expect("hop-merchant-substituted", "terminal+network", id);
                 self.expect("region-jump", "terminal+network", id);
-                1_000_000
             }
             Kind::NameChanged => {
                 self.altered(&t, |n| {
                     n.set_bytes(43, &gbk43("鸿运贸易有限公司")).expect("43");
                 });
                 self.expect("name-mismatch", "network", id);
-                1_000_000
             }
             Kind::FeeAdded => {
                 self.altered(&t, |n| {
                     n.set_text(28, "D00000300").expect("28");
                 });
                 self.expect("fee-field-present", "network", id);
-                1_000_000
             }
             Kind::ApprovedNotTold => {
                 self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", Some("96"), home);
@@ -811,24 +811,15 @@ impl Builder {
                     "terminal+network",
                     id,
                 );
-                1_000_000
             }
             Kind::ReversalNotForwarded => {
-                let (treq, _) = self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", None, home);
-                self.terminal_reversal(&t, &treq, "98", micros + 40_000_000);
-                self.expect("no-response", "terminal", id);
+                self.lost_answer(&t, None);
                 self.expect("reversal-not-forwarded", "terminal+network", id);
-                1_000_000
             }
             Kind::ReversalRefused => {
-                let (treq, nreq) =
-                    self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", None, home);
-                self.terminal_reversal(&t, &treq, "98", micros + 40_000_000);
-                self.network_reversal(&t, &nreq, None, "25", micros + 40_100_000);
-                self.expect("no-response", "terminal", id);
+                self.lost_answer(&t, Some("25"));
                 self.expect("approved-then-reversed", "network", id);
                 self.expect("reversal-failed", "terminal+network", id);
-                1_000_000
             }
             Kind::Replayed => {
                 // The same card, amount, terminal and merchant again 10 s on, as a new trace.
@@ -841,19 +832,16 @@ impl Builder {
                 self.clean.push(id);
                 self.expect("duplicate-or-replay", "terminal", id + 1);
                 self.expect("duplicate-or-replay", "network", id + 1);
-                1_000_000
             }
             Kind::Transfer => {
                 t.processing = "400000";
                 self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", ok, home);
                 self.expect("transfer-disguised-as-sale", "terminal", id);
                 self.expect("transfer-disguised-as-sale", "network", id);
-                1_000_000
             }
             Kind::Rerouted => {
                 self.purchase(&t, Mti::FINANCIAL_REQUEST, |_| {}, "00", ok, "04031000");
                 self.expect("routing-changed", "network", id);
-                1_000_000
             }
             Kind::AmountMarkedUp => {
                 let more = t.amount + 300;
@@ -861,7 +849,6 @@ impl Builder {
                     n.set_text(4, &format!("{more:012}")).expect("4");
                 });
                 self.expect("hop-amount-altered", "terminal+network", id);
-                1_000_000
             }
         }
     }
@@ -1012,7 +999,7 @@ pub fn generate(seed: u64, transactions: u32, link: Link) -> Generated {
     let mut pooled = Vec::new();
     let mut rotated = 0;
     for kind in kinds {
-        let used = b.transaction(id, kind, micros);
+        b.transaction(id, kind, micros);
         if kind == Kind::PooledMerchant {
             pooled.push(id);
         }
@@ -1022,7 +1009,7 @@ pub fn generate(seed: u64, transactions: u32, link: Link) -> Generated {
                 b.expect("channel-merchant-rotation", "terminal+network", id);
             }
         }
-        micros += used + b.rng.below(1_500_000) as i64;
+        micros += 1_000_000 + b.rng.below(1_500_000) as i64;
         // Two ids for the kinds that make two transactions.
         id += if matches!(
             kind,
