@@ -319,7 +319,6 @@ pub struct CaptureReader<'s> {
     /// Link type and timestamp units per second, per pcapng interface (one for pcap).
     interfaces: Vec<(i32, u64, i64)>,
     reassembler: tcp::Reassembler<'s>,
-    legs: Vec<(Leg, Vec<u16>)>,
     events: VecDeque<CaptureEvent>,
     last_time: Timestamp,
     offset: u64,
@@ -405,15 +404,10 @@ impl<'s> CaptureReader<'s> {
         for l in legs {
             config.server_ports.extend(&l.ports);
         }
-        let routes = legs
-            .iter()
-            .map(|l| (l.ports.clone(), l.spec, l.framing))
-            .collect();
         Ok(CaptureReader {
             pcap,
             interfaces: Vec::new(),
-            reassembler: tcp::Reassembler::new(spec, config, routes),
-            legs: legs.iter().map(|l| (l.leg, l.ports.clone())).collect(),
+            reassembler: tcp::Reassembler::new(spec, config, legs.to_vec()),
             events: VecDeque::new(),
             last_time: Timestamp::default(),
             offset: 0,
@@ -441,15 +435,7 @@ impl Iterator for CaptureReader<'_> {
 
     fn next(&mut self) -> Option<CaptureEvent> {
         loop {
-            if let Some(mut event) = self.events.pop_front() {
-                if let CaptureEvent::Message(m) = &mut event {
-                    let port = m.flow.server.port();
-                    m.leg = self
-                        .legs
-                        .iter()
-                        .find(|(_, ports)| ports.contains(&port))
-                        .map(|(leg, _)| *leg);
-                }
+            if let Some(event) = self.events.pop_front() {
                 return Some(event);
             }
             if self.done {

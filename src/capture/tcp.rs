@@ -10,6 +10,7 @@
 use super::packet::{Segment, flags};
 use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, Flow, Timestamp};
 use crate::frame::{Deframer, Framing, frames_parse, frames_tile};
+use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
 use std::collections::{HashMap, VecDeque};
 
@@ -47,9 +48,6 @@ struct FlowState<'s> {
     spec: &'s Spec,
 }
 
-/// A leg's server ports, spec and framing.
-pub(crate) type Route<'s> = (Vec<u16>, &'s Spec, Option<Framing>);
-
 /// The most closed flows remembered, to drop segments retransmitted after the close.
 const CLOSED_REMEMBERED: usize = 4096;
 
@@ -58,7 +56,9 @@ const CLOSED_REMEMBERED: usize = 4096;
 pub(crate) struct Reassembler<'s> {
     spec: &'s Spec,
     config: CaptureConfig,
-    routes: Vec<Route<'s>>,
+    /// The legs: a flow to one of a leg's ports is framed with its spec and framing, and its
+    /// messages carry the leg.
+    routes: Vec<LegConfig<'s>>,
     flows: HashMap<Flow, FlowState<'s>>,
     /// Flows closed by FIN or RST: the next sequence number of each direction, so that a
     /// segment retransmitted after the close is not read as a new flow's data.
@@ -82,7 +82,7 @@ impl<'s> Reassembler<'s> {
     pub(crate) fn new(
         spec: &'s Spec,
         config: CaptureConfig,
-        routes: Vec<Route<'s>>,
+        routes: Vec<LegConfig<'s>>,
     ) -> Reassembler<'s> {
         Reassembler {
             spec,
@@ -175,12 +175,26 @@ impl<'s> Reassembler<'s> {
         }
     }
 
+    /// Takes one segment; the messages it completes carry their flow's leg.
     pub(crate) fn segment(
         &mut self,
         time: Timestamp,
         seg: Segment<'_>,
         out: &mut VecDeque<CaptureEvent>,
     ) {
+        let before = out.len();
+        self.reassemble(time, seg, out);
+        if self.routes.is_empty() {
+            return;
+        }
+        for event in out.range_mut(before..) {
+            if let CaptureEvent::Message(m) = event {
+                m.leg = leg_of(&self.routes, m.flow.server.port()).map(|l| l.leg);
+            }
+        }
+    }
+
+    fn reassemble(&mut self, time: Timestamp, seg: Segment<'_>, out: &mut VecDeque<CaptureEvent>) {
         let (flow, dir) = self.classify(&seg);
         if seg.flags & flags::RST != 0 {
             if let Some(state) = self.flows.remove(&flow) {
@@ -196,10 +210,8 @@ impl<'s> Reassembler<'s> {
         let (default_spec, routes) = (self.spec, &self.routes);
         let state = self.flows.entry(flow).or_insert_with(|| {
             let port = flow.server.port();
-            let (spec, framing) = routes
-                .iter()
-                .find(|(ports, ..)| ports.contains(&port))
-                .map_or((default_spec, config.framing), |(_, s, f)| (*s, *f));
+            let (spec, framing) = leg_of(routes, port)
+                .map_or((default_spec, config.framing), |l| (l.spec, l.framing));
             FlowState {
                 streams: Default::default(),
                 framing,
