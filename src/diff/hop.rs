@@ -158,35 +158,48 @@ struct Outcome {
 /// The merchants seen behind one merchant within the channel window: (time, merchant).
 type Seenwith = VecDeque<(i64, Vec<u8>)>;
 
+/// One channel rule's state: for each merchant, the other side's merchants seen with it within
+/// the window, and whether it was reported.
+#[derive(Debug, Default)]
+struct Tally {
+    seen: HashMap<Vec<u8>, Seenwith>,
+    reported: HashSet<Vec<u8>>,
+}
+
+impl Tally {
+    /// Adds `(now, other)` to `key`'s list and drops what left the window; the distinct
+    /// merchants in it when they are `threshold` or more and `key` was not reported yet.
+    fn note(
+        &mut self,
+        key: &[u8],
+        other: &[u8],
+        now: i64,
+        window: i64,
+        threshold: usize,
+    ) -> Option<Vec<Vec<u8>>> {
+        let list = self.seen.entry(key.to_vec()).or_default();
+        while list
+            .front()
+            .is_some_and(|(t, _)| now.saturating_sub(*t) > window)
+        {
+            list.pop_front();
+        }
+        // One entry a merchant: refresh its time.
+        list.retain(|(_, m)| m != other);
+        list.push_back((now, other.to_vec()));
+        if list.len() < threshold || self.reported.contains(key) {
+            return None;
+        }
+        self.reported.insert(key.to_vec());
+        Some(list.iter().map(|(_, m)| m.clone()).collect())
+    }
+}
+
 /// The channel rules' state: network merchant -> terminal merchants, and back.
 #[derive(Debug, Default)]
 struct Channels {
-    fan_in: HashMap<Vec<u8>, Seenwith>,
-    rotation: HashMap<Vec<u8>, Seenwith>,
-    reported_fan_in: HashSet<Vec<u8>>,
-    reported_rotation: HashSet<Vec<u8>>,
-}
-
-/// Adds `(now, other)` to `key`'s list, drops what left the window, and returns the distinct
-/// merchants in it.
-fn note(
-    map: &mut HashMap<Vec<u8>, Seenwith>,
-    key: &[u8],
-    other: &[u8],
-    now: i64,
-    window: i64,
-) -> Vec<Vec<u8>> {
-    let list = map.entry(key.to_vec()).or_default();
-    while list
-        .front()
-        .is_some_and(|(t, _)| now.saturating_sub(*t) > window)
-    {
-        list.pop_front();
-    }
-    // One entry a merchant: refresh its time.
-    list.retain(|(_, m)| m != other);
-    list.push_back((now, other.to_vec()));
-    list.iter().map(|(_, m)| m.clone()).collect()
+    fan_in: Tally,
+    rotation: Tally,
 }
 
 /// A terminal-leg identity: terminal, merchant and trace (a terminal's reversal re-sends them).
@@ -836,19 +849,14 @@ impl<'b> HopMatcher<'b> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let behind = note(
-            &mut self.channels.fan_in,
+        let fan_in = self.channels.fan_in.note(
             &network_merchant,
             &terminal_merchant,
             now,
             window,
+            self.config.fan_in,
         );
-        if behind.len() >= self.config.fan_in
-            && self
-                .channels
-                .reported_fan_in
-                .insert(network_merchant.clone())
-        {
+        if let Some(behind) = fan_in {
             push(
                 Rule::ChannelMerchantFanIn,
                 &[42],
@@ -864,19 +872,14 @@ impl<'b> HopMatcher<'b> {
                 ),
             );
         }
-        let through = note(
-            &mut self.channels.rotation,
+        let rotation = self.channels.rotation.note(
             &terminal_merchant,
             &network_merchant,
             now,
             window,
+            self.config.rotation,
         );
-        if through.len() >= self.config.rotation
-            && self
-                .channels
-                .reported_rotation
-                .insert(terminal_merchant.clone())
-        {
+        if let Some(through) = rotation {
             push(
                 Rule::ChannelMerchantRotation,
                 &[42],
