@@ -84,21 +84,27 @@ impl<'a> Tlv<'a> {
     #[must_use]
     pub fn to_display_text(&self, reveal: bool) -> String {
         let hex: String = self.value.iter().map(|b| format!("{b:02X}")).collect();
-        if reveal || !self.is_sensitive() {
-            return hex;
-        }
-        if self.tag == [0x5A] {
-            // The PAN in BCD, padded with F: as field 2 is shown.
-            let digits: String = hex.chars().filter(char::is_ascii_digit).collect();
-            let n = digits.len();
-            if n >= 12 {
-                let head = digits.get(..6).unwrap_or("");
-                let tail = digits.get(n - 4..).unwrap_or("");
-                return format!("{head}{}{tail}", "*".repeat(n - 10));
-            }
-        }
-        format!("[hidden, {} bytes]", self.value.len())
+        shown(self.tag, hex, self.value.len(), reveal)
     }
+}
+
+/// A value of `tag` for people, from its upper-case hex (`len` bytes): card data masked (5A:
+/// the PAN's first 6 and last 4 digits, as field 2) or hidden unless `reveal`.
+pub(crate) fn shown(tag: &[u8], hex: String, len: usize, reveal: bool) -> String {
+    if reveal || !SENSITIVE.contains(&tag) {
+        return hex;
+    }
+    if tag == [0x5A] {
+        // The PAN in BCD, padded with F: as field 2 is shown.
+        let digits: String = hex.chars().filter(char::is_ascii_digit).collect();
+        let n = digits.len();
+        if n >= 12 {
+            let head = digits.get(..6).unwrap_or("");
+            let tail = digits.get(n - 4..).unwrap_or("");
+            return format!("{head}{}{tail}", "*".repeat(n - 10));
+        }
+    }
+    format!("[hidden, {len} bytes]")
 }
 
 impl fmt::Debug for Tlv<'_> {
@@ -182,6 +188,79 @@ impl<'a> Tlvs<'a> {
     }
 }
 
+/// Where one BER element sits: its tag and its value, as byte ranges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Element {
+    pub(crate) tag: std::ops::Range<usize>,
+    pub(crate) value: std::ops::Range<usize>,
+}
+
+/// The BER element at `start` of a string of `len` bytes read through `byte`, or the offset
+/// and kind of the fault. Reading through a function lets the same walk run on raw bytes and
+/// on bytes written as hex characters.
+pub(crate) fn element(
+    byte: impl Fn(usize) -> Option<u8>,
+    start: usize,
+    len: usize,
+) -> Result<Element, (usize, TlvErrorKind)> {
+    let at_most = |i: usize| if i < len { byte(i) } else { None };
+    // The tag: one byte, or more while the continuation bits say so.
+    let first = at_most(start).ok_or((start, TlvErrorKind::TagTruncated))?;
+    let mut tag_len = 1;
+    if first & 0x1F == 0x1F {
+        loop {
+            let b = at_most(start + tag_len).ok_or((start, TlvErrorKind::TagTruncated))?;
+            tag_len += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+    }
+    let mut at = start + tag_len;
+    let Some(len_byte) = at_most(at) else {
+        let kind = TlvErrorKind::LengthTruncated {
+            needed: 1,
+            available: 0,
+        };
+        return Err((at, kind));
+    };
+    at += 1;
+    let value_len = if len_byte & 0x80 != 0 {
+        let n = usize::from(len_byte & 0x7F);
+        if at + n > len {
+            let kind = TlvErrorKind::LengthTruncated {
+                needed: n,
+                available: len - at,
+            };
+            return Err((at, kind));
+        }
+        let mut v = 0usize;
+        for i in at..at + n {
+            let b = at_most(i).unwrap_or(0);
+            v = v
+                .checked_mul(256)
+                .and_then(|v| v.checked_add(usize::from(b)))
+                .unwrap_or(usize::MAX);
+        }
+        at += n;
+        v
+    } else {
+        usize::from(len_byte)
+    };
+    let available = len - at;
+    if value_len > available {
+        let kind = TlvErrorKind::ValueTruncated {
+            needed: value_len,
+            available,
+        };
+        return Err((at, kind));
+    }
+    Ok(Element {
+        tag: start..start + tag_len,
+        value: at..at + value_len,
+    })
+}
+
 impl<'a> Iterator for Tlvs<'a> {
     type Item = Result<Tlv<'a>, TlvError>;
 
@@ -192,69 +271,20 @@ impl<'a> Iterator for Tlvs<'a> {
         if self.depth > MAX_DEPTH {
             return self.fail(self.at, TlvErrorKind::TooDeep);
         }
-        let start = self.at;
         let data = self.data;
-        // The tag: one byte, or more while the continuation bits say so.
-        let first = *data.get(start)?;
-        let mut tag_len = 1;
-        if first & 0x1F == 0x1F {
-            loop {
-                match data.get(start + tag_len) {
-                    Some(b) => {
-                        tag_len += 1;
-                        if b & 0x80 == 0 {
-                            break;
-                        }
-                    }
-                    None => return self.fail(start, TlvErrorKind::TagTruncated),
-                }
+        match element(|i| data.get(i).copied(), self.at, data.len()) {
+            Err((offset, kind)) => self.fail(offset, kind),
+            Ok(e) => {
+                self.at = e.value.end;
+                Some(Ok(Tlv {
+                    tag: data.get(e.tag.clone()).unwrap_or_default(),
+                    value: data.get(e.value.clone()).unwrap_or_default(),
+                    offset: self.base + e.tag.start,
+                    value_offset: self.base + e.value.start,
+                    depth: self.depth,
+                }))
             }
         }
-        let tag = data.get(start..start + tag_len).unwrap_or_default();
-        let mut at = start + tag_len;
-        let Some(&len_byte) = data.get(at) else {
-            let kind = TlvErrorKind::LengthTruncated {
-                needed: 1,
-                available: 0,
-            };
-            return self.fail(at, kind);
-        };
-        at += 1;
-        let len = if len_byte & 0x80 != 0 {
-            let n = usize::from(len_byte & 0x7F);
-            let Some(bytes) = data.get(at..at + n) else {
-                let kind = TlvErrorKind::LengthTruncated {
-                    needed: n,
-                    available: data.len() - at,
-                };
-                return self.fail(at, kind);
-            };
-            at += n;
-            bytes.iter().fold(0usize, |v, &b| {
-                v.checked_mul(256)
-                    .and_then(|v| v.checked_add(usize::from(b)))
-                    .unwrap_or(usize::MAX)
-            })
-        } else {
-            usize::from(len_byte)
-        };
-        let available = data.len() - at;
-        if len > available {
-            let kind = TlvErrorKind::ValueTruncated {
-                needed: len,
-                available,
-            };
-            return self.fail(at, kind);
-        }
-        let value = data.get(at..at + len).unwrap_or_default();
-        self.at = at + len;
-        Some(Ok(Tlv {
-            tag,
-            value,
-            offset: self.base + start,
-            value_offset: self.base + at,
-            depth: self.depth,
-        }))
     }
 }
 

@@ -74,6 +74,7 @@ pub mod parse;
 pub mod profile;
 pub mod report;
 pub mod spec;
+pub mod subfield;
 pub mod text;
 pub mod txn;
 pub mod validate;
@@ -83,6 +84,7 @@ pub use error::{EncodeError, ErrorKind, Location, ParseError};
 pub use message::{Field, Message, Mti, Pan, Text, ValueError};
 pub use parse::parse;
 pub use spec::{FieldSpec, Spec};
+pub use subfield::{Subfield, SubfieldError};
 
 #[cfg(test)]
 mod send_sync {

@@ -160,6 +160,9 @@ pub enum ValueError {
 #[derive(Clone, Copy)]
 pub struct Field<'a> {
     number: u8,
+    /// Nibbles of `wire` before the value: 0, or 1 for a BCD subfield that starts in the
+    /// middle of a byte.
+    lead: u8,
     spec: &'a FieldSpec,
     wire: &'a [u8],
 }
@@ -169,6 +172,23 @@ impl<'a> Field<'a> {
     pub(crate) const fn new(number: usize, spec: &'a FieldSpec, wire: &'a [u8]) -> Field<'a> {
         Field {
             number: number as u8,
+            lead: 0,
+            spec,
+            wire,
+        }
+    }
+
+    /// A subfield's value: `wire` read with `spec`, after `lead` nibbles (BCD digits that
+    /// start in the middle of a byte).
+    pub(crate) const fn sub(
+        number: u8,
+        lead: u8,
+        spec: &'a FieldSpec,
+        wire: &'a [u8],
+    ) -> Field<'a> {
+        Field {
+            number,
+            lead,
             spec,
             wire,
         }
@@ -253,7 +273,8 @@ impl<'a> Field<'a> {
                 } else {
                     (None, self.len(), data)
                 };
-                let start = usize::from(pad_nibble_at(digits, self.spec.align) == Some(0));
+                let start = usize::from(pad_nibble_at(digits, self.spec.align) == Some(0))
+                    + usize::from(self.lead);
                 CharsInner::Bcd {
                     sign,
                     packed,
@@ -289,7 +310,7 @@ impl<'a> Field<'a> {
     #[must_use]
     pub fn value_eq(&self, other: &Field<'_>) -> bool {
         // The same layout and the same wire image: the same value, without decoding.
-        if self.spec == other.spec && self.wire == other.wire {
+        if self.spec == other.spec && self.wire == other.wire && self.lead == other.lead {
             return true;
         }
         self.is_binary() == other.is_binary() && self.bytes().eq(other.bytes())
@@ -931,9 +952,53 @@ impl<'a> Message<'a> {
         let spec = self.spec.field(n)?;
         Some(Field {
             number: n as u8,
+            lead: 0,
             spec,
             wire,
         })
+    }
+
+    /// The subfields of field `n` as its spec divides it ([`crate::spec::composite`]), in
+    /// order; `None` if the field is absent or not composite. Reading them allocates nothing.
+    #[must_use]
+    pub fn subfields(&self, n: usize) -> Option<crate::subfield::Subfields<'a>> {
+        let f = self.field(n)?;
+        let composite = self.spec.composite(n)?;
+        Some(crate::subfield::Subfields::new(
+            f,
+            composite,
+            self.offset_of(f.wire()),
+        ))
+    }
+
+    /// The subfield at `path`: `60.1` (positional), `55.9F02` (a BER tag, either case),
+    /// `55.70.5A` (inside a constructed object), `48.01` (a fixed-width tag). `Ok(None)` when
+    /// the field or the subfield is absent; an error for a malformed path, a field the spec
+    /// gives no subfields, or a fault in the subfields before the one asked for.
+    pub fn subfield(
+        &self,
+        path: &str,
+    ) -> Result<Option<crate::subfield::Subfield<'a>>, crate::SubfieldError> {
+        let mut keys = path.split('.');
+        let n = keys
+            .next()
+            .and_then(|k| k.parse::<usize>().ok())
+            .filter(|n| (2..=MAX_FIELD).contains(n))
+            .ok_or_else(|| crate::subfield::bad_path(path, 0))?;
+        let Some(f) = self.field(n) else {
+            return Ok(None);
+        };
+        let offset = self.offset_of(f.wire());
+        let Some(composite) = self.spec.composite(n) else {
+            return Err(crate::subfield::not_composite(n as u8, offset));
+        };
+        let walk = crate::subfield::Subfields::new(f, composite, offset);
+        crate::subfield::find(walk, path, keys)
+    }
+
+    /// The offset of `part` (a slice of the input) from the start of the input.
+    fn offset_of(&self, part: &[u8]) -> usize {
+        (part.as_ptr() as usize).saturating_sub(self.input.as_ptr() as usize)
     }
 
     /// The fields present, in field-number order.

@@ -124,6 +124,9 @@ struct MessageRecord<'c> {
     fields: InOrder,
     #[serde(skip_serializing_if = "Option::is_none")]
     subfields: Option<InOrder>,
+    /// The first subfield that could not be read (those before it are in `subfields`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subfield_errors: Option<Vec<String>>,
 }
 
 /// Fields that carry Chinese text in the dialects users meet (name and location, and the
@@ -149,33 +152,47 @@ fn shown(f: &crate::message::Field<'_>, reveal: bool) -> String {
     f.to_display_text(reveal)
 }
 
-/// Field 55's EMV data objects as (path, name, value): `55.9F02` for a top-level tag,
-/// `55.70.5A` inside a constructed one; card data masked unless `reveal`. The walk stops at the
-/// first fault (what came before it is kept).
-fn emv_subfields(msg: &Message<'_>, reveal: bool) -> Vec<(String, &'static str, String)> {
-    fn walk(
-        items: crate::emv::Tlvs<'_>,
-        path: &str,
+/// One subfield as shown: path, name, value.
+type Row<'a> = (String, &'a str, String);
+
+/// The subfields of field `f` as (path, name, value), where the spec divides it: `60.1`,
+/// `55.9F02`, `55.70.5A` inside a constructed object; card data masked unless `reveal`. A
+/// fault stops the walk: what came before it is kept, and the error is returned with it.
+fn subfield_rows<'m>(
+    msg: &Message<'m>,
+    n: usize,
+    reveal: bool,
+) -> (Vec<Row<'m>>, Option<crate::SubfieldError>) {
+    fn walk<'a>(
+        items: crate::subfield::Subfields<'a>,
         reveal: bool,
-        out: &mut Vec<(String, &'static str, String)>,
-    ) {
+        out: &mut Vec<Row<'a>>,
+    ) -> Option<crate::SubfieldError> {
         for item in items {
-            let Ok(t) = item else { return };
-            let here = format!("{path}.{}", t.tag_hex());
-            if t.is_constructed() {
-                walk(t.children(), &here, reveal, out);
+            let s = match item {
+                Ok(s) => s,
+                Err(e) => return Some(e),
+            };
+            if s.is_constructed() {
+                if let Some(e) = walk(s.children(), reveal, out) {
+                    return Some(e);
+                }
             } else {
-                let name = crate::emv::tag_name(t.tag).unwrap_or("");
-                out.push((here, name, t.to_display_text(reveal)));
+                let value = if s.tag().is_some() {
+                    s.to_display_text(reveal)
+                } else {
+                    shown(&s.value(), reveal)
+                };
+                out.push((s.path().to_string(), s.name(), value));
             }
         }
+        None
     }
-    let mut buf = [0u8; 512];
     let mut out = Vec::new();
-    if let Some(items) = msg.emv(&mut buf) {
-        walk(items, "55", reveal, &mut out);
-    }
-    out
+    let error = msg
+        .subfields(n)
+        .and_then(|items| walk(items, reveal, &mut out));
+    (out, error)
 }
 
 /// Field values keyed by number as a string, in field order.
@@ -243,15 +260,20 @@ pub fn write_message(
                 .fields()
                 .map(|f| (f.number().to_string(), shown(&f, opts.reveal)))
                 .collect();
-            let emv = emv_subfields(msg, opts.reveal);
-            let subfields = (!emv.is_empty())
-                .then(|| InOrder(emv.into_iter().map(|(path, _, v)| (path, v)).collect()));
+            let mut rows = Vec::new();
+            let mut errors = Vec::new();
+            for f in msg.fields() {
+                let (some, error) = subfield_rows(msg, f.number(), opts.reveal);
+                rows.extend(some.into_iter().map(|(path, _, v)| (path, v)));
+                errors.extend(error.map(|e| e.to_string()));
+            }
             let record = MessageRecord {
                 index,
                 context,
                 mti: msg.mti().to_string(),
                 fields: InOrder(fields),
-                subfields,
+                subfields: (!rows.is_empty()).then_some(InOrder(rows)),
+                subfield_errors: (!errors.is_empty()).then_some(errors),
             };
             serde_json::to_writer(&mut *out, &record)?;
             writeln!(out)
@@ -280,10 +302,12 @@ pub fn write_message(
                     name,
                     shown(&f, opts.reveal)
                 )?;
-                if f.number() == 55 {
-                    for (path, name, value) in emv_subfields(msg, opts.reveal) {
-                        writeln!(out, "       {path:<12} {name:<40} {value}")?;
-                    }
+                let (rows, error) = subfield_rows(msg, f.number(), opts.reveal);
+                for (path, name, value) in rows {
+                    writeln!(out, "       {path:<12} {name:<40} {value}")?;
+                }
+                if let Some(e) = error {
+                    writeln!(out, "       {e}")?;
                 }
             }
             Ok(())

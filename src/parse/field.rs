@@ -78,6 +78,22 @@ fn is_track_char(b: u8) -> bool {
     b.is_ascii_digit() || b == b'=' || b == b'D'
 }
 
+/// One element (a field's or a positional subfield's wire image) at the start of `input`,
+/// checked like a field: its wire bytes, or the offset in `input` and the kind of the fault.
+pub(crate) fn element<'a>(fs: &FieldSpec, input: &'a [u8]) -> Result<&'a [u8], (usize, ErrorKind)> {
+    match field_checked(fs, input) {
+        Ok((_, wire)) => Ok(wire),
+        Err(nom::Err::Error(f) | nom::Err::Failure(f)) => Err((input.len() - f.rest, f.kind)),
+        Err(nom::Err::Incomplete(_)) => Err((
+            input.len(),
+            ErrorKind::Truncated {
+                needed: input.len() + 1,
+                available: input.len(),
+            },
+        )),
+    }
+}
+
 /// Any field, every fault reported with the offending byte.
 pub(super) fn field_checked<'a>(fs: &FieldSpec, input: &'a [u8]) -> PResult<'a, &'a [u8]> {
     let (after_prefix, units) = length_prefix(fs, input)?;

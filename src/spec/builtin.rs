@@ -30,6 +30,7 @@
 //! - Text content classes (`a`, `an`, `ans`) are not checked character by character, so the
 //!   built-ins accept what pyiso8583 accepts there; `n`, `z` and `x+n` are checked.
 
+use super::composite::{Composite, Layout, SubfieldSpec, chars, digits};
 use super::{
     Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MtiFormat, Names,
     PrefixEncoding, Spec,
@@ -524,6 +525,101 @@ static ISO87_BCD_FIELDS: [Option<FieldSpec>; 129] = iso87_bcd_table();
 static ISO93_FIELDS: [Option<FieldSpec>; 129] = table(&ISO93, Style::Ascii93, true);
 static CUP_TABLES: ([Option<FieldSpec>; 65], [&str; 65]) = cup_table();
 
+/// ISO 8583:1987 field 43, name and location: name ans25, city ans13, country a2.
+const fn location_43(encoding: Encoding) -> [SubfieldSpec; 3] {
+    [
+        chars(1, Ans, 25, encoding, "Card Acceptor Name"),
+        chars(2, Ans, 13, encoding, "Card Acceptor City"),
+        chars(3, Content::A, 2, encoding, "Card Acceptor Country"),
+    ]
+}
+
+/// ISO 8583:1987 field 90, original data elements, in ASCII digits.
+const ORIGINAL_90_ASCII: [SubfieldSpec; 5] = [
+    chars(1, N, 4, Encoding::Ascii, "Original MTI"),
+    chars(2, N, 6, Encoding::Ascii, "Original STAN"),
+    chars(
+        3,
+        N,
+        10,
+        Encoding::Ascii,
+        "Original Transmission Date and Time",
+    ),
+    chars(
+        4,
+        N,
+        11,
+        Encoding::Ascii,
+        "Original Acquiring Institution ID",
+    ),
+    chars(
+        5,
+        N,
+        11,
+        Encoding::Ascii,
+        "Original Forwarding Institution ID",
+    ),
+];
+
+/// ISO 8583:1987 field 90 in packed BCD.
+const ORIGINAL_90_BCD: [SubfieldSpec; 5] = [
+    digits(1, 4, "Original MTI"),
+    digits(2, 6, "Original STAN"),
+    digits(3, 10, "Original Transmission Date and Time"),
+    digits(4, 11, "Original Acquiring Institution ID"),
+    digits(5, 11, "Original Forwarding Institution ID"),
+];
+
+/// The UnionPay terminal's field 60 (BCD digits).
+const CUP_60: [SubfieldSpec; 7] = [
+    digits(1, 2, "Message Type Code"),
+    digits(2, 6, "Batch Number"),
+    digits(3, 3, "Network Management Information Code"),
+    digits(4, 1, "Terminal Read Capability"),
+    digits(5, 1, "IC Card Condition Code"),
+    digits(6, 1, "Partial Approval Flag"),
+    digits(7, 3, "Account Type"),
+];
+
+static LOCATION_43_ASCII: [SubfieldSpec; 3] = location_43(Encoding::Ascii);
+
+/// The composites of the ISO 1987 built-ins with ASCII numerics (43 and 90).
+static ISO87_ASCII_COMPOSITES: [Composite; 2] = [
+    Composite {
+        field: 43,
+        layout: Layout::Positional(Cow::Borrowed(&LOCATION_43_ASCII)),
+    },
+    Composite {
+        field: 90,
+        layout: Layout::Positional(Cow::Borrowed(&ORIGINAL_90_ASCII)),
+    },
+];
+
+/// The composites of [`ISO87_BCD`]: 43 in ASCII, 90 in BCD digits.
+static ISO87_BCD_COMPOSITES: [Composite; 2] = [
+    Composite {
+        field: 43,
+        layout: Layout::Positional(Cow::Borrowed(&LOCATION_43_ASCII)),
+    },
+    Composite {
+        field: 90,
+        layout: Layout::Positional(Cow::Borrowed(&ORIGINAL_90_BCD)),
+    },
+];
+
+/// The composites of [`CUP_POS`]: 60 (55 is EMV TLV by default).
+static CUP_COMPOSITES: [Composite; 1] = [Composite {
+    field: 60,
+    layout: Layout::Positional(Cow::Borrowed(&CUP_60)),
+}];
+
+/// The composites of [`CUPS`]: 90 (43 carries the acquirer's 40-character name whole; 55 is
+/// EMV TLV by default).
+static CUPS_COMPOSITES: [Composite; 1] = [Composite {
+    field: 90,
+    layout: Layout::Positional(Cow::Borrowed(&ORIGINAL_90_ASCII)),
+}];
+
 /// ISO 8583:1987 in ASCII with hex-character bitmaps, laid out exactly as pyiso8583's
 /// `default_ascii` spec (binary fields as hex characters, their length counting characters).
 pub static ISO87_ASCII: Spec = Spec {
@@ -534,6 +630,7 @@ pub static ISO87_ASCII: Spec = Spec {
     tertiary_bitmap: false,
     fields: Cow::Borrowed(&ISO87_ASCII_FIELDS),
     names: Names::Static(&ISO87_NAMES),
+    composites: Cow::Borrowed(&ISO87_ASCII_COMPOSITES),
 };
 
 /// ISO 8583:1987 in ASCII with 8-byte binary bitmaps and raw binary fields, laid out exactly as
@@ -546,6 +643,7 @@ pub static ISO87_ASCII_BINARY_BITMAP: Spec = Spec {
     tertiary_bitmap: false,
     fields: Cow::Borrowed(&ISO87_BINARY_FIELDS),
     names: Names::Static(&ISO87_NAMES),
+    composites: Cow::Borrowed(&ISO87_ASCII_COMPOSITES),
 };
 
 /// ISO 8583:1987 with a BCD MTI, binary bitmaps, BCD numerics and BCD length prefixes, text in
@@ -558,6 +656,7 @@ pub static ISO87_BCD: Spec = Spec {
     tertiary_bitmap: false,
     fields: Cow::Borrowed(&ISO87_BCD_FIELDS),
     names: Names::Static(&ISO87_NAMES),
+    composites: Cow::Borrowed(&ISO87_BCD_COMPOSITES),
 };
 
 /// ISO 8583:1993 in ASCII with hex-character bitmaps (bit 65 announces a tertiary bitmap),
@@ -571,6 +670,7 @@ pub static ISO93_ASCII: Spec = Spec {
     tertiary_bitmap: true,
     fields: Cow::Borrowed(&ISO93_FIELDS),
     names: Names::Static(&ISO93_NAMES),
+    composites: Cow::Borrowed(&[]),
 };
 
 /// The China UnionPay POS terminal dialect: a 5-byte TPDU and a 6-byte BCD header, BCD MTI,
@@ -588,6 +688,7 @@ pub static CUP_POS: Spec = Spec {
     tertiary_bitmap: false,
     fields: Cow::Borrowed(&CUP_TABLES.0),
     names: Names::Static(&CUP_TABLES.1),
+    composites: Cow::Borrowed(&CUP_COMPOSITES),
 };
 
 /// The China UnionPay network (CUPS) dialect an acquirer speaks to UnionPay's switch: the
@@ -604,6 +705,7 @@ pub static CUPS: Spec = Spec {
     tertiary_bitmap: false,
     fields: Cow::Borrowed(&ISO87_BINARY_FIELDS),
     names: Names::Static(&ISO87_NAMES),
+    composites: Cow::Borrowed(&CUPS_COMPOSITES),
 };
 
 /// The built-in spec of that name (`iso87-ascii`, `iso87-ascii-binary-bitmap`, `iso87-bcd`,

@@ -6,7 +6,9 @@
 //! `AMOUNT` and `BITMAP` kinds; field 0's class gives the MTI's format, field 1's the bitmap's,
 //! and a bitmap class at 65 makes it the tertiary bitmap. `pad="true"` on a BCD numeric pads
 //! odd digit counts on the left. An `<isofieldpackager>` (a composite field) is read by its own
-//! class as one field; its subfields are not modelled. Track data (35, 36) in a numeric class
+//! class; a `GenericSubFieldPackager` that writes no bitmap (`emitBitmap="false"`) gives its
+//! `<isofield>`s as positional subfields ([`super::composite`]); one with a subfield bitmap
+//! stays a whole field (its subfields are not modelled). Track data (35, 36) in a numeric class
 //! is read as track content (digits and the separator jPOS writes there). `IF_NOP` fields are
 //! left out. A class
 //! that has no equivalent here is an error that names the class and the field.
@@ -29,6 +31,7 @@
 //! # Ok::<(), iso8583_inspect::spec::SpecError>(())
 //! ```
 
+use super::composite::{Composite, Layout, SubfieldSpec};
 use super::{
     Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, MtiFormat, Names,
     PrefixEncoding, Spec, SpecError,
@@ -113,6 +116,78 @@ fn class(short: &str) -> Option<Kind> {
     }
 }
 
+/// A field's layout from its class, `length` attribute and `pad` attribute.
+fn layout(c: &Class, length: u16, pad_left: bool) -> FieldSpec {
+    let length = match c.digits {
+        0 => Length::Fixed(length),
+        2 => Length::LlVar(length),
+        3 => Length::LllVar(length),
+        _ => Length::LlllVar(length),
+    };
+    // jPOS pads an odd BCD digit count on the left when asked (pad="true"), else on the right
+    // (the digits left-aligned).
+    let align = match c.encoding {
+        Encoding::Bcd if !pad_left => Align::Left,
+        _ => Align::Right,
+    };
+    FieldSpec {
+        content: c.content,
+        length,
+        encoding: c.encoding,
+        prefix: c.prefix,
+        align,
+    }
+}
+
+/// The positional subfields of an `<isofieldpackager>` whose packager writes no bitmap, or
+/// `None` for one that does (a subfield bitmap is not modelled: the field stays whole).
+fn subfields(
+    node: &roxmltree::Node<'_, '_>,
+    n: usize,
+) -> Result<Option<Vec<SubfieldSpec>>, SpecError> {
+    let packager = node.attribute("packager").unwrap_or("");
+    let generic = packager.rsplit('.').next() == Some("GenericSubFieldPackager");
+    if !generic || node.attribute("emitBitmap").map(str::trim) != Some("false") {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for child in node.children().filter(roxmltree::Node::is_element) {
+        if child.tag_name().name() != "isofield" {
+            return Err(field_error(
+                n,
+                format!(
+                    "a nested <{}> inside a subfield packager is not supported",
+                    child.tag_name().name()
+                ),
+            ));
+        }
+        let attr = |k: &str| child.attribute(k).map(str::trim);
+        let id: u8 = attr("id")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| field_error(n, "a subfield without an id 0-255".into()))?;
+        let full = attr("class").unwrap_or("");
+        let short = full.rsplit('.').next().unwrap_or(full);
+        let Some(Kind::Field(c)) = class(short) else {
+            return Err(field_error(
+                n,
+                format!("subfield {id}: jPOS class {full} is not supported"),
+            ));
+        };
+        let length: u16 = attr("length").and_then(|v| v.parse().ok()).ok_or_else(|| {
+            field_error(
+                n,
+                format!("subfield {id}: no length, or not a number 0-65535"),
+            )
+        })?;
+        out.push(SubfieldSpec {
+            id,
+            name: Cow::Owned(attr("name").unwrap_or("").to_string()),
+            field: layout(&c, length, attr("pad") == Some("true")),
+        });
+    }
+    Ok(Some(out))
+}
+
 fn field_error(field: usize, reason: String) -> SpecError {
     SpecError::Field { field, reason }
 }
@@ -138,6 +213,7 @@ impl Spec {
         }
         let mut fields: Vec<Option<FieldSpec>> = vec![None; 2];
         let mut names: Vec<String> = vec![String::new(); 2];
+        let mut composites: Vec<Composite> = Vec::new();
         let (mut mti, mut bitmap, mut tertiary) = (None, None, false);
         for node in root.children().filter(roxmltree::Node::is_element) {
             let tag = node.tag_name().name();
@@ -198,19 +274,7 @@ impl Spec {
                     ));
                 }
                 (n, Kind::Field(c)) => {
-                    let length = match c.digits {
-                        0 => Length::Fixed(length),
-                        2 => Length::LlVar(length),
-                        3 => Length::LllVar(length),
-                        _ => Length::LlllVar(length),
-                    };
-                    let pad_left = attr("pad") == Some("true");
-                    // jPOS pads an odd BCD digit count on the left when asked (pad="true"),
-                    // else on the right (the digits left-aligned).
-                    let align = match c.encoding {
-                        Encoding::Bcd if !pad_left => Align::Left,
-                        _ => Align::Right,
-                    };
+                    let field = layout(&c, length, attr("pad") == Some("true"));
                     // Track data (35, 36) in a numeric class holds its separator ('=' in ASCII,
                     // nibble D in BCD), as jPOS writes it: the track content class.
                     let content = if matches!(n, 35 | 36) && c.content == Content::N {
@@ -218,18 +282,20 @@ impl Spec {
                     } else {
                         c.content
                     };
+                    if tag == "isofieldpackager" {
+                        if let Some(subs) = subfields(&node, n)? {
+                            composites.push(Composite {
+                                field: u8::try_from(n).unwrap_or(u8::MAX),
+                                layout: Layout::Positional(Cow::Owned(subs)),
+                            });
+                        }
+                    }
                     if fields.len() <= n {
                         fields.resize(n + 1, None);
                         names.resize(n + 1, String::new());
                     }
                     if let (Some(slot), Some(name)) = (fields.get_mut(n), names.get_mut(n)) {
-                        *slot = Some(FieldSpec {
-                            content,
-                            length,
-                            encoding: c.encoding,
-                            prefix: c.prefix,
-                            align,
-                        });
+                        *slot = Some(FieldSpec { content, ..field });
                         *name = attr("name").unwrap_or("").to_string();
                     }
                 }
@@ -243,6 +309,7 @@ impl Spec {
             tertiary_bitmap: tertiary,
             fields: Cow::Owned(fields),
             names: Names::Owned(names),
+            composites: Cow::Owned(composites),
         };
         spec.check()?;
         Ok(spec)

@@ -43,6 +43,7 @@
 //! # Ok::<(), iso8583_inspect::spec::SpecError>(())
 //! ```
 
+use super::composite::{Composite, Layout, SubfieldSpec, TlvFormat};
 use super::{
     Align, BitmapFormat, Content, Encoding, FieldSpec, Header, Length, MAX_FIELD, MtiFormat, Names,
     PrefixEncoding, Spec,
@@ -149,6 +150,45 @@ struct FieldDef {
     prefix: Option<PrefixDef>,
     #[serde(default)]
     align: Option<AlignDef>,
+    /// Positional subfields, in order.
+    #[serde(default)]
+    subfields: Option<Vec<SubfieldDef>>,
+    /// TLV subfields: `"ber"`, or `{ tag = 2, length = 3 }`.
+    #[serde(default)]
+    tlv: Option<TlvDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubfieldDef {
+    /// The number in paths; by default one more than the subfield before (the first is 1).
+    #[serde(default)]
+    id: Option<u8>,
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "type")]
+    content: ContentDef,
+    length: u16,
+    #[serde(default)]
+    var: Option<VarDef>,
+    encoding: EncodingDef,
+    #[serde(default)]
+    prefix: Option<PrefixDef>,
+    #[serde(default)]
+    align: Option<AlignDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TlvDef {
+    Named(TlvName),
+    Fixed { tag: u8, length: u8 },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum TlvName {
+    Ber,
 }
 
 #[derive(Deserialize)]
@@ -267,7 +307,22 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
         .unwrap_or(2);
     fields.resize(top, None);
     names.resize(top, String::new());
+    // The base's composites, but for the fields this file redefines (their layout is what the
+    // file says now) or removes.
+    let mut composites: Vec<Composite> = base.as_ref().map_or_else(Vec::new, |b| {
+        b.composites
+            .iter()
+            .filter(|c| {
+                let n = usize::from(c.field);
+                !numbers.iter().any(|(m, _)| *m == n) && !file.remove.contains(&n)
+            })
+            .cloned()
+            .collect()
+    });
     for (n, def) in numbers {
+        if let Some(c) = composite_from(n, &def)? {
+            composites.push(c);
+        }
         if let (Some(slot), Some(name)) = (fields.get_mut(n), names.get_mut(n)) {
             *slot = Some(field_from(&def));
             *name = def.name;
@@ -314,6 +369,7 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
             .unwrap_or(base.as_ref().is_some_and(|b| b.tertiary_bitmap)),
         fields: Cow::Owned(fields),
         names: Names::Owned(names),
+        composites: Cow::Owned(composites),
     };
     spec.check()?;
     Ok(spec)
@@ -361,7 +417,26 @@ fn load_at_depth(path: &Path, depth: usize) -> Result<Spec, SpecError> {
 }
 
 fn field_from(def: &FieldDef) -> FieldSpec {
-    let content = match def.content {
+    layout_from(
+        &def.content,
+        def.length,
+        def.var.as_ref(),
+        &def.encoding,
+        def.prefix.as_ref(),
+        def.align.as_ref(),
+    )
+}
+
+/// A field's or subfield's layout from its keys.
+fn layout_from(
+    content: &ContentDef,
+    length: u16,
+    var: Option<&VarDef>,
+    encoding: &EncodingDef,
+    prefix: Option<&PrefixDef>,
+    align: Option<&AlignDef>,
+) -> FieldSpec {
+    let content = match content {
         ContentDef::N => Content::N,
         ContentDef::A => Content::A,
         ContentDef::An => Content::An,
@@ -370,13 +445,13 @@ fn field_from(def: &FieldDef) -> FieldSpec {
         ContentDef::Z => Content::Z,
         ContentDef::XN => Content::XN,
     };
-    let length = match def.var {
-        None => Length::Fixed(def.length),
-        Some(VarDef::Ll) => Length::LlVar(def.length),
-        Some(VarDef::Lll) => Length::LllVar(def.length),
-        Some(VarDef::Llll) => Length::LlllVar(def.length),
+    let length = match var {
+        None => Length::Fixed(length),
+        Some(VarDef::Ll) => Length::LlVar(length),
+        Some(VarDef::Lll) => Length::LllVar(length),
+        Some(VarDef::Llll) => Length::LlllVar(length),
     };
-    let encoding = match def.encoding {
+    let encoding = match encoding {
         EncodingDef::Ascii => Encoding::Ascii,
         EncodingDef::Ebcdic => Encoding::Ebcdic,
         EncodingDef::Ebcdic500 => Encoding::Ebcdic500,
@@ -385,13 +460,13 @@ fn field_from(def: &FieldDef) -> FieldSpec {
         EncodingDef::Hex => Encoding::Hex,
         EncodingDef::HexChars => Encoding::HexChars,
     };
-    let prefix = match def.prefix {
+    let prefix = match prefix {
         None | Some(PrefixDef::Ascii) => PrefixEncoding::Ascii,
         Some(PrefixDef::Ebcdic) => PrefixEncoding::Ebcdic,
         Some(PrefixDef::Bcd) => PrefixEncoding::Bcd,
         Some(PrefixDef::Binary) => PrefixEncoding::Binary,
     };
-    let align = match def.align {
+    let align = match align {
         None | Some(AlignDef::Right) => Align::Right,
         Some(AlignDef::Left) => Align::Left,
     };
@@ -402,6 +477,53 @@ fn field_from(def: &FieldDef) -> FieldSpec {
         prefix,
         align,
     }
+}
+
+/// The composite a field definition declares, if any.
+fn composite_from(n: usize, def: &FieldDef) -> Result<Option<Composite>, SpecError> {
+    let field = u8::try_from(n).unwrap_or(u8::MAX);
+    let layout = match (&def.subfields, &def.tlv) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(SpecError::Field {
+                field: n,
+                reason: "`subfields` and `tlv` are two layouts: give one".into(),
+            });
+        }
+        (None, Some(TlvDef::Named(TlvName::Ber))) => Layout::Tlv(TlvFormat::Ber),
+        (None, Some(TlvDef::Fixed { tag, length })) => Layout::Tlv(TlvFormat::Fixed {
+            tag: *tag,
+            len: *length,
+        }),
+        (Some(subs), None) => {
+            let mut out = Vec::with_capacity(subs.len());
+            let mut next: u16 = 1;
+            for s in subs {
+                let id = match s.id {
+                    Some(id) => id,
+                    None => u8::try_from(next).map_err(|_| SpecError::Field {
+                        field: n,
+                        reason: "more than 255 subfields".into(),
+                    })?,
+                };
+                next = u16::from(id) + 1;
+                out.push(SubfieldSpec {
+                    id,
+                    name: Cow::Owned(s.name.clone()),
+                    field: layout_from(
+                        &s.content,
+                        s.length,
+                        s.var.as_ref(),
+                        &s.encoding,
+                        s.prefix.as_ref(),
+                        s.align.as_ref(),
+                    ),
+                });
+            }
+            Layout::Positional(Cow::Owned(out))
+        }
+    };
+    Ok(Some(Composite { field, layout }))
 }
 
 /// The consistency checks of [`Spec::check`].
@@ -467,6 +589,19 @@ pub(super) fn check(spec: &Spec) -> Result<(), SpecError> {
             && matches!(field.length, Length::Fixed(n) if n % 2 == 1)
         {
             return bad("a fixed hex-chars field needs an even number of characters".into());
+        }
+    }
+    for (i, c) in spec.composites.iter().enumerate() {
+        let n = usize::from(c.field);
+        let bad = |reason: String| Err(SpecError::Field { field: n, reason });
+        if spec.composites.iter().take(i).any(|d| d.field == c.field) {
+            return bad("two subfield layouts for one field".into());
+        }
+        let Some(parent) = spec.field(n) else {
+            return bad("subfields declared for a field the spec does not have".into());
+        };
+        if let Err(reason) = super::composite::check(parent, &c.layout) {
+            return bad(reason);
         }
     }
     if let Header::Fixed(0) = spec.header {

@@ -18,6 +18,7 @@
 //!   [`Encoding::HexChars`] (pyiso8583's `default_ascii`).
 
 mod builtin;
+pub mod composite;
 #[cfg(feature = "jpos")]
 mod jpos;
 mod load;
@@ -28,6 +29,7 @@ pub use builtin::{
 };
 pub use load::SpecError;
 
+use composite::Composite;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -375,6 +377,9 @@ pub struct Spec {
     pub fields: Cow<'static, [Option<FieldSpec>]>,
     /// Field names, indexed by field number.
     pub names: Names,
+    /// The composite fields and how their values divide into subfields
+    /// ([`composite`]).
+    pub composites: Cow<'static, [Composite]>,
 }
 
 impl Spec {
@@ -383,6 +388,17 @@ impl Spec {
     #[must_use]
     pub fn field(&self, n: usize) -> Option<&FieldSpec> {
         self.fields.get(n).and_then(Option::as_ref)
+    }
+
+    /// How field `n` divides into subfields: as the spec declares, or BER-TLV for a binary
+    /// field 55 the spec says nothing about.
+    #[must_use]
+    pub fn composite(&self, n: usize) -> Option<&Composite> {
+        if let Some(c) = self.composites.iter().find(|c| usize::from(c.field) == n) {
+            return Some(c);
+        }
+        let emv = n == 55 && self.field(55).is_some_and(|f| f.content == Content::B);
+        emv.then_some(&composite::EMV)
     }
 
     /// The name of field `n` (empty if the spec gives none).
