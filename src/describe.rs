@@ -86,7 +86,7 @@ pub fn note(msg: &Message<'_>, f: &Field<'_>, fees: &FeeTable) -> Option<String>
     let text = || f.to_text();
     match f.number() {
         3 => Some(transaction_type(msg).name().to_string()),
-        18 => {
+        n if n == usize::from(msg.spec().mcc_field) => {
             let code: u16 = text().parse().ok()?;
             let info = lookup(code)?;
             let c = fees.classes(code);

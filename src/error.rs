@@ -244,6 +244,14 @@ pub enum EncodeError {
         /// The content class (`n`, `z`, `x+n`, `b` as hex).
         content: &'static str,
     },
+    /// A subfield path or value the spec cannot take.
+    #[error("subfield {path}: {reason}")]
+    Subfield {
+        /// The path asked for (`60.2`).
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A text character EBCDIC cannot carry (outside Latin-1).
     #[error("field {field}: character {position} has no EBCDIC code")]
     NotEncodable {

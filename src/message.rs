@@ -974,7 +974,8 @@ impl<'a> Message<'a> {
     /// The subfield at `path`: `60.1` (positional), `55.9F02` (a BER tag, either case),
     /// `55.70.5A` (inside a constructed object), `48.01` (a fixed-width tag). `Ok(None)` when
     /// the field or the subfield is absent; an error for a malformed path, a field the spec
-    /// gives no subfields, or a fault in the subfields before the one asked for.
+    /// gives no subfields (present or not; offset 0 when absent), or a fault in the subfields
+    /// up to the one asked for.
     pub fn subfield(
         &self,
         path: &str,
@@ -985,13 +986,14 @@ impl<'a> Message<'a> {
             .and_then(|k| k.parse::<usize>().ok())
             .filter(|n| (2..=MAX_FIELD).contains(n))
             .ok_or_else(|| crate::subfield::bad_path(path, 0))?;
+        let Some(composite) = self.spec.composite(n) else {
+            let offset = self.field(n).map_or(0, |f| self.offset_of(f.wire()));
+            return Err(crate::subfield::not_composite(n as u8, offset));
+        };
         let Some(f) = self.field(n) else {
             return Ok(None);
         };
         let offset = self.offset_of(f.wire());
-        let Some(composite) = self.spec.composite(n) else {
-            return Err(crate::subfield::not_composite(n as u8, offset));
-        };
         let walk = crate::subfield::Subfields::new(f, composite, offset);
         crate::subfield::find(walk, path, keys)
     }
@@ -1161,10 +1163,11 @@ impl<'a> Message<'a> {
         })
     }
 
-    /// Field 18, the merchant category code.
+    /// The merchant category code, from the field the spec names ([`Spec::mcc_field`]: 18,
+    /// or 26 in ISO 8583:2003).
     #[must_use]
     pub fn mcc(&self) -> Option<Result<Mcc, ValueError>> {
-        self.digits::<4>(18)
+        self.digits::<4>(usize::from(self.spec.mcc_field))
             .map(|r| r.map(|d| Mcc(d.iter().fold(0u16, |v, c| v * 10 + u16::from(c - b'0')))))
     }
 

@@ -122,8 +122,11 @@ impl<'b> Validator<'b> {
         if !Self::applies(msg) {
             return;
         }
-        let mut malformed = [false; 129];
+        let mut malformed = [false; crate::spec::MAX_FIELD + 1];
+        let mcc = usize::from(msg.spec().mcc_field);
         for &(n, len, digits, what) in &FORMATS {
+            // The MCC is where the spec says (18, or 26 in ISO 8583:2003).
+            let n = if n == 18 { mcc } else { n };
             let Some(f) = msg.field(n) else { continue };
             if !well_formed(&f, len, digits) {
                 if let Some(m) = malformed.get_mut(n) {
@@ -197,7 +200,7 @@ impl<'b> Validator<'b> {
             }
         }
         let Some(p) = profile else { return };
-        self.check_mcc(msg, at, p, amount, ok(18), out);
+        self.check_mcc(msg, at, p, amount, ok(mcc), out);
         self.check_network(msg, at, p, kind, out);
         self.check_acquirer(msg, at, p, merchant.as_ref(), ok(32), out);
         if let Some(a) = amount {
@@ -244,7 +247,8 @@ impl<'b> Validator<'b> {
         ok18: bool,
         out: &mut Vec<Finding>,
     ) {
-        let used18 = text(msg, 18)
+        let mcc_field = msg.spec().mcc_field;
+        let used18 = text(msg, usize::from(mcc_field))
             .filter(|t| ok18 && is_digits(t, Some(4)))
             .and_then(|t| digits_value(&t));
         let used18 = used18.and_then(|u| u16::try_from(u).ok());
@@ -254,12 +258,12 @@ impl<'b> Validator<'b> {
         let mut downgrade = None;
         if let Some(used) = used18.filter(|u| !p.allows_mcc(*u)) {
             let impact = FeeImpact::of(self.fees, p.mcc, used, amount);
-            downgrade = Some((18u8, format!("{used:04}"), impact.clone()));
+            downgrade = Some((mcc_field, format!("{used:04}"), impact.clone()));
             out.push(self.finding(
                 msg,
                 at,
                 Rule::MccMismatch,
-                &[18],
+                &[mcc_field],
                 format!("{:04}", p.mcc),
                 format!("{used:04}"),
                 Some(impact),
@@ -335,7 +339,7 @@ impl<'b> Validator<'b> {
                 msg,
                 at,
                 Rule::MccReservedOrUnknown,
-                &[18],
+                &[msg.spec().mcc_field],
                 expected.into(),
                 format!("{used:04}: {why}"),
                 None,

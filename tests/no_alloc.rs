@@ -119,3 +119,46 @@ fn validating_a_clean_message_allocates_nothing() {
     // mcc-mismatch, and mcc-class-downgrade (a supermarket is cheaper than a restaurant).
     assert_eq!(findings.len(), 2);
 }
+
+#[test]
+fn reading_subfields_allocates_nothing() {
+    use iso8583_inspect::Mti;
+    use iso8583_inspect::spec::{CUP_POS, ISO87_BCD};
+    let mut cup = MessageBuilder::new(&CUP_POS, Mti::FINANCIAL_REQUEST);
+    cup.set_text(60, "2200012300052").unwrap();
+    cup.set_bytes(
+        55,
+        &[
+            0x70, 0x13, 0x5A, 0x08, 0x62, 0x22, 0x02, 0x12, 0x34, 0x56, 0x01, 0x23, 0x9F, 0x02,
+            0x06, 0, 0, 0, 0x01, 0x28, 0,
+        ],
+    )
+    .unwrap();
+    let bytes = cup.to_vec().unwrap();
+    let msg = parse(&CUP_POS, &bytes).unwrap();
+    let mut iso = MessageBuilder::new(&ISO87_BCD, Mti::REVERSAL_REQUEST);
+    iso.set_text(90, "020000000311231015020004822000000000000000")
+        .unwrap();
+    let iso_bytes = iso.to_vec().unwrap();
+    let iso = parse(&ISO87_BCD, &iso_bytes).unwrap();
+    let n = allocations_during(|| {
+        let batch = msg.subfield("60.2").unwrap().unwrap();
+        assert_eq!(batch.value().to_u64(), Ok(123));
+        assert_eq!(batch.path(), "60.2");
+        let digits: usize = msg
+            .subfields(60)
+            .unwrap()
+            .map(|s| s.unwrap().value().chars().count())
+            .sum();
+        assert_eq!(digits, 13);
+        let pan = msg.subfield("55.70.5A").unwrap().unwrap();
+        assert_eq!(pan.value().bytes().count(), 8);
+        let inner = msg.subfield("55.70").unwrap().unwrap().children().count();
+        assert_eq!(inner, 2);
+        assert!(msg.subfield("55.9F03").unwrap().is_none());
+        assert!(msg.subfield("4.1").is_err());
+        let stan = iso.subfield("90.2").unwrap().unwrap();
+        assert!(stan.value().text_eq("000003"));
+    });
+    assert_eq!(n, 0, "reading subfields allocated {n} times");
+}

@@ -343,8 +343,8 @@ fn every_jpos_packager_file_loads_or_names_what_it_cannot_read() {
     assert_eq!(loaded.len() + refused.len(), 12, "{loaded:?} {refused:?}");
     assert_eq!(
         refused,
-        ["cmf.xml", "iso2003binary.xml", "postpack.xml"],
-        "IFB_AMOUNT2003 and IFA_LLLLLLBINARY have no equivalent yet"
+        ["postpack.xml"],
+        "IFA_LLLLLLBINARY (a 6-digit length prefix) has no equivalent"
     );
     for must in [
         "iso87ascii.xml",
@@ -391,5 +391,53 @@ fn jpos_xml_specs_decode_jpos_own_messages() {
         "jpos/ISO93.xml",
         &[],
         &[(56, "5678")],
+    );
+}
+
+#[test]
+fn the_iso_2003_packager_puts_the_mcc_in_field_26_and_the_validator_reads_it_there() {
+    use iso8583_inspect::mcc::FeeTable;
+    use iso8583_inspect::profile::ProfileBook;
+    use iso8583_inspect::validate::{Validator, Where};
+    use iso8583_inspect::{MessageBuilder, Mti};
+    let spec = packager("iso2003binary.xml");
+    assert_eq!(spec.mcc_field, 26);
+    assert_eq!(packager("iso87binary.xml").mcc_field, 18);
+    // cmf.xml's composites (21, 27, 30, 74) come in as positional subfields.
+    let cmf = packager("cmf.xml");
+    assert_eq!(cmf.mcc_field, 26);
+    let composite: Vec<u8> = cmf.composites.iter().map(|c| c.field).collect();
+    assert_eq!(composite, [21, 27, 30, 74]);
+    let book = ProfileBook::from_toml_str(
+        "[[merchant]]\nid = \"822440158120001\"\nname = \"Golden Dragon\"\nmcc = \"5812\"\nacquirer = \"822\"\nterminals = [\"10000001\"]\ncurrency = \"156\"\n",
+    )
+    .unwrap();
+    let fees = FeeTable::default();
+    let validator = Validator::new(&book, &fees);
+    let sale = |mcc26: &str| {
+        let mut b = MessageBuilder::new(&spec, Mti::new(1200));
+        b.set_text(3, "000000").unwrap();
+        b.set_text(26, mcc26).unwrap();
+        b.set_text(42, "822440158120001").unwrap();
+        b.to_vec().unwrap()
+    };
+    let rules = |bytes: &[u8]| -> Vec<(String, Vec<u8>)> {
+        let msg = iso8583_inspect::parse(&spec, bytes).unwrap();
+        assert_eq!(msg.mti().to_string(), "1200");
+        let mut out = Vec::new();
+        validator.validate(&msg, &Where::index(0), &mut out);
+        out.iter()
+            .map(|f| (f.rule.id().to_string(), f.fields.clone()))
+            .collect()
+    };
+    let found = rules(&sale("5411"));
+    assert!(
+        found.contains(&("mcc-mismatch".to_string(), vec![26])),
+        "{found:?}"
+    );
+    assert!(
+        rules(&sale("5812"))
+            .iter()
+            .all(|(r, _)| !r.starts_with("mcc"))
     );
 }

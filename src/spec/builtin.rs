@@ -631,6 +631,7 @@ pub static ISO87_ASCII: Spec = Spec {
     fields: Cow::Borrowed(&ISO87_ASCII_FIELDS),
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&ISO87_ASCII_COMPOSITES),
+    mcc_field: 18,
 };
 
 /// ISO 8583:1987 in ASCII with 8-byte binary bitmaps and raw binary fields, laid out exactly as
@@ -644,6 +645,7 @@ pub static ISO87_ASCII_BINARY_BITMAP: Spec = Spec {
     fields: Cow::Borrowed(&ISO87_BINARY_FIELDS),
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&ISO87_ASCII_COMPOSITES),
+    mcc_field: 18,
 };
 
 /// ISO 8583:1987 with a BCD MTI, binary bitmaps, BCD numerics and BCD length prefixes, text in
@@ -657,6 +659,7 @@ pub static ISO87_BCD: Spec = Spec {
     fields: Cow::Borrowed(&ISO87_BCD_FIELDS),
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&ISO87_BCD_COMPOSITES),
+    mcc_field: 18,
 };
 
 /// ISO 8583:1993 in ASCII with hex-character bitmaps (bit 65 announces a tertiary bitmap),
@@ -671,6 +674,7 @@ pub static ISO93_ASCII: Spec = Spec {
     fields: Cow::Borrowed(&ISO93_FIELDS),
     names: Names::Static(&ISO93_NAMES),
     composites: Cow::Borrowed(&[]),
+    mcc_field: 18,
 };
 
 /// The China UnionPay POS terminal dialect: a 5-byte TPDU and a 6-byte BCD header, BCD MTI,
@@ -689,6 +693,7 @@ pub static CUP_POS: Spec = Spec {
     fields: Cow::Borrowed(&CUP_TABLES.0),
     names: Names::Static(&CUP_TABLES.1),
     composites: Cow::Borrowed(&CUP_COMPOSITES),
+    mcc_field: 18,
 };
 
 /// The China UnionPay network (CUPS) dialect an acquirer speaks to UnionPay's switch: the
@@ -706,6 +711,7 @@ pub static CUPS: Spec = Spec {
     fields: Cow::Borrowed(&ISO87_BINARY_FIELDS),
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&CUPS_COMPOSITES),
+    mcc_field: 18,
 };
 
 /// The built-in spec of that name (`iso87-ascii`, `iso87-ascii-binary-bitmap`, `iso87-bcd`,

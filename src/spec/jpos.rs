@@ -10,7 +10,9 @@
 //! `<isofield>`s as positional subfields ([`super::composite`]); one with a subfield bitmap
 //! stays a whole field (its subfields are not modelled). Track data (35, 36) in a numeric class
 //! is read as track content (digits and the separator jPOS writes there). `IF_NOP` fields are
-//! left out. A class
+//! left out. The field whose name says it is the merchant category code (`Merchant category
+//! code`, `Merchant type`) becomes the spec's [`Spec::mcc_field`] (26 in `iso2003binary.xml`).
+//! A class
 //! that has no equivalent here is an error that names the class and the field.
 //!
 //! ```
@@ -89,6 +91,8 @@ fn class(short: &str) -> Option<Kind> {
         "IFA_LLBINARY" => f(B, Binary, 2, a),
         "IFA_LLLBINARY" => f(B, Binary, 3, a),
         "IFB_NUMERIC" => f(N, Bcd, 0, b),
+        // An ISO 8583:2003 amount (currency, minor unit, value) is a BCD number on the wire.
+        "IFB_AMOUNT2003" => f(N, Bcd, 0, b),
         "IFB_LLNUM" => f(N, Bcd, 2, b),
         "IFB_LLLNUM" => f(N, Bcd, 3, b),
         "IFB_LLHNUM" => f(N, Bcd, 2, h),
@@ -214,6 +218,8 @@ impl Spec {
         let mut fields: Vec<Option<FieldSpec>> = vec![None; 2];
         let mut names: Vec<String> = vec![String::new(); 2];
         let mut composites: Vec<Composite> = Vec::new();
+        // The field named as the merchant category code (26 in ISO 8583:2003 files).
+        let mut mcc_field: Option<u8> = None;
         let (mut mti, mut bitmap, mut tertiary) = (None, None, false);
         for node in root.children().filter(roxmltree::Node::is_element) {
             let tag = node.tag_name().name();
@@ -297,6 +303,13 @@ impl Spec {
                     if let (Some(slot), Some(name)) = (fields.get_mut(n), names.get_mut(n)) {
                         *slot = Some(FieldSpec { content, ..field });
                         *name = attr("name").unwrap_or("").to_string();
+                        let lower = name.to_ascii_lowercase();
+                        let names_mcc = lower.contains("merchant category code")
+                            || lower.contains("merchant type")
+                            || lower.contains("merchants type");
+                        if names_mcc && mcc_field.is_none() {
+                            mcc_field = u8::try_from(n).ok();
+                        }
                     }
                 }
             }
@@ -310,6 +323,7 @@ impl Spec {
             fields: Cow::Owned(fields),
             names: Names::Owned(names),
             composites: Cow::Owned(composites),
+            mcc_field: mcc_field.unwrap_or(18),
         };
         spec.check()?;
         Ok(spec)

@@ -16,6 +16,12 @@
 //! prefix = "ascii"         # optional: ascii | ebcdic | bcd | binary (default ascii)
 //! align = "right"          # optional, odd BCD digit counts: right | left
 //! ```
+//!
+//! A composite field also says how its value divides ([`super::composite`]): `subfields =
+//! [{ name = "batch", type = "n", length = 6, encoding = "bcd" }, ...]` (positional, each with
+//! the keys of a field and an optional `id`, numbered from 1 by default), or `tlv = "ber"`, or
+//! `tlv = { tag = 2, length = 3 }` (fixed-width ASCII tags and lengths). `mcc_field = 26` at
+//! the top names the field that carries the merchant category code (default 18).
 //! JSON takes the same keys (`{"name": ..., "fields": {"2": {...}}}`).
 //!
 //! A spec may start from another, a built-in or a file, and say only how it differs: its
@@ -103,6 +109,9 @@ struct SpecFile {
     /// Fields of the base that this dialect does not have.
     #[serde(default)]
     remove: Vec<usize>,
+    /// The field carrying the merchant category code (default: the base's, else 18).
+    #[serde(default)]
+    mcc_field: Option<u8>,
 }
 
 /// The largest spec file read.
@@ -370,6 +379,9 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
         fields: Cow::Owned(fields),
         names: Names::Owned(names),
         composites: Cow::Owned(composites),
+        mcc_field: file
+            .mcc_field
+            .unwrap_or(base.as_ref().map_or(18, |b| b.mcc_field)),
     };
     spec.check()?;
     Ok(spec)
@@ -590,6 +602,12 @@ pub(super) fn check(spec: &Spec) -> Result<(), SpecError> {
         {
             return bad("a fixed hex-chars field needs an even number of characters".into());
         }
+    }
+    if !(2..=MAX_FIELD).contains(&usize::from(spec.mcc_field)) {
+        return Err(SpecError::Invalid(format!(
+            "mcc_field {} is not a field number 2-{MAX_FIELD}",
+            spec.mcc_field
+        )));
     }
     for (i, c) in spec.composites.iter().enumerate() {
         let n = usize::from(c.field);

@@ -380,6 +380,9 @@ pub struct Spec {
     /// The composite fields and how their values divide into subfields
     /// ([`composite`]).
     pub composites: Cow<'static, [Composite]>,
+    /// The field that carries the merchant category code: 18 in ISO 8583:1987 and 1993, 26
+    /// in ISO 8583:2003. The validator and [`crate::Message::mcc`] read the MCC there.
+    pub mcc_field: u8,
 }
 
 impl Spec {

@@ -25,6 +25,8 @@ use crate::spec::{
 use bytes::BufMut;
 use std::fmt;
 
+mod subfield;
+
 /// A field's encoded data (prefix excluded) and its length in spec units.
 #[derive(Clone, PartialEq, Eq)]
 struct Slot {
