@@ -129,17 +129,13 @@ struct MessageRecord<'c> {
     subfield_errors: Option<Vec<String>>,
 }
 
-/// Fields that carry Chinese text in the dialects users meet (name and location, and the
-/// private fields of the UnionPay terminal dialect): shown decoded as GBK.
-const GBK_FIELDS: [usize; 3] = [43, 62, 63];
-
 /// A field's value as `inspect` shows it: card data masked (unless `reveal`), Chinese text in
-/// the [`GBK_FIELDS`] decoded as GBK, or shown as hex (`0x...`) when it is not GBK, never as
+/// the fields the spec marks as GBK ([`crate::spec::Spec::is_gbk`]) decoded, or shown as hex (`0x...`) when it is not GBK, never as
 /// mojibake.
-fn shown(f: &crate::message::Field<'_>, reveal: bool) -> String {
+fn shown(spec: &crate::spec::Spec, f: &crate::message::Field<'_>, reveal: bool) -> String {
     let text_field = !f.is_binary()
         && f.spec().encoding == crate::spec::Encoding::Ascii
-        && GBK_FIELDS.contains(&f.number());
+        && spec.is_gbk(f.number());
     if text_field && !f.data().is_ascii() {
         return match crate::text::decode_gbk_strict(f.data()) {
             Some(text) => text,
@@ -164,6 +160,7 @@ fn subfield_rows<'m>(
     reveal: bool,
 ) -> (Vec<Row<'m>>, Option<crate::SubfieldError>) {
     fn walk<'a>(
+        spec: &crate::spec::Spec,
         items: crate::subfield::Subfields<'a>,
         reveal: bool,
         out: &mut Vec<Row<'a>>,
@@ -174,14 +171,14 @@ fn subfield_rows<'m>(
                 Err(e) => return Some(e),
             };
             if s.is_constructed() {
-                if let Some(e) = walk(s.children(), reveal, out) {
+                if let Some(e) = walk(spec, s.children(), reveal, out) {
                     return Some(e);
                 }
             } else {
                 let value = if s.tag().is_some() {
                     s.to_display_text(reveal)
                 } else {
-                    shown(&s.value(), reveal)
+                    shown(spec, &s.value(), reveal)
                 };
                 out.push((s.path().to_string(), s.name(), value));
             }
@@ -191,7 +188,7 @@ fn subfield_rows<'m>(
     let mut out = Vec::new();
     let error = msg
         .subfields(n)
-        .and_then(|items| walk(items, reveal, &mut out));
+        .and_then(|items| walk(msg.spec(), items, reveal, &mut out));
     (out, error)
 }
 
@@ -258,7 +255,7 @@ pub fn write_message(
         Format::Ndjson => {
             let fields = msg
                 .fields()
-                .map(|f| (f.number().to_string(), shown(&f, opts.reveal)))
+                .map(|f| (f.number().to_string(), shown(msg.spec(), &f, opts.reveal)))
                 .collect();
             let mut rows = Vec::new();
             let mut errors = Vec::new();
@@ -300,7 +297,7 @@ pub fn write_message(
                     "  {:>3}  {:<40} {}{note}",
                     f.number(),
                     name,
-                    shown(&f, opts.reveal)
+                    shown(msg.spec(), &f, opts.reveal)
                 )?;
                 let (rows, error) = subfield_rows(msg, f.number(), opts.reveal);
                 for (path, name, value) in rows {
@@ -332,6 +329,7 @@ fn write_error_decoded(
     out: &mut impl Write,
     index: usize,
     error: &ParseError,
+    spec: &crate::spec::Spec,
     before: &[crate::message::Field<'_>],
     context: Option<&Context>,
     opts: &Options,
@@ -339,7 +337,7 @@ fn write_error_decoded(
     let body = ErrorBody::of(error);
     let decoded: Vec<(String, String)> = before
         .iter()
-        .map(|f| (f.number().to_string(), shown(f, opts.reveal)))
+        .map(|f| (f.number().to_string(), shown(spec, f, opts.reveal)))
         .collect();
     write_error_body(out, index, body, context, opts.format, Some(decoded))
 }
@@ -404,7 +402,7 @@ fn inspect_one(
             summary.errors += 1;
             if !opts.summary_only {
                 let (before, _) = crate::parse::fields_before_error(spec, bytes);
-                write_error_decoded(out, index, &e, &before, context, opts)?;
+                write_error_decoded(out, index, &e, spec, &before, context, opts)?;
             }
         }
     }
@@ -809,6 +807,29 @@ mod tests {
         let line = String::from_utf8(out).unwrap();
         assert!(line.contains("\"43\":\"金龙酒家 广州"), "{line}");
         assert!(line.contains("\"63\":\"0xFFFF41\""), "{line}");
+    }
+
+    #[test]
+    fn a_field_the_spec_marks_as_gbk_is_decoded_and_a_latin1_one_is_not() {
+        let spec = crate::spec::Spec::from_toml_str(
+            "name = \"x\"\nbase = \"iso87-ascii\"\n[fields.48]\ntype = \"ans\"\nlength = 99\nvar = \"ll\"\nencoding = \"ascii\"\ncharset = \"gbk\"\n[fields.63]\ntype = \"ans\"\nlength = 99\nvar = \"ll\"\nencoding = \"ascii\"\ncharset = \"latin1\"\n",
+        )
+        .unwrap();
+        assert!(spec.is_gbk(48) && spec.is_gbk(43) && spec.is_gbk(62) && !spec.is_gbk(63));
+        let (gbk, _, _) = encoding_rs::GB18030.encode("备注");
+        let mut b = MessageBuilder::new(&spec, Mti::FINANCIAL_REQUEST);
+        b.set_bytes(48, &gbk).unwrap().set_bytes(63, &gbk).unwrap();
+        let bytes = b.to_vec().unwrap();
+        let msg = parse(&spec, &bytes).unwrap();
+        let mut out = Vec::new();
+        let opts = Options {
+            format: Format::Ndjson,
+            ..Options::default()
+        };
+        write_message(&mut out, 0, &msg, None, &opts).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.contains("\"48\":\"备注\""), "{line}");
+        assert!(!line.contains("\"63\":\"备注\""), "{line}");
     }
 
     #[test]

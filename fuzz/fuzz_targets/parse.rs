@@ -1,10 +1,25 @@
 //! `parse` on every built-in spec (the first byte chooses it): never panics, and a message that
-//! parses re-encodes to the same bytes, its fields tiling the input in order.
+//! parses re-encodes to the same bytes, its fields tiling the input in order, and its
+//! subfields read without panicking, inside the message.
 #![no_main]
 
 use iso8583_inspect::spec::BUILTINS;
 use iso8583_inspect::{MessageBuilder, parse};
 use libfuzzer_sys::fuzz_target;
+
+/// Walks subfields (and the objects inside constructed ones): offsets inside the message.
+fn walk(subs: iso8583_inspect::subfield::Subfields<'_>, len: usize) {
+    for s in subs {
+        match s {
+            Ok(s) => {
+                assert!(s.offset() < len, "{}", s.path());
+                let _ = (s.value().to_text(), s.to_display_text(false), format!("{s:?}"));
+                walk(s.children(), len);
+            }
+            Err(e) => assert!(e.offset <= len, "{e}"),
+        }
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, bytes)) = data.split_first() else { return };
@@ -26,6 +41,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(again, bytes);
             let _ = (msg.pan(), msg.amount(), msg.stan(), msg.transmission_time(), msg.original_data());
             let _ = format!("{msg:?}");
+            // Every composite's subfields: in the message, in order, never a panic.
+            for f in msg.fields() {
+                let Some(subs) = msg.subfields(f.number()) else { continue };
+                walk(subs, bytes.len());
+            }
         }
         Err(e) => assert!(e.offset <= bytes.len(), "{e}"),
     }

@@ -13,6 +13,12 @@ fuzz_target!(|data: &[u8]| {
         spec.check().expect("a loaded spec passes its checks");
         if let Ok(msg) = parse(&spec, message.as_bytes()) {
             assert_eq!(MessageBuilder::from_message(&msg).to_vec().expect("encodes"), message.as_bytes());
+            // Subfields a spec file declares read without panicking.
+            for f in msg.fields() {
+                for s in msg.subfields(f.number()).into_iter().flatten() {
+                    let _ = s.map(|s| s.value().to_text());
+                }
+            }
         }
     }
 });

@@ -583,6 +583,10 @@ const CUP_60: [SubfieldSpec; 7] = [
 
 static LOCATION_43_ASCII: [SubfieldSpec; 3] = location_43(Encoding::Ascii);
 
+/// The fields that carry Chinese text in the dialects users meet: name and location, and the
+/// private fields of the UnionPay terminal dialect.
+static GBK_FIELDS: [u8; 3] = [43, 62, 63];
+
 /// The composites of the ISO 1987 built-ins with ASCII numerics (43 and 90).
 static ISO87_ASCII_COMPOSITES: [Composite; 2] = [
     Composite {
@@ -632,6 +636,7 @@ pub static ISO87_ASCII: Spec = Spec {
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&ISO87_ASCII_COMPOSITES),
     mcc_field: 18,
+    gbk_fields: Cow::Borrowed(&GBK_FIELDS),
 };
 
 /// ISO 8583:1987 in ASCII with 8-byte binary bitmaps and raw binary fields, laid out exactly as
@@ -646,6 +651,7 @@ pub static ISO87_ASCII_BINARY_BITMAP: Spec = Spec {
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&ISO87_ASCII_COMPOSITES),
     mcc_field: 18,
+    gbk_fields: Cow::Borrowed(&GBK_FIELDS),
 };
 
 /// ISO 8583:1987 with a BCD MTI, binary bitmaps, BCD numerics and BCD length prefixes, text in
@@ -660,6 +666,7 @@ pub static ISO87_BCD: Spec = Spec {
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&ISO87_BCD_COMPOSITES),
     mcc_field: 18,
+    gbk_fields: Cow::Borrowed(&GBK_FIELDS),
 };
 
 /// ISO 8583:1993 in ASCII with hex-character bitmaps (bit 65 announces a tertiary bitmap),
@@ -675,6 +682,7 @@ pub static ISO93_ASCII: Spec = Spec {
     names: Names::Static(&ISO93_NAMES),
     composites: Cow::Borrowed(&[]),
     mcc_field: 18,
+    gbk_fields: Cow::Borrowed(&GBK_FIELDS),
 };
 
 /// The China UnionPay POS terminal dialect: a 5-byte TPDU and a 6-byte BCD header, BCD MTI,
@@ -694,6 +702,7 @@ pub static CUP_POS: Spec = Spec {
     names: Names::Static(&CUP_TABLES.1),
     composites: Cow::Borrowed(&CUP_COMPOSITES),
     mcc_field: 18,
+    gbk_fields: Cow::Borrowed(&GBK_FIELDS),
 };
 
 /// The China UnionPay network (CUPS) dialect an acquirer speaks to UnionPay's switch: the
@@ -712,6 +721,7 @@ pub static CUPS: Spec = Spec {
     names: Names::Static(&ISO87_NAMES),
     composites: Cow::Borrowed(&CUPS_COMPOSITES),
     mcc_field: 18,
+    gbk_fields: Cow::Borrowed(&GBK_FIELDS),
 };
 
 /// The built-in spec of that name (`iso87-ascii`, `iso87-ascii-binary-bitmap`, `iso87-bcd`,

@@ -324,6 +324,9 @@ impl Spec {
             names: Names::Owned(names),
             composites: Cow::Owned(composites),
             mcc_field: mcc_field.unwrap_or(18),
+            // A packager file says nothing of character sets: the fields that carry Chinese
+            // text where it occurs (43, 62, 63).
+            gbk_fields: Cow::Owned(vec![43, 62, 63]),
         };
         spec.check()?;
         Ok(spec)

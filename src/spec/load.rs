@@ -20,7 +20,9 @@
 //! A composite field also says how its value divides ([`super::composite`]): `subfields =
 //! [{ name = "batch", type = "n", length = 6, encoding = "bcd" }, ...]` (positional, each with
 //! the keys of a field and an optional `id`, numbered from 1 by default), or `tlv = "ber"`, or
-//! `tlv = { tag = 2, length = 3 }` (fixed-width ASCII tags and lengths). `mcc_field = 26` at
+//! `tlv = { tag = 2, length = 3 }` (fixed-width ASCII tags and lengths). `charset = "gbk"`
+//! marks a text field that carries Chinese text (43, 62 and 63 are marked unless a field says
+//! `charset = "latin1"`). `mcc_field = 26` at
 //! the top names the field that carries the merchant category code (default 18).
 //! JSON takes the same keys (`{"name": ..., "fields": {"2": {...}}}`).
 //!
@@ -165,6 +167,16 @@ struct FieldDef {
     /// TLV subfields: `"ber"`, or `{ tag = 2, length = 3 }`.
     #[serde(default)]
     tlv: Option<TlvDef>,
+    /// The character set of a text field's bytes: `"gbk"` (Chinese text) or `"latin1"`.
+    #[serde(default)]
+    charset: Option<CharsetDef>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum CharsetDef {
+    Gbk,
+    Latin1,
 }
 
 #[derive(Deserialize)]
@@ -328,6 +340,19 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
             .cloned()
             .collect()
     });
+    // GBK text: the base's fields (or 43, 62, 63 without a base), as this file's fields say.
+    let mut gbk: Vec<u8> = base
+        .as_ref()
+        .map_or_else(|| vec![43, 62, 63], |b| b.gbk_fields.to_vec());
+    gbk.retain(|g| !file.remove.contains(&usize::from(*g)));
+    for (n, def) in &numbers {
+        let n = u8::try_from(*n).unwrap_or(u8::MAX);
+        match def.charset {
+            Some(CharsetDef::Gbk) if !gbk.contains(&n) => gbk.push(n),
+            Some(CharsetDef::Latin1) => gbk.retain(|g| *g != n),
+            _ => {}
+        }
+    }
     for (n, def) in numbers {
         if let Some(c) = composite_from(n, &def)? {
             composites.push(c);
@@ -382,6 +407,7 @@ fn from_file(file: SpecFile, depth: usize) -> Result<Spec, SpecError> {
         mcc_field: file
             .mcc_field
             .unwrap_or(base.as_ref().map_or(18, |b| b.mcc_field)),
+        gbk_fields: Cow::Owned(gbk),
     };
     spec.check()?;
     Ok(spec)

@@ -383,6 +383,9 @@ pub struct Spec {
     /// The field that carries the merchant category code: 18 in ISO 8583:1987 and 1993, 26
     /// in ISO 8583:2003. The validator and [`crate::Message::mcc`] read the MCC there.
     pub mcc_field: u8,
+    /// The text fields that carry Chinese text in GBK (shown decoded by `inspect`): 43, 62 and
+    /// 63 in the built-ins, as a spec file says otherwise (`charset = "gbk"` on a field).
+    pub gbk_fields: Cow<'static, [u8]>,
 }
 
 impl Spec {
@@ -402,6 +405,12 @@ impl Spec {
         }
         let emv = n == 55 && self.field(55).is_some_and(|f| f.content == Content::B);
         emv.then_some(&composite::EMV)
+    }
+
+    /// Whether field `n` carries GBK text.
+    #[must_use]
+    pub fn is_gbk(&self, n: usize) -> bool {
+        self.gbk_fields.iter().any(|&g| usize::from(g) == n)
     }
 
     /// The name of field `n` (empty if the spec gives none).
