@@ -18,7 +18,7 @@
 //! field 4 differs), `hop-routing-changed` (二清: the network leg's field 32 is not one of the
 //! merchant's `acquirer_ids`), `hop-name-changed` (field 43 differs, spaces and case aside).
 
-use super::key::{Key, KeyMap};
+use super::key::{Key, KeyId, KeyMap};
 use super::{Seen, approved};
 use crate::finding::MessageRef;
 use crate::finding::{FeeImpact, Finding, Rule};
@@ -139,8 +139,8 @@ impl Reference {
     }
 }
 
-/// A correlated transaction followed until its outcome on both legs is known: about two
-/// hundred bytes, none of them on the heap, over the outcome window.
+/// A correlated transaction followed until its outcome on both legs is known: about three
+/// hundred and fifty bytes, none of them on the heap, over the outcome window.
 #[derive(Debug)]
 struct Outcome {
     /// The network request: the findings' reference (its merchant is the one a reversal must
@@ -152,7 +152,9 @@ struct Outcome {
     network_reversed: bool,
     /// The terminal's reversal, with its reason (39).
     terminal_reversal: Option<[u8; 2]>,
-    keys: [u64; 2],
+    /// The terminal and network identities: their values index the tables, their bytes
+    /// confirm a lookup.
+    keys: [KeyId; 2],
 }
 
 /// The merchants seen behind one merchant within the channel window: (time, merchant).
@@ -203,18 +205,18 @@ struct Channels {
 }
 
 /// A terminal-leg identity: terminal, merchant and trace (a terminal's reversal re-sends them).
-fn terminal_identity(msg: &Message<'_>) -> u64 {
+fn terminal_identity(msg: &Message<'_>) -> KeyId {
     Key::new()
         .present(b"t")
         .field(msg, 41)
         .field(msg, 42)
         .field(msg, 11)
-        .value()
+        .id()
 }
 
 /// A network-leg identity: STAN, transmission time and acquirer, from the message itself or,
 /// for a reversal, from the original it names in field 90.
-fn network_identity(msg: &Message<'_>, from_90: bool) -> Option<u64> {
+fn network_identity(msg: &Message<'_>, from_90: bool) -> Option<KeyId> {
     let mut k = Key::new();
     k.present(b"n");
     if from_90 {
@@ -225,7 +227,7 @@ fn network_identity(msg: &Message<'_>, from_90: bool) -> Option<u64> {
     } else {
         k.field(msg, 11).field(msg, 7);
     }
-    Some(k.field(msg, 32).value())
+    Some(k.field(msg, 32).id())
 }
 
 #[derive(Debug)]
@@ -297,17 +299,17 @@ pub(crate) fn pan_digits(msg: &Message<'_>) -> Option<([u8; 19], usize)> {
 /// The correlation keys of a request: by RRN, and by card number (2, or from track 2) and
 /// amount; the capture-time window is the holding time. Never by STAN (leg-local) or by
 /// terminal or merchant (substitutable); terminal requests carry no 7, 12 or 13.
-fn keys(msg: &Message<'_>) -> [Option<u64>; 2] {
+fn keys(msg: &Message<'_>) -> [Option<KeyId>; 2] {
     let rrn = msg
         .field(37)
         .filter(|r| r.chars().any(|c| c != b' ' && c != b'0'))
-        .map(|_| Key::new().present(b"rrn").field(msg, 37).value());
+        .map(|_| Key::new().present(b"rrn").field(msg, 37).id());
     let fuzzy = pan_digits(msg).filter(|_| msg.has(4)).map(|(pan, len)| {
         Key::new()
             .present(b"pan")
             .present(pan.get(..len).unwrap_or_default())
             .field(msg, 4)
-            .value()
+            .id()
     });
     [rrn, fuzzy]
 }
@@ -411,10 +413,18 @@ impl<'b> HopMatcher<'b> {
         };
         let other_spec = self.spec(leg.other());
         let other = self.side(leg.other());
-        let twin = keys
-            .iter()
-            .flatten()
-            .find_map(|k| other.by_key.get(k).copied());
+        // A held request under the same value whose own key has the same bytes: a 64-bit
+        // collision never correlates two transactions.
+        let twin = keys.iter().flatten().find_map(|k| {
+            let id = other.by_key.get(&k.value).copied()?;
+            let held = other.held.get(&id)?;
+            let held_msg = parse(other_spec, &held.bytes).ok()?;
+            self::keys(&held_msg)
+                .iter()
+                .flatten()
+                .any(|h| h == k)
+                .then_some(id)
+        });
         if let Some(id) = twin {
             if let Some(held) = other.remove(id) {
                 let Ok(twin_msg) = parse(other_spec, &held.bytes) else {
@@ -439,14 +449,14 @@ impl<'b> HopMatcher<'b> {
         let max = self.config.max_pending;
         let side = self.side(leg);
         for k in keys.iter().flatten() {
-            side.by_key.insert(*k, id);
+            side.by_key.insert(k.value, id);
         }
         side.held.insert(
             id,
             Held {
                 bytes: bytes.to_vec(),
                 seen,
-                keys,
+                keys: keys.map(|k| k.map(|k| k.value)),
             },
         );
         side.order.push_back((ms(&seen).saturating_add(window), id));
@@ -489,8 +499,8 @@ impl<'b> HopMatcher<'b> {
                 keys: [tk, nk],
             },
         );
-        self.by_terminal.insert(tk, id);
-        self.by_network.insert(nk, id);
+        self.by_terminal.insert(tk.value, id);
+        self.by_network.insert(nk.value, id);
         let deadline = now.saturating_add(self.config.outcome_window_ms as i64);
         self.outcome_order.push_back((deadline, id));
         while self.outcomes.len() > self.config.max_outcomes {
@@ -501,13 +511,27 @@ impl<'b> HopMatcher<'b> {
         }
     }
 
+    /// The followed transaction with this terminal (or network) identity: found by the key's
+    /// value, confirmed on its bytes.
+    fn outcome_of(&self, leg: Leg, key: Option<KeyId>) -> Option<u64> {
+        let key = key?;
+        let (table, i) = match leg {
+            Leg::Terminal => (&self.by_terminal, 0),
+            Leg::Network => (&self.by_network, 1),
+        };
+        let id = table.get(&key.value).copied()?;
+        let o = self.outcomes.get(&id)?;
+        (o.keys.get(i) == Some(&key)).then_some(id)
+    }
+
     fn forget(&mut self, id: u64) -> Option<Outcome> {
         let o = self.outcomes.remove(&id)?;
-        if self.by_terminal.get(&o.keys[0]) == Some(&id) {
-            self.by_terminal.remove(&o.keys[0]);
+        let [tk, nk] = o.keys;
+        if self.by_terminal.get(&tk.value) == Some(&id) {
+            self.by_terminal.remove(&tk.value);
         }
-        if self.by_network.get(&o.keys[1]) == Some(&id) {
-            self.by_network.remove(&o.keys[1]);
+        if self.by_network.get(&nk.value) == Some(&id) {
+            self.by_network.remove(&nk.value);
         }
         Some(o)
     }
@@ -515,10 +539,10 @@ impl<'b> HopMatcher<'b> {
     /// A response's part in its transaction's outcome.
     fn response_outcome(&mut self, leg: Leg, msg: &Message<'_>) {
         let id = match leg {
-            Leg::Terminal => self.by_terminal.get(&terminal_identity(msg)),
-            Leg::Network => network_identity(msg, false).and_then(|k| self.by_network.get(&k)),
+            Leg::Terminal => self.outcome_of(Leg::Terminal, Some(terminal_identity(msg))),
+            Leg::Network => self.outcome_of(Leg::Network, network_identity(msg, false)),
         };
-        let Some(o) = id.copied().and_then(|id| self.outcomes.get_mut(&id)) else {
+        let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) else {
             return;
         };
         let ok = approved(msg);
@@ -541,7 +565,7 @@ impl<'b> HopMatcher<'b> {
         };
         match (leg, mti.is_response()) {
             (Leg::Terminal, false) => {
-                let id = self.by_terminal.get(&terminal_identity(msg)).copied();
+                let id = self.outcome_of(Leg::Terminal, Some(terminal_identity(msg)));
                 if let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) {
                     let mut reason = [b' '; 2];
                     if let Some(f) = msg.field(39) {
@@ -553,7 +577,7 @@ impl<'b> HopMatcher<'b> {
                 }
             }
             (Leg::Network, false) => {
-                let id = network_identity(msg, true).and_then(|k| self.by_network.get(&k).copied());
+                let id = self.outcome_of(Leg::Network, network_identity(msg, true));
                 if let Some(o) = id.and_then(|id| self.outcomes.get_mut(&id)) {
                     o.network_reversed = true;
                     let merchant = Inline::<15>::of(msg, 42);

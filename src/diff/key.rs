@@ -2,26 +2,96 @@
 //!
 //! A key is SipHash (the standard library's) of the fields that identify a transaction, fed
 //! from the message's characters with no allocation, under keys drawn at random once a process:
-//! the party whose traffic is audited cannot precompute colliding pairs. The tables indexed by
-//! such keys hash them no further: a SipHash output is already uniform.
+//! the party whose traffic is audited cannot precompute colliding pairs. Tables are indexed by
+//! the 64-bit value, but a value is never trusted alone: every match is confirmed on the key's
+//! own bytes ([`Ident`], built alongside the hash), so two transactions whose values collide
+//! are never paired with each other. The tables mix the value once more before choosing a
+//! bucket ([`PreHashed`]), so that values sharing their low bits still spread.
 
 use crate::message::Message;
 use std::collections::HashMap;
 use std::collections::hash_map::{DefaultHasher, RandomState};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::OnceLock;
 
-/// The process's SipHash keys (the standard library's random ones).
-static SEED: OnceLock<RandomState> = OnceLock::new();
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+/// The process's SipHash keys (the standard library's random ones): one for the key's value,
+/// one for the part of a long key that its [`Ident`] does not keep.
+static SEED: OnceLock<(RandomState, RandomState)> = OnceLock::new();
+
+fn seeds() -> &'static (RandomState, RandomState) {
+    SEED.get_or_init(|| (RandomState::new(), RandomState::new()))
+}
+
+/// How many bytes of a key an [`Ident`] keeps as they are: every key the crate builds from
+/// well-formed fields fits (a marker, the characters and a 2-byte length a field: class, STAN,
+/// terminal, merchant and two institution IDs take about 60).
+const IDENT_CAPACITY: usize = 64;
+
+/// The bytes a key was made of, to confirm that two equal 64-bit values come from equal keys:
+/// the first [`IDENT_CAPACITY`] bytes as they are, the rest (rare: over-long fields) as a
+/// second, independently seeded SipHash, and the total length.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ident {
+    head: [u8; IDENT_CAPACITY],
+    len: u16,
+    tail: u64,
+}
+
+impl std::fmt::Debug for Ident {
+    /// The length only: a key may hold a card number.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ident({} bytes)", self.len)
+    }
+}
+
+/// The writer behind [`Key`]: the value's hasher, and the bytes kept for its [`Ident`].
+struct Sink {
+    value: DefaultHasher,
+    head: [u8; IDENT_CAPACITY],
+    len: usize,
+    tail: Option<DefaultHasher>,
+}
+
+impl Hasher for Sink {
+    fn finish(&self) -> u64 {
+        self.value.finish()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.value.write(bytes);
+        let room = IDENT_CAPACITY.saturating_sub(self.len);
+        let (kept, rest) = bytes.split_at(room.min(bytes.len()));
+        if let Some(slot) = self.head.get_mut(self.len..self.len + kept.len()) {
+            slot.copy_from_slice(kept);
+        }
+        if !rest.is_empty() {
+            self.tail
+                .get_or_insert_with(|| seeds().1.build_hasher())
+                .write(rest);
+        }
+        self.len += bytes.len();
+    }
+}
+
+/// A finished key: the value that indexes tables, and the bytes that confirm a match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyId {
+    pub(crate) value: u64,
+    pub(crate) ident: Ident,
+}
 
 /// A key under construction. The hasher is a stream: how the bytes are split between writes
 /// does not change the value.
-pub(crate) struct Key(DefaultHasher);
+pub(crate) struct Key(Sink);
 
 impl Key {
     pub(crate) fn new() -> Key {
-        Key(SEED.get_or_init(RandomState::new).build_hasher())
+        Key(Sink {
+            value: seeds().0.build_hasher(),
+            head: [0; IDENT_CAPACITY],
+            len: 0,
+            tail: None,
+        })
     }
 
     /// Adds a value given as characters: hashed exactly as a field of the same characters, so
@@ -29,7 +99,8 @@ impl Key {
     pub(crate) fn present(&mut self, chars: &[u8]) -> &mut Key {
         self.0.write_u8(1);
         self.0.write(chars);
-        self.0.write_usize(chars.len());
+        self.0
+            .write_u16(u16::try_from(chars.len()).unwrap_or(u16::MAX));
         self
     }
 
@@ -61,23 +132,79 @@ impl Key {
             total += 1;
         }
         self.0.write(buf.get(..len).unwrap_or_default());
-        self.0.write_usize(total);
+        self.0.write_u16(u16::try_from(total).unwrap_or(u16::MAX));
         self
     }
 
     /// The value of the key so far (more may be added after).
     pub(crate) fn value(&self) -> u64 {
+        if forced_collisions() {
+            return 0x5EED;
+        }
         self.0.finish()
+    }
+
+    /// The value and the bytes of the key so far.
+    pub(crate) fn id(&self) -> KeyId {
+        KeyId {
+            value: self.value(),
+            ident: self.ident(),
+        }
+    }
+
+    /// The key's bytes so far, to confirm a match on.
+    pub(crate) fn ident(&self) -> Ident {
+        Ident {
+            head: self.0.head,
+            len: u16::try_from(self.0.len).unwrap_or(u16::MAX),
+            tail: self.0.tail.as_ref().map_or(0, Hasher::finish),
+        }
     }
 }
 
-/// Hashes a key no further (see the module docs).
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to give every key the same value: the tables must still pair by the
+    /// keys' bytes.
+    static FORCE_COLLISIONS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn forced_collisions() -> bool {
+    FORCE_COLLISIONS.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+const fn forced_collisions() -> bool {
+    false
+}
+
+/// Runs `f` with every key's value forced equal (tests only).
+#[cfg(test)]
+pub(crate) fn with_forced_collisions<T>(f: impl FnOnce() -> T) -> T {
+    FORCE_COLLISIONS.with(|c| c.set(true));
+    let out = f();
+    FORCE_COLLISIONS.with(|c| c.set(false));
+    out
+}
+
+/// Chooses a table's bucket from a key's value: a 64-bit finalizer (MurmurHash3's `fmix64`),
+/// so that values alike in their low bits (which the table's bucket index reads) still
+/// spread over the table.
 #[derive(Default, Clone, Copy, Debug)]
 pub(crate) struct PreHashed(u64);
 
+const fn mix(mut v: u64) -> u64 {
+    v ^= v >> 33;
+    v = v.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    v ^= v >> 33;
+    v = v.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    v ^ (v >> 33)
+}
+
 impl Hasher for PreHashed {
     fn finish(&self) -> u64 {
-        self.0
+        mix(self.0)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -91,5 +218,64 @@ impl Hasher for PreHashed {
     }
 }
 
-/// A table indexed by keys.
+/// A table indexed by keys' values (confirm a match with [`Ident`]).
 pub(crate) type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_alike_in_their_low_bits_spread_over_the_buckets() {
+        // 65,536 values whose low 32 bits are all equal: a table that took the value as its
+        // bucket index would put every one in the same probe sequence.
+        let buckets = 1usize << 17;
+        let mut load = vec![0u32; buckets];
+        let mut raw = vec![0u32; buckets];
+        for i in 0..65_536u64 {
+            let v = (i << 32) | 0xDEAD_BEEF;
+            let mut h = PreHashed::default();
+            h.write_u64(v);
+            load[(h.finish() as usize) & (buckets - 1)] += 1;
+            raw[(v as usize) & (buckets - 1)] += 1;
+        }
+        assert_eq!(
+            raw.iter().copied().max(),
+            Some(65_536),
+            "unmixed: one bucket"
+        );
+        let max = load.iter().copied().max().unwrap();
+        assert!(max <= 12, "a bucket holds {max} of 65,536");
+        // And the table itself holds them all, each found again.
+        let mut map: KeyMap<u64> = KeyMap::default();
+        for i in 0..65_536u64 {
+            map.insert(i << 32, i);
+        }
+        assert_eq!(map.len(), 65_536);
+        assert!((0..65_536u64).all(|i| map.get(&(i << 32)) == Some(&i)));
+    }
+
+    #[test]
+    fn idents_tell_apart_what_values_cannot() {
+        let a = Key::new().present(b"000001").present(b"10000001").ident();
+        let b = Key::new().present(b"000001").present(b"10000002").ident();
+        let a2 = Key::new().present(b"000001").present(b"10000001").ident();
+        assert_eq!(a, a2);
+        assert_ne!(a, b);
+        // Beyond the bytes kept as they are, the rest still tells keys apart.
+        let long = |last: u8| {
+            let mut v = vec![b'7'; 100];
+            v.push(last);
+            Key::new().present(&v).ident()
+        };
+        assert_eq!(long(b'1'), long(b'1'));
+        assert_ne!(long(b'1'), long(b'2'));
+        with_forced_collisions(|| {
+            assert_eq!(
+                Key::new().present(b"x").value(),
+                Key::new().present(b"y").value()
+            );
+        });
+        assert!(!format!("{a:?}").contains("10000001"));
+    }
+}

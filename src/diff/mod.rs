@@ -31,6 +31,8 @@
 
 mod hop;
 mod key;
+#[cfg(test)]
+mod tests;
 
 pub use hop::{HopConfig, HopMatcher, Leg};
 
@@ -41,7 +43,7 @@ use crate::parse::parse;
 use crate::spec::{Content, Spec};
 use crate::txn::{TransactionType, transaction_type};
 use crate::validate::{Where, message_ref};
-use key::{Key, KeyMap};
+use key::{Ident, Key, KeyId, KeyMap};
 use std::collections::VecDeque;
 
 /// Timeouts and bounds of the pairing.
@@ -97,8 +99,11 @@ struct Entry {
     mti: Mti,
     state: State,
     reversed: bool,
-    /// The relaxed key (flow, class, STAN) under which it is also found.
+    /// The full key's bytes: a lookup whose value matches is confirmed on them.
+    ident: Ident,
+    /// The relaxed key (flow, class, STAN) under which it is also found, and its bytes.
     relaxed: u64,
+    relaxed_ident: Ident,
     /// Bumped on each state change, so stale deadlines are ignored.
     generation: u64,
 }
@@ -183,8 +188,9 @@ pub struct Pairer<'s> {
     arrivals: VecDeque<u64>,
     generation: u64,
     now: i64,
-    /// Debits by card, amount, terminal and merchant: (STAN key, time ms, index).
-    recent: KeyMap<(u64, i64, usize)>,
+    /// Debits by card, amount, terminal and merchant: (the key's bytes, the STAN's, time ms,
+    /// index).
+    recent: KeyMap<(Ident, Ident, i64, usize)>,
     recent_order: VecDeque<(i64, u64)>,
 }
 
@@ -224,7 +230,7 @@ impl<'s> Pairer<'s> {
             }
             self.recent_order.pop_front();
             if self.recent.get(&key).is_some_and(|e| {
-                e.1.saturating_add(self.config.replay_window_ms as i64) <= deadline
+                e.2.saturating_add(self.config.replay_window_ms as i64) <= deadline
             }) {
                 self.recent.remove(&key);
             }
@@ -254,10 +260,12 @@ impl<'s> Pairer<'s> {
             .field(msg, 4)
             .field(msg, 41)
             .field(msg, 42)
-            .value();
-        let stan = Key::new().field(msg, 11).value();
+            .id();
+        let stan = Key::new().field(msg, 11).ident();
         let window = self.config.replay_window_ms as i64;
-        if let Some(&(before, at, index)) = self.recent.get(&key) {
+        // The same key's bytes, not only its value: a collision is not a replay.
+        let earlier = self.recent.get(&key.value).filter(|e| e.0 == key.ident);
+        if let Some(&(_, before, at, index)) = earlier {
             if before != stan && now.saturating_sub(at) <= window {
                 let f = finding(
                     msg,
@@ -273,9 +281,10 @@ impl<'s> Pairer<'s> {
                 out.push(with_time(f, seen));
             }
         }
-        self.recent.insert(key, (stan, now, seen.index));
+        self.recent
+            .insert(key.value, (key.ident, stan, now, seen.index));
         self.recent_order
-            .push_back((now.saturating_add(window), key));
+            .push_back((now.saturating_add(window), key.value));
     }
 
     /// Requests and answered requests held.
@@ -298,7 +307,7 @@ impl<'s> Pairer<'s> {
         msg: &Message<'_>,
         stan: Option<&[u8]>,
         f7: Option<&[u8]>,
-    ) -> (u64, u64) {
+    ) -> (KeyId, KeyId) {
         let mut k = Key::new();
         let mut r = Key::new();
         k.hash(&class);
@@ -322,18 +331,24 @@ impl<'s> Pairer<'s> {
             None if msg.has(7) => r.field(msg, 7),
             None => r.hash(&flow),
         };
-        (k.value(), r.value())
+        (k.id(), r.id())
     }
 
-    /// The key of a held request found by its full key, else by its relaxed one.
-    fn find(&self, (key, relaxed): (u64, u64)) -> Option<u64> {
-        if self.table.contains_key(&key) {
-            return Some(key);
+    /// The key of a held request found by its full key, else by its relaxed one; a match is
+    /// confirmed on the key's bytes, never on its 64-bit value alone.
+    fn find(&self, (key, relaxed): (KeyId, KeyId)) -> Option<u64> {
+        if self
+            .table
+            .get(&key.value)
+            .is_some_and(|e| e.ident == key.ident)
+        {
+            return Some(key.value);
         }
-        self.relaxed
-            .get(&relaxed)
-            .copied()
-            .filter(|k| self.table.contains_key(k))
+        let k = self.relaxed.get(&relaxed.value).copied()?;
+        self.table
+            .get(&k)
+            .is_some_and(|e| e.relaxed_ident == relaxed.ident)
+            .then_some(k)
     }
 
     fn remove(&mut self, key: u64) -> Option<Entry> {
@@ -369,7 +384,20 @@ impl<'s> Pairer<'s> {
         } else {
             self.void(msg, kind);
         }
-        let (key, relaxed) = Self::keys(seen.flow, mti.class(), msg, None, None);
+        let (full, relaxed_id) = Self::keys(seen.flow, mti.class(), msg, None, None);
+        let (key, relaxed) = (full.value, relaxed_id.value);
+        // Another request under the same 64-bit value (not a retransmission: its key's bytes
+        // differ) loses its place, and says so: never a wrong pairing.
+        if self.table.get(&key).is_some_and(|e| e.ident != full.ident) {
+            if let Some(e) = self.remove(key) {
+                out.push(self.lifecycle(
+                    &e,
+                    Rule::Evicted,
+                    "held until its lifecycle ends".into(),
+                    "dropped: another request's pairing key has the same 64-bit value".into(),
+                ));
+            }
+        }
         self.generation += 1;
         let entry = Entry {
             bytes: bytes.to_vec(),
@@ -377,7 +405,9 @@ impl<'s> Pairer<'s> {
             mti,
             state: State::Pending,
             reversed: false,
+            ident: full.ident,
             relaxed,
+            relaxed_ident: relaxed_id.ident,
             generation: self.generation,
         };
         if self.table.insert(key, entry).is_none() {
@@ -567,16 +597,9 @@ impl<'s> Pairer<'s> {
             }
             // The terminal leg: the reversal re-sends the original's STAN, terminal and
             // merchant, on whatever connection.
-            None => [1u8, 2].into_iter().find_map(|c| {
-                let (key, relaxed) = Self::keys(seen.flow, c, msg, None, None);
-                if self.table.contains_key(&key) {
-                    return Some(key);
-                }
-                self.relaxed
-                    .get(&relaxed)
-                    .copied()
-                    .filter(|k| self.table.contains_key(k))
-            }),
+            None => [1u8, 2]
+                .into_iter()
+                .find_map(|c| self.find(Self::keys(seen.flow, c, msg, None, None))),
         };
         let Some(key) = found else { return };
         let Some(entry) = self.table.get_mut(&key) else {
@@ -631,7 +654,11 @@ impl<'s> Pairer<'s> {
         };
         let Some(stan) = stan else { return };
         let (key, _) = Self::keys(None, class, msg, Some(&stan), None);
-        if let Some(e) = self.table.get_mut(&key) {
+        if let Some(e) = self
+            .table
+            .get_mut(&key.value)
+            .filter(|e| e.ident == key.ident)
+        {
             e.reversed = true;
         }
     }

@@ -1,0 +1,169 @@
+//! Forced collisions: every pairing key given the same 64-bit value, so that the tables can
+//! tell transactions apart only by the keys' bytes. Nothing may be paired or correlated with
+//! another transaction's message.
+
+use super::key::with_forced_collisions;
+use super::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
+use crate::capture::Timestamp;
+use crate::finding::{Finding, Rule};
+use crate::mcc::FeeTable;
+use crate::profile::ProfileBook;
+use crate::spec::ISO87_ASCII;
+use crate::{MessageBuilder, Mti, parse};
+
+/// A message: MTI, a sale's defaults, then (field, value) changes.
+fn msg(mti: u16, changes: &[(usize, &str)]) -> Vec<u8> {
+    let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::new(mti));
+    let defaults = [
+        (2, "6222021234567890123"),
+        (3, "000000"),
+        (4, "000000012800"),
+        (11, "000001"),
+        (12, "093015"),
+        (13, "1123"),
+        (32, "48220000"),
+        (41, "10000001"),
+        (42, "822440158120001"),
+        (49, "156"),
+    ];
+    for (n, v) in defaults.iter().chain(changes) {
+        b.set_text(*n, v).unwrap();
+    }
+    if Mti::new(mti).is_response() {
+        b.set_text(39, "00").unwrap();
+    }
+    b.to_vec().unwrap()
+}
+
+fn seen(i: usize, t: i64) -> Seen {
+    Seen {
+        index: i,
+        time: Timestamp::new(1_795_397_400 + t, 0),
+        flow: None,
+    }
+}
+
+fn pair(traffic: &[(i64, Vec<u8>)]) -> Vec<Finding> {
+    let mut p = Pairer::new(&ISO87_ASCII, DiffConfig::default());
+    let mut out = Vec::new();
+    for (i, (t, bytes)) in traffic.iter().enumerate() {
+        let m = parse(&ISO87_ASCII, bytes).unwrap();
+        p.push(&m, bytes, seen(i, *t), &mut out);
+    }
+    p.finish(&mut out);
+    out
+}
+
+fn rules(findings: &[Finding]) -> Vec<Rule> {
+    findings.iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn colliding_keys_never_pair_one_transaction_with_another() {
+    // Two sales in flight on one terminal, answered in reverse order.
+    let traffic = [
+        (0, msg(200, &[])),
+        (1, msg(200, &[(11, "000002"), (4, "000000009900")])),
+        (2, msg(210, &[(11, "000002"), (4, "000000009900")])),
+        (3, msg(210, &[])),
+    ];
+    assert_eq!(rules(&pair(&traffic)), [], "clean with real keys");
+    let collided = with_forced_collisions(|| pair(&traffic));
+    // The second sale takes the first's value: the first is dropped and says so, its answer
+    // is an orphan. No echo or amount finding: nothing was compared with the wrong request.
+    assert_eq!(
+        rules(&collided),
+        [Rule::Evicted, Rule::OrphanResponse],
+        "{collided:#?}"
+    );
+    assert_eq!(collided[0].message.index, 0);
+    assert_eq!(collided[1].message.index, 3);
+}
+
+#[test]
+fn colliding_keys_are_not_a_replay() {
+    // Two cards, the same amount, terminal and merchant: no replay, collided or not.
+    let other_card = [(2, "6259650000000016"), (11, "000002")];
+    let traffic = [
+        (0, msg(200, &[])),
+        (1, msg(210, &[])),
+        (20, msg(200, &other_card)),
+        (21, msg(210, &other_card)),
+    ];
+    assert_eq!(rules(&pair(&traffic)), []);
+    let collided = with_forced_collisions(|| pair(&traffic));
+    assert!(
+        !rules(&collided).contains(&Rule::DuplicateOrReplay),
+        "{collided:#?}"
+    );
+    // And a real replay is still one under collisions.
+    let replay = [
+        (0, msg(200, &[])),
+        (1, msg(210, &[])),
+        (20, msg(200, &[(11, "000002")])),
+        (21, msg(210, &[(11, "000002")])),
+    ];
+    let found = with_forced_collisions(|| pair(&replay));
+    assert!(
+        rules(&found).contains(&Rule::DuplicateOrReplay),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn colliding_keys_never_correlate_two_transactions_across_legs() {
+    let book = ProfileBook::from_toml_str(
+        "[[merchant]]\nid = \"822440158120001\"\nname = \"Golden Dragon\"\nmcc = \"5812\"\nacquirer_ids = [\"48220000\"]\nterminals = [\"10000001\"]\ncurrency = \"156\"\n",
+    )
+    .unwrap();
+    let fees = FeeTable::default();
+    let run = |traffic: &[(Leg, i64, Vec<u8>)]| {
+        let mut m = HopMatcher::new(&ISO87_ASCII, &book, &fees, HopConfig::default());
+        let mut out = Vec::new();
+        for (i, (leg, t, bytes)) in traffic.iter().enumerate() {
+            let msg = parse(&ISO87_ASCII, bytes).unwrap();
+            m.push(*leg, &msg, bytes, seen(i, *t), &mut out);
+        }
+        m.finish(&mut out);
+        out
+    };
+    // A terminal sale, then another card's network sale under another merchant and amount:
+    // not the same transaction, whatever the keys' values.
+    let traffic = [
+        (Leg::Terminal, 0, msg(200, &[(37, "332700000001")])),
+        (
+            Leg::Network,
+            1,
+            msg(
+                200,
+                &[
+                    (2, "6259650000000016"),
+                    (4, "000000099900"),
+                    (37, "332700000002"),
+                    (42, "898310054110007"),
+                ],
+            ),
+        ),
+    ];
+    let clean = run(&traffic);
+    let collided = with_forced_collisions(|| run(&traffic));
+    assert_eq!(rules(&collided), rules(&clean), "{collided:#?}");
+    assert!(
+        !rules(&collided)
+            .iter()
+            .any(|r| matches!(r, Rule::HopAmountAltered | Rule::HopMerchantSubstituted)),
+        "{collided:#?}"
+    );
+    // The same transaction on both legs still correlates under collisions.
+    let same = [
+        (Leg::Terminal, 0, msg(200, &[(37, "332700000001")])),
+        (
+            Leg::Network,
+            1,
+            msg(200, &[(37, "332700000001"), (4, "000000012900")]),
+        ),
+    ];
+    let found = with_forced_collisions(|| run(&same));
+    assert_eq!(rules(&found), rules(&run(&same)));
+    assert!(!found.is_empty(), "the altered amount is found");
+}
