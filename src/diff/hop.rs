@@ -18,7 +18,7 @@
 //! field 4 differs), `hop-routing-changed` (二清: the network leg's field 32 is not one of the
 //! merchant's `acquirer_ids`), `hop-name-changed` (field 43 differs, spaces and case aside).
 
-use super::key::{Key, KeyId, KeyMap};
+use super::key::{Idents, Key, KeyId, KeyMap};
 use super::{Seen, approved};
 use crate::finding::MessageRef;
 use crate::finding::{FeeImpact, Finding, Rule};
@@ -139,8 +139,8 @@ impl Reference {
     }
 }
 
-/// A correlated transaction followed until its outcome on both legs is known: about three
-/// hundred and fifty bytes, none of them on the heap, over the outcome window.
+/// A correlated transaction followed until its outcome on both legs is known: about two
+/// hundred bytes, and its identities' few dozen on the heap, over the outcome window.
 #[derive(Debug)]
 struct Outcome {
     /// The network request: the findings' reference (its merchant is the one a reversal must
@@ -152,9 +152,10 @@ struct Outcome {
     network_reversed: bool,
     /// The terminal's reversal, with its reason (39).
     terminal_reversal: Option<[u8; 2]>,
-    /// The terminal and network identities: their values index the tables, their bytes
-    /// confirm a lookup.
-    keys: [KeyId; 2],
+    /// The terminal and network identities' values (they index the tables) and bytes (they
+    /// confirm a lookup).
+    keys: [u64; 2],
+    idents: Idents,
 }
 
 /// The merchants seen behind one merchant within the channel window: (time, merchant).
@@ -496,7 +497,8 @@ impl<'b> HopMatcher<'b> {
                 terminal_approved: None,
                 network_reversed: false,
                 terminal_reversal: None,
-                keys: [tk, nk],
+                keys: [tk.value, nk.value],
+                idents: Idents::of(&[tk.ident, nk.ident]),
             },
         );
         self.by_terminal.insert(tk.value, id);
@@ -521,17 +523,17 @@ impl<'b> HopMatcher<'b> {
         };
         let id = table.get(&key.value).copied()?;
         let o = self.outcomes.get(&id)?;
-        (o.keys.get(i) == Some(&key)).then_some(id)
+        (o.keys.get(i) == Some(&key.value) && o.idents.matches(i, &key.ident)).then_some(id)
     }
 
     fn forget(&mut self, id: u64) -> Option<Outcome> {
         let o = self.outcomes.remove(&id)?;
         let [tk, nk] = o.keys;
-        if self.by_terminal.get(&tk.value) == Some(&id) {
-            self.by_terminal.remove(&tk.value);
+        if self.by_terminal.get(&tk) == Some(&id) {
+            self.by_terminal.remove(&tk);
         }
-        if self.by_network.get(&nk.value) == Some(&id) {
-            self.by_network.remove(&nk.value);
+        if self.by_network.get(&nk) == Some(&id) {
+            self.by_network.remove(&nk);
         }
         Some(o)
     }

@@ -44,6 +44,70 @@ impl std::fmt::Debug for Ident {
     }
 }
 
+impl Ident {
+    /// The bytes kept as they are.
+    fn kept(&self) -> &[u8] {
+        self.head
+            .get(..usize::from(self.len).min(IDENT_CAPACITY))
+            .unwrap_or_default()
+    }
+
+    /// Appends the compact form [`Idents`] keeps: the length, the bytes kept, and the tail's
+    /// hash where there is a tail.
+    fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.len.to_le_bytes());
+        out.extend_from_slice(self.kept());
+        if usize::from(self.len) > IDENT_CAPACITY {
+            out.extend_from_slice(&self.tail.to_le_bytes());
+        }
+    }
+}
+
+/// Several keys' bytes held compactly on the heap (a few dozen bytes each), for the entries a
+/// table keeps after their message is gone.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Idents(Box<[u8]>);
+
+impl std::fmt::Debug for Idents {
+    /// The length only: a key may hold a card number.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Idents({} bytes)", self.0.len())
+    }
+}
+
+impl Idents {
+    pub(crate) fn of(idents: &[Ident]) -> Idents {
+        let mut out = Vec::with_capacity(idents.iter().map(|i| i.kept().len() + 10).sum());
+        for i in idents {
+            i.write_to(&mut out);
+        }
+        Idents(out.into_boxed_slice())
+    }
+
+    /// Whether the `i`-th key held has the bytes of `ident`.
+    pub(crate) fn matches(&self, i: usize, ident: &Ident) -> bool {
+        let mut rest: &[u8] = &self.0;
+        for k in 0..=i {
+            let Some((len, after)) = rest.split_first_chunk::<2>() else {
+                return false;
+            };
+            let len = usize::from(u16::from_le_bytes(*len));
+            let width = len.min(IDENT_CAPACITY) + if len > IDENT_CAPACITY { 8 } else { 0 };
+            let Some((this, next)) = after.split_at_checked(width) else {
+                return false;
+            };
+            if k == i {
+                let kept = ident.kept();
+                let (head, tail) = this.split_at(kept.len().min(this.len()));
+                let tail_ok = len <= IDENT_CAPACITY || tail == ident.tail.to_le_bytes();
+                return usize::from(ident.len) == len && head == kept && tail_ok;
+            }
+            rest = next;
+        }
+        false
+    }
+}
+
 /// The writer behind [`Key`]: the value's hasher, and the bytes kept for its [`Ident`].
 struct Sink {
     value: DefaultHasher,
@@ -277,5 +341,11 @@ mod tests {
             );
         });
         assert!(!format!("{a:?}").contains("10000001"));
+        // Held compactly, they still tell apart, by position, the long ones too.
+        let held = Idents::of(&[a, long(b'1')]);
+        assert!(held.matches(0, &a2) && !held.matches(0, &b));
+        assert!(held.matches(1, &long(b'1')) && !held.matches(1, &long(b'2')));
+        assert!(!held.matches(1, &a) && !held.matches(2, &a));
+        assert!(!format!("{held:?}").contains("10000001"));
     }
 }

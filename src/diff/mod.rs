@@ -43,7 +43,7 @@ use crate::parse::parse;
 use crate::spec::{Content, Spec};
 use crate::txn::{TransactionType, transaction_type};
 use crate::validate::{Where, message_ref};
-use key::{Ident, Key, KeyId, KeyMap};
+use key::{Idents, Key, KeyId, KeyMap};
 use std::collections::VecDeque;
 
 /// Timeouts and bounds of the pairing.
@@ -99,11 +99,11 @@ struct Entry {
     mti: Mti,
     state: State,
     reversed: bool,
-    /// The full key's bytes: a lookup whose value matches is confirmed on them.
-    ident: Ident,
-    /// The relaxed key (flow, class, STAN) under which it is also found, and its bytes.
+    /// The relaxed key (flow, class, STAN) under which it is also found.
     relaxed: u64,
-    relaxed_ident: Ident,
+    /// The bytes of the full key (0) and the relaxed key (1): a lookup whose value matches is
+    /// confirmed on them.
+    idents: Idents,
     /// Bumped on each state change, so stale deadlines are ignored.
     generation: u64,
 }
@@ -190,7 +190,7 @@ pub struct Pairer<'s> {
     now: i64,
     /// Debits by card, amount, terminal and merchant: (the key's bytes, the STAN's, time ms,
     /// index).
-    recent: KeyMap<(Ident, Ident, i64, usize)>,
+    recent: KeyMap<(Idents, i64, usize)>,
     recent_order: VecDeque<(i64, u64)>,
 }
 
@@ -230,7 +230,7 @@ impl<'s> Pairer<'s> {
             }
             self.recent_order.pop_front();
             if self.recent.get(&key).is_some_and(|e| {
-                e.2.saturating_add(self.config.replay_window_ms as i64) <= deadline
+                e.1.saturating_add(self.config.replay_window_ms as i64) <= deadline
             }) {
                 self.recent.remove(&key);
             }
@@ -264,9 +264,12 @@ impl<'s> Pairer<'s> {
         let stan = Key::new().field(msg, 11).ident();
         let window = self.config.replay_window_ms as i64;
         // The same key's bytes, not only its value: a collision is not a replay.
-        let earlier = self.recent.get(&key.value).filter(|e| e.0 == key.ident);
-        if let Some(&(_, before, at, index)) = earlier {
-            if before != stan && now.saturating_sub(at) <= window {
+        let earlier = self
+            .recent
+            .get(&key.value)
+            .filter(|e| e.0.matches(0, &key.ident));
+        if let Some((before, at, index)) = earlier.map(|e| (&e.0, e.1, e.2)) {
+            if !before.matches(1, &stan) && now.saturating_sub(at) <= window {
                 let f = finding(
                     msg,
                     &Where::index(seen.index),
@@ -282,7 +285,7 @@ impl<'s> Pairer<'s> {
             }
         }
         self.recent
-            .insert(key.value, (key.ident, stan, now, seen.index));
+            .insert(key.value, (Idents::of(&[key.ident, stan]), now, seen.index));
         self.recent_order
             .push_back((now.saturating_add(window), key.value));
     }
@@ -340,14 +343,14 @@ impl<'s> Pairer<'s> {
         if self
             .table
             .get(&key.value)
-            .is_some_and(|e| e.ident == key.ident)
+            .is_some_and(|e| e.idents.matches(0, &key.ident))
         {
             return Some(key.value);
         }
         let k = self.relaxed.get(&relaxed.value).copied()?;
         self.table
             .get(&k)
-            .is_some_and(|e| e.relaxed_ident == relaxed.ident)
+            .is_some_and(|e| e.idents.matches(1, &relaxed.ident))
             .then_some(k)
     }
 
@@ -388,7 +391,11 @@ impl<'s> Pairer<'s> {
         let (key, relaxed) = (full.value, relaxed_id.value);
         // Another request under the same 64-bit value (not a retransmission: its key's bytes
         // differ) loses its place, and says so: never a wrong pairing.
-        if self.table.get(&key).is_some_and(|e| e.ident != full.ident) {
+        if self
+            .table
+            .get(&key)
+            .is_some_and(|e| !e.idents.matches(0, &full.ident))
+        {
             if let Some(e) = self.remove(key) {
                 out.push(self.lifecycle(
                     &e,
@@ -405,9 +412,8 @@ impl<'s> Pairer<'s> {
             mti,
             state: State::Pending,
             reversed: false,
-            ident: full.ident,
             relaxed,
-            relaxed_ident: relaxed_id.ident,
+            idents: Idents::of(&[full.ident, relaxed_id.ident]),
             generation: self.generation,
         };
         if self.table.insert(key, entry).is_none() {
@@ -657,7 +663,7 @@ impl<'s> Pairer<'s> {
         if let Some(e) = self
             .table
             .get_mut(&key.value)
-            .filter(|e| e.ident == key.ident)
+            .filter(|e| e.idents.matches(0, &key.ident))
         {
             e.reversed = true;
         }
