@@ -301,18 +301,24 @@ pub(crate) fn pan_digits(msg: &Message<'_>) -> Option<([u8; 19], usize)> {
 /// amount; the capture-time window is the holding time. Never by STAN (leg-local) or by
 /// terminal or merchant (substitutable); terminal requests carry no 7, 12 or 13.
 fn keys(msg: &Message<'_>) -> [Option<KeyId>; 2] {
-    let rrn = msg
-        .field(37)
-        .filter(|r| r.chars().any(|c| c != b' ' && c != b'0'))
-        .map(|_| Key::new().present(b"rrn").field(msg, 37).id());
-    let fuzzy = pan_digits(msg).filter(|_| msg.has(4)).map(|(pan, len)| {
+    [key_of(msg, 0), key_of(msg, 1)]
+}
+
+/// One correlation key of a request: 0 by RRN, 1 by card number and amount.
+fn key_of(msg: &Message<'_>, which: usize) -> Option<KeyId> {
+    if which == 0 {
+        return msg
+            .field(37)
+            .filter(|r| r.chars().any(|c| c != b' ' && c != b'0'))
+            .map(|_| Key::new().present(b"rrn").field(msg, 37).id());
+    }
+    pan_digits(msg).filter(|_| msg.has(4)).map(|(pan, len)| {
         Key::new()
             .present(b"pan")
             .present(pan.get(..len).unwrap_or_default())
             .field(msg, 4)
             .id()
-    });
-    [rrn, fuzzy]
+    })
 }
 
 fn ms(seen: &Seen) -> i64 {
@@ -414,30 +420,33 @@ impl<'b> HopMatcher<'b> {
         };
         let other_spec = self.spec(leg.other());
         let other = self.side(leg.other());
-        // A held request under the same value whose own key has the same bytes: a 64-bit
-        // collision never correlates two transactions.
-        let twin = keys.iter().flatten().find_map(|k| {
-            let id = other.by_key.get(&k.value).copied()?;
-            let held = other.held.get(&id)?;
-            let held_msg = parse(other_spec, &held.bytes).ok()?;
-            self::keys(&held_msg)
-                .iter()
-                .flatten()
-                .any(|h| h == k)
-                .then_some(id)
+        let twin = keys.iter().enumerate().find_map(|(which, k)| {
+            let id = other.by_key.get(&k.as_ref()?.value).copied()?;
+            Some((which, id))
         });
-        if let Some(id) = twin {
+        if let Some((which, id)) = twin {
             if let Some(held) = other.remove(id) {
                 let Ok(twin_msg) = parse(other_spec, &held.bytes) else {
                     return;
                 };
-                let (t, n, n_seen) = match leg {
-                    Leg::Network => (&twin_msg, msg, seen),
-                    Leg::Terminal => (msg, &twin_msg, held.seen),
-                };
-                self.compare(t, n, n_seen, out);
-                self.follow(t, n, n_seen, ms(&seen));
-                return;
+                // The held request's own key of that kind has the same bytes: a 64-bit
+                // collision never correlates two transactions.
+                let key = keys.get(which).copied().flatten();
+                if key.is_some() && key_of(&twin_msg, which) == key {
+                    let (t, n, n_seen) = match leg {
+                        Leg::Network => (&twin_msg, msg, seen),
+                        Leg::Terminal => (msg, &twin_msg, held.seen),
+                    };
+                    self.compare(t, n, n_seen, out);
+                    self.follow(t, n, n_seen, ms(&seen));
+                    return;
+                }
+                // Another transaction: held again as it was.
+                let other = self.side(leg.other());
+                for k in held.keys.iter().flatten() {
+                    other.by_key.insert(*k, id);
+                }
+                other.held.insert(id, held);
             }
         }
         if keys.iter().all(Option::is_none) {

@@ -1,6 +1,6 @@
 //! Pairing keys: fields hashed where they lie, and the tables they index.
 //!
-//! A key is SipHash (the standard library's) of the fields that identify a transaction, fed
+//! A key is SipHash (the standard library's) of the fields that identify a transaction, taken
 //! from the message's characters with no allocation, under keys drawn at random once a process:
 //! the party whose traffic is audited cannot precompute colliding pairs. Tables are indexed by
 //! the 64-bit value, but a value is never trusted alone: every match is confirmed on the key's
@@ -77,16 +77,37 @@ impl std::fmt::Debug for Idents {
 
 impl Idents {
     pub(crate) fn of(idents: &[Ident]) -> Idents {
-        let mut out = Vec::with_capacity(idents.iter().map(|i| i.kept().len() + 10).sum());
-        for i in idents {
-            i.write_to(&mut out);
-        }
+        let mut out = Vec::with_capacity(Idents::len_of(idents));
+        Idents::write(&mut out, idents);
         Idents(out.into_boxed_slice())
+    }
+
+    /// The length of the compact form of `idents`.
+    pub(crate) fn len_of(idents: &[Ident]) -> usize {
+        idents
+            .iter()
+            .map(|i| {
+                let len = usize::from(i.len);
+                2 + len.min(IDENT_CAPACITY) + if len > IDENT_CAPACITY { 8 } else { 0 }
+            })
+            .sum()
+    }
+
+    /// Appends the compact form of `idents` to `out` (read back with [`Idents::match_in`]).
+    pub(crate) fn write(out: &mut Vec<u8>, idents: &[Ident]) {
+        for i in idents {
+            i.write_to(out);
+        }
     }
 
     /// Whether the `i`-th key held has the bytes of `ident`.
     pub(crate) fn matches(&self, i: usize, ident: &Ident) -> bool {
-        let mut rest: &[u8] = &self.0;
+        Idents::match_in(&self.0, i, ident)
+    }
+
+    /// Whether the `i`-th key of the compact form `held` has the bytes of `ident`.
+    pub(crate) fn match_in(held: &[u8], i: usize, ident: &Ident) -> bool {
+        let mut rest = held;
         for k in 0..=i {
             let Some((len, after)) = rest.split_first_chunk::<2>() else {
                 return false;
@@ -108,9 +129,10 @@ impl Idents {
     }
 }
 
-/// The writer behind [`Key`]: the value's hasher, and the bytes kept for its [`Ident`].
+/// The writer behind [`Key`]: the key's bytes, the first [`IDENT_CAPACITY`] kept as they
+/// are and the rest streamed into a second hasher. The value is hashed from them in one pass
+/// when asked for.
 struct Sink {
-    value: DefaultHasher,
     head: [u8; IDENT_CAPACITY],
     len: usize,
     tail: Option<DefaultHasher>,
@@ -118,11 +140,20 @@ struct Sink {
 
 impl Hasher for Sink {
     fn finish(&self) -> u64 {
-        self.value.finish()
+        let mut value = seeds().0.build_hasher();
+        value.write(
+            self.head
+                .get(..self.len.min(IDENT_CAPACITY))
+                .unwrap_or_default(),
+        );
+        if let Some(t) = &self.tail {
+            value.write_u64(t.finish());
+        }
+        value.write_usize(self.len);
+        value.finish()
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        self.value.write(bytes);
         let room = IDENT_CAPACITY.saturating_sub(self.len);
         let (kept, rest) = bytes.split_at(room.min(bytes.len()));
         if let Some(slot) = self.head.get_mut(self.len..self.len + kept.len()) {
@@ -135,6 +166,16 @@ impl Hasher for Sink {
         }
         self.len += bytes.len();
     }
+
+    fn write_u8(&mut self, b: u8) {
+        match self.head.get_mut(self.len) {
+            Some(slot) => {
+                *slot = b;
+                self.len += 1;
+            }
+            None => self.write(&[b]),
+        }
+    }
 }
 
 /// A finished key: the value that indexes tables, and the bytes that confirm a match.
@@ -144,21 +185,20 @@ pub(crate) struct KeyId {
     pub(crate) ident: Ident,
 }
 
-/// A key under construction. The hasher is a stream: how the bytes are split between writes
-/// does not change the value.
+/// A key under construction: the bytes of its parts, each a marker, the characters and a
+/// 2-byte length, so that no two different sequences of parts give the same bytes.
 pub(crate) struct Key(Sink);
 
 impl Key {
     pub(crate) fn new() -> Key {
         Key(Sink {
-            value: seeds().0.build_hasher(),
             head: [0; IDENT_CAPACITY],
             len: 0,
             tail: None,
         })
     }
 
-    /// Adds a value given as characters: hashed exactly as a field of the same characters, so
+    /// Adds a value given as characters: the same bytes as a field of the same characters, so
     /// that a STAN taken from field 90 finds the original's field 11.
     pub(crate) fn present(&mut self, chars: &[u8]) -> &mut Key {
         self.0.write_u8(1);
@@ -181,21 +221,11 @@ impl Key {
             return self;
         };
         self.0.write_u8(1);
-        let mut buf = [0u8; 64];
-        let mut len = 0;
         let mut total = 0usize;
         for c in f.chars() {
-            if let Some(slot) = buf.get_mut(len) {
-                *slot = c;
-                len += 1;
-            } else {
-                self.0.write(&buf);
-                buf[0] = c;
-                len = 1;
-            }
+            self.0.write_u8(c);
             total += 1;
         }
-        self.0.write(buf.get(..len).unwrap_or_default());
         self.0.write_u16(u16::try_from(total).unwrap_or(u16::MAX));
         self
     }

@@ -94,18 +94,32 @@ enum State {
 
 #[derive(Debug)]
 struct Entry {
+    /// The request (until answered: an answered entry needs only its keys), then its keys'
+    /// bytes in compact form ([`Idents`]): the full key (0) and the relaxed key (1). A lookup
+    /// whose value matches is confirmed on them.
     bytes: Vec<u8>,
+    /// How many of `bytes` are the request.
+    request: usize,
     seen: Seen,
     mti: Mti,
     state: State,
     reversed: bool,
     /// The relaxed key (flow, class, STAN) under which it is also found.
     relaxed: u64,
-    /// The bytes of the full key (0) and the relaxed key (1): a lookup whose value matches is
-    /// confirmed on them.
-    idents: Idents,
     /// Bumped on each state change, so stale deadlines are ignored.
     generation: u64,
+}
+
+impl Entry {
+    /// The request's bytes (empty once answered).
+    fn request(&self) -> &[u8] {
+        self.bytes.get(..self.request).unwrap_or_default()
+    }
+
+    /// Whether key `i` (0 full, 1 relaxed) of this entry has the bytes of `ident`.
+    fn confirms(&self, i: usize, ident: &key::Ident) -> bool {
+        Idents::match_in(self.bytes.get(self.request..).unwrap_or_default(), i, ident)
+    }
 }
 
 /// Fields a response must echo, with the rule a change breaks.
@@ -343,14 +357,14 @@ impl<'s> Pairer<'s> {
         if self
             .table
             .get(&key.value)
-            .is_some_and(|e| e.idents.matches(0, &key.ident))
+            .is_some_and(|e| e.confirms(0, &key.ident))
         {
             return Some(key.value);
         }
         let k = self.relaxed.get(&relaxed.value).copied()?;
         self.table
             .get(&k)
-            .is_some_and(|e| e.idents.matches(1, &relaxed.ident))
+            .is_some_and(|e| e.confirms(1, &relaxed.ident))
             .then_some(k)
     }
 
@@ -394,7 +408,7 @@ impl<'s> Pairer<'s> {
         if self
             .table
             .get(&key)
-            .is_some_and(|e| !e.idents.matches(0, &full.ident))
+            .is_some_and(|e| !e.confirms(0, &full.ident))
         {
             if let Some(e) = self.remove(key) {
                 out.push(self.lifecycle(
@@ -406,14 +420,18 @@ impl<'s> Pairer<'s> {
             }
         }
         self.generation += 1;
+        let idents = [full.ident, relaxed_id.ident];
+        let mut held = Vec::with_capacity(bytes.len() + Idents::len_of(&idents));
+        held.extend_from_slice(bytes);
+        Idents::write(&mut held, &idents);
         let entry = Entry {
-            bytes: bytes.to_vec(),
+            bytes: held,
+            request: bytes.len(),
             seen,
             mti,
             state: State::Pending,
             reversed: false,
             relaxed,
-            idents: Idents::of(&[full.ident, relaxed_id.ident]),
             generation: self.generation,
         };
         if self.table.insert(key, entry).is_none() {
@@ -544,7 +562,7 @@ impl<'s> Pairer<'s> {
                 seen,
             ));
         }
-        let Ok(request) = parse(spec, &entry.bytes) else {
+        let Ok(request) = parse(spec, entry.request()) else {
             return;
         };
         let kind = transaction_type(&request);
@@ -581,7 +599,9 @@ impl<'s> Pairer<'s> {
         // table keeps a few dozen bytes a transaction over the reversal window, not the
         // message.
         if let Some(e) = self.table.get_mut(&key) {
-            e.bytes = Vec::new();
+            e.bytes.drain(..e.request);
+            e.bytes.shrink_to_fit();
+            e.request = 0;
         }
     }
 
@@ -663,7 +683,7 @@ impl<'s> Pairer<'s> {
         if let Some(e) = self
             .table
             .get_mut(&key.value)
-            .filter(|e| e.idents.matches(0, &key.ident))
+            .filter(|e| e.confirms(0, &key.ident))
         {
             e.reversed = true;
         }
@@ -751,7 +771,7 @@ impl<'s> Pairer<'s> {
     }
 
     fn lifecycle(&self, e: &Entry, rule: Rule, expected: String, observed: String) -> Finding {
-        let message = parse(self.spec, &e.bytes).map_or_else(
+        let message = parse(self.spec, e.request()).map_or_else(
             |_| MessageRef {
                 index: e.seen.index,
                 mti: e.mti.to_string(),
