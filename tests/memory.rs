@@ -7,7 +7,7 @@
 //! memory`); a debug build feeds half a million, under the same bound. The release run also
 //! checks that the second five million need no more memory than the first: hash tables grow by
 //! doubling when their occupancy reaches a new high, so the peak settles only after a few
-//! million transactions (seen with two legs: 305 MiB at five and at ten million).
+//! million transactions (seen with two legs: 301 MiB at five and at ten million).
 
 use iso8583_inspect::capture::{Flow, Timestamp};
 use iso8583_inspect::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
@@ -48,7 +48,7 @@ const TRANSACTIONS: usize = if cfg!(debug_assertions) {
 /// leg's pairer holds about 60 s of answered requests (the reversal window) and 90 s of
 /// unanswered ones, some 65,000 entries of a couple of hundred bytes; the hop matcher follows
 /// 120 s of correlated transactions' outcomes (120,000 entries of about two hundred bytes); and a
-/// hash table briefly holds its old and new buckets as it doubles. Seen: 305 MiB, the same at
+/// hash table briefly holds its old and new buckets as it doubles. Seen: 301 MiB, the same at
 /// five and at ten million (252 MiB before every held key kept its bytes, a few dozen a key,
 /// to confirm matches on).
 const BOUND: usize = 320 << 20;
