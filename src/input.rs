@@ -79,17 +79,79 @@ pub fn open_input(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
 /// Decodes one line of hex, ignoring whitespace; `None` if it is not hex.
 #[must_use]
 pub fn decode_hex_line(line: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = line.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
-        return None;
+    let mut out = Vec::with_capacity(line.len() / 2);
+    decode_hex_into(line.as_bytes(), &mut out).then_some(out)
+}
+
+/// The value of each hex character, `0xFF` for anything else.
+// Indexing in a constant is checked when it is evaluated: out of bounds is a compile error.
+#[allow(clippy::indexing_slicing)]
+static HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if let Some(v) = crate::codec::hex_val(c as u8) {
+            t[c] = v;
+        }
+        c += 1;
     }
-    digits
-        .chunks_exact(2)
-        .map(|pair| match pair {
-            [hi, lo] => Some(crate::codec::hex_val(*hi)? << 4 | crate::codec::hex_val(*lo)?),
-            _ => None,
-        })
-        .collect()
+    t
+};
+
+/// A hex character's value, `0xFF` for anything else.
+#[inline]
+fn hex(c: u8) -> u8 {
+    HEX.get(usize::from(c)).copied().unwrap_or(0xFF)
+}
+
+/// Decodes a line of hex into `out` (cleared first; its capacity is reused), ignoring
+/// whitespace: false if a character is neither hex nor whitespace, or the digits are odd in
+/// number. Runs of hex are decoded eight bytes at a time, with one table lookup a character.
+pub fn decode_hex_into(line: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    out.reserve(line.len() / 2);
+    let mut rest = line;
+    let mut pending: Option<u8> = None;
+    loop {
+        // Whole runs of 16 hex characters, while no digit is left over.
+        while pending.is_none() {
+            let Some((chunk, after)) = rest.split_first_chunk::<16>() else {
+                break;
+            };
+            let mut bytes = [0u8; 8];
+            let mut bad = 0u8;
+            for (b, pair) in bytes.iter_mut().zip(chunk.chunks_exact(2)) {
+                let (hi, lo) = match pair {
+                    [hi, lo] => (hex(*hi), hex(*lo)),
+                    _ => (0xFF, 0xFF),
+                };
+                bad |= hi | lo;
+                *b = hi << 4 | (lo & 0x0F);
+            }
+            if bad & 0xF0 != 0 {
+                break;
+            }
+            out.extend_from_slice(&bytes);
+            rest = after;
+        }
+        // One character at a time: whitespace, the tail, or a run cut by whitespace.
+        let Some((&c, after)) = rest.split_first() else {
+            break;
+        };
+        rest = after;
+        let v = hex(c);
+        if v == 0xFF {
+            if c.is_ascii_whitespace() {
+                continue;
+            }
+            return false;
+        }
+        match pending.take() {
+            Some(hi) => out.push(hi << 4 | v),
+            None => pending = Some(v),
+        }
+    }
+    pending.is_none()
 }
 
 /// Where messages come from.
@@ -166,21 +228,28 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
             return Ok(());
         }
     };
-    for line in lines.lines() {
-        let line = line.map_err(io_err)?;
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+    // One line buffer and one message buffer for the whole input: nothing is allocated a line.
+    let mut lines = lines;
+    let mut line = Vec::with_capacity(1024);
+    let mut bytes = Vec::with_capacity(512);
+    loop {
+        line.clear();
+        if lines.read_until(b'\n', &mut line).map_err(io_err)? == 0 {
+            break;
+        }
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() || trimmed.first() == Some(&b'#') {
             continue;
         }
-        match decode_hex_line(trimmed) {
-            Some(bytes) => match framing.message(spec, &bytes) {
+        match decode_hex_into(trimmed, &mut bytes) {
+            true => match framing.message(spec, &bytes) {
                 Ok(message) => f(Item::Message {
                     bytes: message,
                     context: None,
                 }),
                 Err(e) => f(Item::NotAFrame(e)),
             },
-            None => f(Item::NotHex),
+            false => f(Item::NotHex),
         }
         .map_err(out_err)?;
     }
@@ -232,6 +301,58 @@ impl Unframe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain reading: whitespace dropped, then two digits a byte.
+    fn naive(line: &[u8]) -> Option<Vec<u8>> {
+        let digits: Vec<u8> = line
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if digits.len() % 2 != 0 {
+            return None;
+        }
+        digits
+            .chunks(2)
+            .map(|p| Some(crate::codec::hex_val(p[0])? << 4 | crate::codec::hex_val(p[1])?))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_hex_decoder_agrees_with_the_plain_reading(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            upper in proptest::prelude::any::<bool>(),
+            spaces in proptest::collection::vec(0usize..400, 0..4),
+            damage in proptest::option::of((0usize..400, proptest::prelude::any::<u8>())),
+        ) {
+            let mut line: Vec<u8> = bytes
+                .iter()
+                .flat_map(|b| {
+                    let s = if upper { format!("{b:02X}") } else { format!("{b:02x}") };
+                    s.into_bytes()
+                })
+                .collect();
+            for at in spaces {
+                let at = at.min(line.len());
+                line.insert(at, if at % 2 == 0 { b' ' } else { b'\t' });
+            }
+            if let Some((at, c)) = damage {
+                if let Some(slot) = line.get_mut(at) {
+                    *slot = c;
+                }
+            }
+            let mut out = vec![0xAA; 3];
+            let ok = decode_hex_into(&line, &mut out);
+            match naive(&line) {
+                Some(want) => {
+                    proptest::prop_assert!(ok);
+                    proptest::prop_assert_eq!(out, want);
+                }
+                None => proptest::prop_assert!(!ok),
+            }
+        }
+    }
     use crate::spec::CUP_POS;
 
     fn messages(input: &str, framing: Option<Framing>) -> Vec<Result<Vec<u8>, String>> {
