@@ -104,12 +104,53 @@ fn hex(c: u8) -> u8 {
     HEX.get(usize::from(c)).copied().unwrap_or(0xFF)
 }
 
+/// Every pair of characters (first character in the low byte) as the byte its hex digits
+/// make, or `0xFF00` when either is not a hex digit: one load a byte of output.
+// Indexing in a constant is checked when it is evaluated: out of bounds is a compile error.
+#[allow(clippy::indexing_slicing)]
+static PAIRS: [u16; 65536] = {
+    let mut t = [0xFF00u16; 65536];
+    let mut i = 0;
+    while i < 65536 {
+        let (first, second) = ((i & 0xFF) as u8, (i >> 8) as u8);
+        if let (Some(hi), Some(lo)) = (crate::codec::hex_val(first), crate::codec::hex_val(second)) {
+            t[i] = (hi << 4 | lo) as u16;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Sixteen hex characters (either case) as eight bytes: `None` if one is not a hex digit.
+#[inline]
+fn hex16(chars: &[u8; 16]) -> Option<[u8; 8]> {
+    let (a, b) = chars.split_at(8);
+    let (Ok(a), Ok(b)) = (<[u8; 8]>::try_from(a), <[u8; 8]>::try_from(b)) else {
+        return None;
+    };
+    let words = [u64::from_le_bytes(a), u64::from_le_bytes(b)];
+    let mut out = 0u64;
+    let mut bad = 0u16;
+    for (w, word) in words.into_iter().enumerate() {
+        for k in 0..4 {
+            let pair = (word >> (16 * k)) as u16;
+            let v = PAIRS.get(usize::from(pair)).copied().unwrap_or(0xFF00);
+            bad |= v;
+            out |= u64::from(v as u8) << (8 * (4 * w + k));
+        }
+    }
+    (bad & 0xFF00 == 0).then_some(out.to_le_bytes())
+}
+
 /// Decodes a line of hex into `out` (cleared first; its capacity is reused), ignoring
 /// whitespace: false if a character is neither hex nor whitespace, or the digits are odd in
-/// number. Runs of hex are decoded eight bytes at a time, with one table lookup a character.
+/// number. Runs of hex are decoded sixteen characters at a time, a pair of characters with one
+/// table lookup.
 pub fn decode_hex_into(line: &[u8], out: &mut Vec<u8>) -> bool {
+    // Room for every byte the line can hold, written in place, then cut to what was written.
     out.clear();
-    out.reserve(line.len() / 2);
+    out.resize(line.len() / 2, 0);
+    let mut n = 0;
     let mut rest = line;
     let mut pending: Option<u8> = None;
     loop {
@@ -118,20 +159,14 @@ pub fn decode_hex_into(line: &[u8], out: &mut Vec<u8>) -> bool {
             let Some((chunk, after)) = rest.split_first_chunk::<16>() else {
                 break;
             };
-            let mut bytes = [0u8; 8];
-            let mut bad = 0u8;
-            for (b, pair) in bytes.iter_mut().zip(chunk.chunks_exact(2)) {
-                let (hi, lo) = match pair {
-                    [hi, lo] => (hex(*hi), hex(*lo)),
-                    _ => (0xFF, 0xFF),
-                };
-                bad |= hi | lo;
-                *b = hi << 4 | (lo & 0x0F);
-            }
-            if bad & 0xF0 != 0 {
+            let Some(bytes) = hex16(chunk) else {
                 break;
+            };
+            match out.get_mut(n..n + 8) {
+                Some(slot) => slot.copy_from_slice(&bytes),
+                None => return false,
             }
-            out.extend_from_slice(&bytes);
+            n += 8;
             rest = after;
         }
         // One character at a time: whitespace, the tail, or a run cut by whitespace.
@@ -147,10 +182,17 @@ pub fn decode_hex_into(line: &[u8], out: &mut Vec<u8>) -> bool {
             return false;
         }
         match pending.take() {
-            Some(hi) => out.push(hi << 4 | v),
+            Some(hi) => {
+                match out.get_mut(n) {
+                    Some(slot) => *slot = hi << 4 | v,
+                    None => return false,
+                }
+                n += 1;
+            }
             None => pending = Some(v),
         }
     }
+    out.truncate(n);
     pending.is_none()
 }
 
@@ -316,6 +358,23 @@ mod tests {
             .chunks(2)
             .map(|p| Some(crate::codec::hex_val(p[0])? << 4 | crate::codec::hex_val(p[1])?))
             .collect()
+    }
+
+    #[test]
+    fn the_run_decoder_takes_every_hex_character_and_refuses_every_other_byte() {
+        for c in 0..=255u8 {
+            for at in 0..16 {
+                let mut chars = *b"09afAF5e12345678";
+                chars[at] = c;
+                let want = naive(&chars).map(|v| <[u8; 8]>::try_from(v).unwrap());
+                let want = want.filter(|_| !c.is_ascii_whitespace());
+                assert_eq!(hex16(&chars), want, "byte 0x{c:02X} at {at}");
+            }
+        }
+        assert_eq!(
+            hex16(b"0123aBcD00ff7F80"),
+            Some([0x01, 0x23, 0xAB, 0xCD, 0x00, 0xFF, 0x7F, 0x80])
+        );
     }
 
     proptest::proptest! {

@@ -393,7 +393,16 @@ fn inspect_one(
     summary.bytes += bytes.len();
     match parse(spec, bytes) {
         Ok(msg) => {
-            *summary.by_mti.entry(msg.mti().to_string()).or_default() += 1;
+            // Counted under its four digits, formatted on the stack: a String only for an MTI
+            // not seen before.
+            let digits = msg.mti().to_digits();
+            let mti = std::str::from_utf8(&digits).unwrap_or("????");
+            match summary.by_mti.get_mut(mti) {
+                Some(count) => *count += 1,
+                None => {
+                    summary.by_mti.insert(mti.to_string(), 1);
+                }
+            }
             if !opts.summary_only {
                 write_message(out, index, &msg, context, opts)?;
             }
