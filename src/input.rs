@@ -68,12 +68,14 @@ impl Context {
 
 /// Opens an input file for reading, or standard input for `-`.
 pub fn open_input(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
+    // A large buffer: hex lines are read in place from it, and fewer are cut at its end.
+    const BUFFER: usize = 1 << 17;
     if path == "-" {
-        return Ok(Box::new(io::BufReader::new(io::stdin())));
+        return Ok(Box::new(io::BufReader::with_capacity(BUFFER, io::stdin())));
     }
     let file =
         std::fs::File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
-    Ok(Box::new(io::BufReader::new(file)))
+    Ok(Box::new(io::BufReader::with_capacity(BUFFER, file)))
 }
 
 /// Decodes one line of hex, ignoring whitespace; `None` if it is not hex.
@@ -113,7 +115,8 @@ static PAIRS: [u16; 65536] = {
     let mut i = 0;
     while i < 65536 {
         let (first, second) = ((i & 0xFF) as u8, (i >> 8) as u8);
-        if let (Some(hi), Some(lo)) = (crate::codec::hex_val(first), crate::codec::hex_val(second)) {
+        if let (Some(hi), Some(lo)) = (crate::codec::hex_val(first), crate::codec::hex_val(second))
+        {
             t[i] = (hi << 4 | lo) as u16;
         }
         i += 1;
@@ -147,53 +150,59 @@ fn hex16(chars: &[u8; 16]) -> Option<[u8; 8]> {
 /// number. Runs of hex are decoded sixteen characters at a time, a pair of characters with one
 /// table lookup.
 pub fn decode_hex_into(line: &[u8], out: &mut Vec<u8>) -> bool {
-    // Room for every byte the line can hold, written in place, then cut to what was written.
+    decode_run(line, out, false).0
+}
+
+/// Decodes hex from the start of `input` into `out`, ignoring whitespace, up to the end or,
+/// with `to_newline`, up to the first newline: whether it was all hex with an even number of
+/// digits, and where it stopped (the newline's index, or `input.len()`). A line's end is found
+/// by the decoding itself, with no pass of its own.
+fn decode_run(input: &[u8], out: &mut Vec<u8>, to_newline: bool) -> (bool, usize) {
+    // `out` keeps its capacity from line to line: appending rarely grows it.
     out.clear();
-    out.resize(line.len() / 2, 0);
-    let mut n = 0;
-    let mut rest = line;
+    let mut at = 0;
     let mut pending: Option<u8> = None;
-    loop {
+    let ok = loop {
         // Whole runs of 16 hex characters, while no digit is left over.
         while pending.is_none() {
-            let Some((chunk, after)) = rest.split_first_chunk::<16>() else {
+            let Some(chunk) = input.get(at..).and_then(|r| r.first_chunk::<16>()) else {
                 break;
             };
             let Some(bytes) = hex16(chunk) else {
                 break;
             };
-            match out.get_mut(n..n + 8) {
-                Some(slot) => slot.copy_from_slice(&bytes),
-                None => return false,
-            }
-            n += 8;
-            rest = after;
+            out.extend(bytes);
+            at += 16;
         }
-        // One character at a time: whitespace, the tail, or a run cut by whitespace.
-        let Some((&c, after)) = rest.split_first() else {
-            break;
+        // One character at a time: whitespace, the end, or a run cut by whitespace.
+        let Some(&c) = input.get(at) else {
+            break pending.is_none();
         };
-        rest = after;
+        if to_newline && c == b'\n' {
+            break pending.is_none();
+        }
+        at += 1;
         let v = hex(c);
         if v == 0xFF {
             if c.is_ascii_whitespace() {
                 continue;
             }
-            return false;
+            break false;
         }
         match pending.take() {
-            Some(hi) => {
-                match out.get_mut(n) {
-                    Some(slot) => *slot = hi << 4 | v,
-                    None => return false,
-                }
-                n += 1;
-            }
+            Some(hi) => out.push(hi << 4 | v),
             None => pending = Some(v),
         }
+    };
+    if !ok && to_newline {
+        // Not hex: the line still ends at its newline.
+        let end = input
+            .get(at..)
+            .and_then(find_newline)
+            .map_or(input.len(), |i| at + i);
+        return (false, end);
     }
-    out.truncate(n);
-    pending.is_none()
+    (ok, at)
 }
 
 /// Where messages come from.
@@ -270,32 +279,108 @@ pub fn read_legs<'s, R: BufRead + Send + 's>(
             return Ok(());
         }
     };
-    // One line buffer and one message buffer for the whole input: nothing is allocated a line.
+    // Lines are read in place from the reader's buffer, and a line's end is found as its hex
+    // is decoded; only a line cut by the buffer's end is copied (into `carry`). One message
+    // buffer for the whole input: nothing is allocated a line.
     let mut lines = lines;
-    let mut line = Vec::with_capacity(1024);
+    let mut carry: Vec<u8> = Vec::new();
     let mut bytes = Vec::with_capacity(512);
-    loop {
-        line.clear();
-        if lines.read_until(b'\n', &mut line).map_err(io_err)? == 0 {
-            break;
+    // One line from the start of `text`: where it ends (its newline's index, or `None` when
+    // `text` ends first), the message handed on if it is one.
+    let mut line = |text: &[u8], bytes: &mut Vec<u8>, last: bool| -> io::Result<Option<usize>> {
+        let start = text
+            .iter()
+            .position(|&c| c == b'\n' || !c.is_ascii_whitespace())
+            .unwrap_or(text.len());
+        let end_of = |from: usize| text.get(from..).and_then(find_newline).map(|i| from + i);
+        let (ok, end) = match text.get(start) {
+            None if !last => return Ok(None),
+            None => return Ok(Some(text.len())),
+            Some(b'\n') => return Ok(Some(start)),
+            Some(b'#') => match end_of(start) {
+                Some(end) => return Ok(Some(end)),
+                None if last => return Ok(Some(text.len())),
+                None => return Ok(None),
+            },
+            Some(_) => decode_run(text.get(start..).unwrap_or_default(), bytes, true),
+        };
+        let end = start + end;
+        if end == text.len() && !last {
+            // Cut by the buffer: read again whole.
+            return Ok(None);
         }
-        let trimmed = line.trim_ascii();
-        if trimmed.is_empty() || trimmed.first() == Some(&b'#') {
-            continue;
-        }
-        match decode_hex_into(trimmed, &mut bytes) {
-            true => match framing.message(spec, &bytes) {
+        if ok {
+            match framing.message(spec, bytes) {
                 Ok(message) => f(Item::Message {
                     bytes: message,
                     context: None,
                 }),
                 Err(e) => f(Item::NotAFrame(e)),
-            },
-            false => f(Item::NotHex),
+            }?;
+        } else {
+            f(Item::NotHex)?;
         }
-        .map_err(out_err)?;
+        Ok(Some(end))
+    };
+    loop {
+        let buf = lines.fill_buf().map_err(io_err)?;
+        if buf.is_empty() {
+            if !carry.is_empty() {
+                line(&carry, &mut bytes, true).map_err(out_err)?;
+            }
+            break;
+        }
+        let taken = buf.len();
+        let mut rest = buf;
+        if !carry.is_empty() {
+            // The end of the line the last buffer cut.
+            match find_newline(rest) {
+                Some(i) => {
+                    carry.extend_from_slice(rest.get(..=i).unwrap_or_default());
+                    line(&carry, &mut bytes, true).map_err(out_err)?;
+                    carry.clear();
+                    rest = rest.get(i + 1..).unwrap_or_default();
+                }
+                None => {
+                    carry.extend_from_slice(rest);
+                    rest = &[];
+                }
+            }
+        }
+        while !rest.is_empty() {
+            match line(rest, &mut bytes, false).map_err(out_err)? {
+                Some(end) => rest = rest.get(end + 1..).unwrap_or_default(),
+                None => {
+                    carry.extend_from_slice(rest);
+                    break;
+                }
+            }
+        }
+        lines.consume(taken);
     }
     Ok(())
+}
+
+/// The first newline in `s`, eight bytes at a time.
+fn find_newline(s: &[u8]) -> Option<usize> {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    let mut words = s.chunks_exact(8);
+    for chunk in words.by_ref() {
+        let w = u64::from_le_bytes(chunk.try_into().ok()?) ^ (b'\n' as u64 * L);
+        // A zero byte (a newline) sets its high bit here; the lowest such byte is exact.
+        let zero = w.wrapping_sub(L) & !w & H;
+        if zero != 0 {
+            return Some(at + zero.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| at + i)
 }
 
 /// What to do with the frame around a hex line's message.
@@ -358,6 +443,53 @@ mod tests {
             .chunks(2)
             .map(|p| Some(crate::codec::hex_val(p[0])? << 4 | crate::codec::hex_val(p[1])?))
             .collect()
+    }
+
+    /// Every item of a hex input read through a buffer of `capacity` bytes.
+    fn items(input: &[u8], capacity: usize) -> Vec<Result<Vec<u8>, ()>> {
+        let mut out = Vec::new();
+        let reader = io::BufReader::with_capacity(capacity, input);
+        read_input(Input::Hex(reader), &CUP_POS, |item| {
+            out.push(match item {
+                Item::Message { bytes, .. } => Ok(bytes.to_vec()),
+                _ => Err(()),
+            });
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn lines_cut_by_the_reader_s_buffer_read_as_whole_ones() {
+        let input =
+            b"# comment\r\n0102 0304\r\n\n   \nzz\n  AbCdEf0123456789aBcDeF0123456789\n# x\nff";
+        let want = vec![
+            Ok(vec![1, 2, 3, 4]),
+            Err(()),
+            Ok(vec![
+                0xAB, 0xCD, 0xEF, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x01, 0x23, 0x45,
+                0x67, 0x89,
+            ]),
+            Ok(vec![0xFF]),
+        ];
+        for capacity in [1, 2, 3, 7, 8, 16, 64, 1 << 17] {
+            assert_eq!(items(input, capacity), want, "buffer of {capacity}");
+        }
+        // Not UTF-8: a line that is not hex, and the run goes on.
+        assert_eq!(items(b"\xFF\xFE\n00\n", 4), [Err(()), Ok(vec![0])]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_newline_finder_agrees_with_a_plain_search(
+            s in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::Just(b'\n'),
+                proptest::prelude::any::<u8>(),
+            ], 0..100),
+        ) {
+            proptest::prop_assert_eq!(find_newline(&s), s.iter().position(|&b| b == b'\n'));
+        }
     }
 
     #[test]
