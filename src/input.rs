@@ -164,15 +164,14 @@ fn decode_run(input: &[u8], out: &mut Vec<u8>, to_newline: bool) -> (bool, usize
     let mut pending: Option<u8> = None;
     let ok = loop {
         // Whole runs of 16 hex characters, while no digit is left over.
-        while pending.is_none() {
-            let Some(chunk) = input.get(at..).and_then(|r| r.first_chunk::<16>()) else {
-                break;
-            };
-            let Some(bytes) = hex16(chunk) else {
-                break;
-            };
-            out.extend(bytes);
-            at += 16;
+        if pending.is_none() {
+            for chunk in input.get(at..).unwrap_or_default().chunks_exact(16) {
+                let Some(bytes) = chunk.try_into().ok().and_then(hex16) else {
+                    break;
+                };
+                out.extend(bytes);
+                at += 16;
+            }
         }
         // One character at a time: whitespace, the end, or a run cut by whitespace.
         let Some(&c) = input.get(at) else {
