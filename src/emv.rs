@@ -88,6 +88,11 @@ impl<'a> Tlv<'a> {
     }
 }
 
+/// Whether a tag holds card data (see [`Tlv::is_sensitive`]).
+pub(crate) fn is_sensitive(tag: &[u8]) -> bool {
+    SENSITIVE.contains(&tag)
+}
+
 /// A value of `tag` for people, from its upper-case hex (`len` bytes): card data masked (5A:
 /// the PAN's first 6 and last 4 digits, as field 2) or hidden unless `reveal`.
 pub(crate) fn shown(tag: &[u8], hex: String, len: usize, reveal: bool) -> String {

@@ -414,8 +414,21 @@ impl<'a> Field<'a> {
                 }
             }
             Sensitivity::Secret if !reveal => write_hidden(f, self.len()),
-            _ => f.write_str(&self.to_text()),
+            _ => self.write_text(f),
         }
+    }
+
+    /// Writes the text form, as [`Field::to_text`] gives it, without allocating.
+    pub fn write_text(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        if self.spec.encoding == Encoding::Ascii {
+            if let Ok(s) = std::str::from_utf8(self.data()) {
+                return f.write_str(s);
+            }
+        }
+        for c in self.chars() {
+            f.write_char(char::from(c))?;
+        }
+        Ok(())
     }
 }
 

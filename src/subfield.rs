@@ -269,6 +269,21 @@ impl<'a> Subfield<'a> {
         }
     }
 
+    /// Writes the value as [`Subfield::to_display_text`] gives it; allocates only for card
+    /// data that is masked.
+    pub fn write_display(&self, f: &mut impl fmt::Write, reveal: bool) -> fmt::Result {
+        match self.kind {
+            Kind::Ber { .. } => {
+                let tag = self.tag().unwrap_or_default();
+                if reveal || !crate::emv::is_sensitive(tag) {
+                    return self.value().write_text(f);
+                }
+                f.write_str(&self.to_display_text(reveal))
+            }
+            _ => self.value().write_display(f, reveal),
+        }
+    }
+
     /// The value as people see it: EMV card data masked (5A) or hidden (56, 57, 5F20, 9F1F)
     /// unless `reveal`; other subfields masked as their parent field would be.
     #[must_use]

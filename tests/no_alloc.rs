@@ -162,3 +162,23 @@ fn reading_subfields_allocates_nothing() {
     });
     assert_eq!(n, 0, "reading subfields allocated {n} times");
 }
+
+#[test]
+fn writing_a_message_as_ndjson_allocates_nothing() {
+    use iso8583_inspect::report::{Format, Options, write_message};
+    let bytes = sale(&ISO87_ASCII);
+    let msg = parse(&ISO87_ASCII, &bytes).unwrap();
+    let opts = Options {
+        format: Format::Ndjson,
+        ..Options::default()
+    };
+    let mut out = Vec::with_capacity(8192);
+    let n = allocations_during(|| write_message(&mut out, 7, &msg, None, &opts).unwrap());
+    assert_eq!(n, 0, "the NDJSON line allocated {n} times");
+    let line = String::from_utf8(out).unwrap();
+    assert!(
+        line.starts_with("{\"index\":7,\"mti\":\"0200\",\"fields\":{\"2\":\"622202*********0123\"")
+    );
+    assert!(line.ends_with("}\n"));
+    assert!(line.contains(",\"subfields\":{\"43.1\":"), "{line}");
+}

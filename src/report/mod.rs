@@ -28,6 +28,8 @@ use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
 
+mod ndjson;
+
 /// How messages are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -114,38 +116,29 @@ impl Summary {
     }
 }
 
-/// `{"index":N,["time","src","dst","dir",]"mti":"0200","fields":{...}}`, keys in this order.
-#[derive(serde::Serialize)]
-struct MessageRecord<'c> {
-    index: usize,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    context: Option<&'c Context>,
-    mti: String,
-    fields: InOrder,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subfields: Option<InOrder>,
-    /// The first subfield that could not be read (those before it are in `subfields`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subfield_errors: Option<Vec<String>>,
-}
-
 /// A field's value as `inspect` shows it: card data masked (unless `reveal`), Chinese text in
 /// the fields the spec marks as GBK ([`crate::spec::Spec::is_gbk`]) decoded, or shown as hex (`0x...`) when it is not GBK, never as
 /// mojibake.
 fn shown(spec: &crate::spec::Spec, f: &crate::message::Field<'_>, reveal: bool) -> String {
+    shown_gbk(spec, f).unwrap_or_else(|| f.to_display_text(reveal))
+}
+
+/// A GBK field holding text beyond ASCII, as [`shown`] shows it (decoded, or `0x...`); `None`
+/// for every other field.
+fn shown_gbk(spec: &crate::spec::Spec, f: &crate::message::Field<'_>) -> Option<String> {
     let text_field = !f.is_binary()
         && f.spec().encoding == crate::spec::Encoding::Ascii
         && spec.is_gbk(f.number());
-    if text_field && !f.data().is_ascii() {
-        return match crate::text::decode_gbk_strict(f.data()) {
-            Some(text) => text,
-            None => f.data().iter().fold(String::from("0x"), |mut s, b| {
-                s.push_str(&format!("{b:02X}"));
-                s
-            }),
-        };
+    if !text_field || f.data().is_ascii() {
+        return None;
     }
-    f.to_display_text(reveal)
+    Some(match crate::text::decode_gbk_strict(f.data()) {
+        Some(text) => text,
+        None => f.data().iter().fold(String::from("0x"), |mut s, b| {
+            s.push_str(&format!("{b:02X}"));
+            s
+        }),
+    })
 }
 
 /// One subfield as shown: path, name, value.
@@ -252,29 +245,7 @@ pub fn write_message(
     opts: &Options,
 ) -> io::Result<()> {
     match opts.format {
-        Format::Ndjson => {
-            let fields = msg
-                .fields()
-                .map(|f| (f.number().to_string(), shown(msg.spec(), &f, opts.reveal)))
-                .collect();
-            let mut rows = Vec::new();
-            let mut errors = Vec::new();
-            for f in msg.fields() {
-                let (some, error) = subfield_rows(msg, f.number(), opts.reveal);
-                rows.extend(some.into_iter().map(|(path, _, v)| (path, v)));
-                errors.extend(error.map(|e| e.to_string()));
-            }
-            let record = MessageRecord {
-                index,
-                context,
-                mti: msg.mti().to_string(),
-                fields: InOrder(fields),
-                subfields: (!rows.is_empty()).then_some(InOrder(rows)),
-                subfield_errors: (!errors.is_empty()).then_some(errors),
-            };
-            serde_json::to_writer(&mut *out, &record)?;
-            writeln!(out)
-        }
+        Format::Ndjson => ndjson::write_message(out, index, msg, context, opts.reveal),
         Format::Text => {
             writeln!(
                 out,

@@ -1,0 +1,203 @@
+//! A message as one NDJSON line, written as it is read: every value goes straight from the
+//! message to the output, escaped on the way, with no `String` a field.
+//!
+//! The line is what serde would write for the record (`{"index":N,[context,]"mti":"0200",
+//! "fields":{...}[,"subfields":{...}][,"subfield_errors":[...]]}`), escapes included; the
+//! golden files of the bundled samples hold it to that.
+
+use super::{Context, shown_gbk};
+use crate::message::{Field, Message};
+use crate::spec::Spec;
+use std::fmt;
+use std::io::{self, Write};
+
+/// Writes text into a JSON string's body, escaped as serde_json escapes it (`"`, `\`, and
+/// control characters; everything else as UTF-8).
+struct Escaped<'w, W: Write> {
+    out: &'w mut W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Escaped<'_, W> {
+    fn escape(&mut self, s: &str) -> io::Result<()> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let short: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0C => b"\\f",
+                0..=0x1F => b"",
+                _ => continue,
+            };
+            self.out
+                .write_all(bytes.get(start..i).unwrap_or_default())?;
+            if short.is_empty() {
+                let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+                let lo = HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0');
+                self.out.write_all(&[b'\\', b'u', b'0', b'0', hi, lo])?;
+            } else {
+                self.out.write_all(short)?;
+            }
+            start = i + 1;
+        }
+        self.out.write_all(bytes.get(start..).unwrap_or_default())
+    }
+}
+
+impl<W: Write> fmt::Write for Escaped<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.escape(s).map_err(|e| {
+            self.error = Some(e);
+            fmt::Error
+        })
+    }
+}
+
+/// Writes `"` + what `write` writes, escaped, + `"`.
+fn string<W: Write>(
+    out: &mut W,
+    write: impl FnOnce(&mut Escaped<'_, W>) -> fmt::Result,
+) -> io::Result<()> {
+    out.write_all(b"\"")?;
+    let mut e = Escaped { out, error: None };
+    if write(&mut e).is_err() {
+        return Err(e
+            .error
+            .unwrap_or_else(|| io::Error::other("a value could not be written")));
+    }
+    out.write_all(b"\"")
+}
+
+/// A field's value as `inspect` shows it ([`super::shown`]), written.
+fn value(spec: &Spec, f: &Field<'_>, reveal: bool, w: &mut impl fmt::Write) -> fmt::Result {
+    match shown_gbk(spec, f) {
+        Some(text) => w.write_str(&text),
+        None => f.write_display(w, reveal),
+    }
+}
+
+/// Writes the subfields of `f`'s composite (and those inside constructed ones) as
+/// `"path":"value"` pairs, opening the object before the first; the first fault stops the walk
+/// and is returned.
+fn subfields<W: Write>(
+    out: &mut W,
+    spec: &Spec,
+    items: crate::subfield::Subfields<'_>,
+    reveal: bool,
+    opened: &mut bool,
+) -> io::Result<Option<crate::SubfieldError>> {
+    for item in items {
+        let s = match item {
+            Ok(s) => s,
+            Err(e) => return Ok(Some(e)),
+        };
+        if s.is_constructed() {
+            if let Some(e) = subfields(out, spec, s.children(), reveal, opened)? {
+                return Ok(Some(e));
+            }
+            continue;
+        }
+        out.write_all(if *opened { b"," } else { b",\"subfields\":{" })?;
+        *opened = true;
+        string(out, |w| fmt::Write::write_str(w, s.path()))?;
+        out.write_all(b":")?;
+        if s.tag().is_some() {
+            string(out, |w| s.write_display(w, reveal))?;
+        } else {
+            string(out, |w| value(spec, &s.value(), reveal, w))?;
+        }
+    }
+    Ok(None)
+}
+
+/// Writes `msg` as one NDJSON line.
+pub(super) fn write_message(
+    out: &mut impl Write,
+    index: usize,
+    msg: &Message<'_>,
+    context: Option<&Context>,
+    reveal: bool,
+) -> io::Result<()> {
+    write!(out, "{{\"index\":{index}")?;
+    if let Some(c) = context {
+        for (key, text) in [("time", &c.time), ("src", &c.src), ("dst", &c.dst)] {
+            write!(out, ",\"{key}\":")?;
+            string(out, |w| fmt::Write::write_str(w, text))?;
+        }
+        out.write_all(b",\"dir\":")?;
+        string(out, |w| fmt::Write::write_str(w, c.dir))?;
+        if let Some(leg) = c.leg {
+            out.write_all(b",\"leg\":")?;
+            string(out, |w| fmt::Write::write_str(w, leg.name()))?;
+        }
+    }
+    out.write_all(b",\"mti\":\"")?;
+    out.write_all(&msg.mti().to_digits())?;
+    out.write_all(b"\",\"fields\":{")?;
+    let spec = msg.spec();
+    for (i, f) in msg.fields().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write!(out, "\"{}\":", f.number())?;
+        string(out, |w| value(spec, &f, reveal, w))?;
+    }
+    out.write_all(b"}")?;
+    let mut opened = false;
+    let mut errors = Vec::new();
+    for f in msg.fields() {
+        if let Some(items) = msg.subfields(f.number()) {
+            if let Some(e) = subfields(out, spec, items, reveal, &mut opened)? {
+                errors.push(e);
+            }
+        }
+    }
+    if opened {
+        out.write_all(b"}")?;
+    }
+    if !errors.is_empty() {
+        out.write_all(b",\"subfield_errors\":[")?;
+        for (i, e) in errors.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            string(out, |w| fmt::Write::write_fmt(w, format_args!("{e}")))?;
+        }
+        out.write_all(b"]")?;
+    }
+    out.write_all(b"}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(s: &str) -> String {
+        let mut out = Vec::new();
+        string(&mut out, |w| fmt::Write::write_str(w, s)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for s in [
+            "plain",
+            "quote \" and backslash \\",
+            "\n\r\t\u{8}\u{c}",
+            "\u{0}\u{1}\u{1f}\u{7f}",
+            "金龙酒家 广州",
+            "",
+        ] {
+            assert_eq!(escaped(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+        // Every byte value from 0 to 127, and a character from above.
+        let all: String = (0u8..128).map(char::from).chain(['é', '€']).collect();
+        assert_eq!(escaped(&all), serde_json::to_string(&all).unwrap());
+    }
+}
