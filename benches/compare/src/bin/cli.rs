@@ -23,7 +23,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     let inspect = std::env::args().nth(1).unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release/examples/inspect").into()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/release/examples/inspect"
+        )
+        .into()
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/pyiso8583_cli.py");
     // A typical sale without 14, 23 and 33: 17 fields; each line its own STAN and amount.
@@ -38,7 +42,8 @@ fn main() {
                 b.set_text(n, v).expect("fits");
             }
         }
-        b.set_text(11, &format!("{:06}", i % 1_000_000)).expect("fits");
+        b.set_text(11, &format!("{:06}", i % 1_000_000))
+            .expect("fits");
         b.set_text(4, &format!("{:012}", 100 + i)).expect("fits");
         let bytes = b.to_vec().expect("encodes");
         let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
@@ -54,7 +59,10 @@ fn main() {
             .expect("run inspect");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(text.contains(&format!("messages: {MESSAGES}  errors: 0")), "{text}");
+        assert!(
+            text.contains(&format!("messages: {MESSAGES}  errors: 0")),
+            "{text}"
+        );
         t.elapsed()
     };
     let python = || {
@@ -74,9 +82,21 @@ fn main() {
         b.push(python());
     }
     let (a, b) = (median(a), median(b));
-    println!("{MESSAGES} messages of 17 fields as hex, {} bytes of file", std::fs::metadata(&file).map_or(0, |m| m.len()));
-    println!("inspect --input hex --summary: {:.1} ms", a.as_secs_f64() * 1e3);
-    println!("pyiso8583 (whole process):     {:.1} ms", b.as_secs_f64() * 1e3);
-    println!("pyiso8583 / inspect:           {:.1}x", b.as_secs_f64() / a.as_secs_f64());
+    println!(
+        "{MESSAGES} messages of 17 fields as hex, {} bytes of file",
+        std::fs::metadata(&file).map_or(0, |m| m.len())
+    );
+    println!(
+        "inspect --input hex --summary: {:.1} ms",
+        a.as_secs_f64() * 1e3
+    );
+    println!(
+        "pyiso8583 (whole process):     {:.1} ms",
+        b.as_secs_f64() * 1e3
+    );
+    println!(
+        "pyiso8583 / inspect:           {:.1}x",
+        b.as_secs_f64() / a.as_secs_f64()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
