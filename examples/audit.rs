@@ -8,12 +8,13 @@
 
 use clap::{Parser, ValueEnum};
 use iso8583_inspect::audit::Audit;
-use iso8583_inspect::capture::CaptureConfig;
+use iso8583_inspect::capture::{CaptureConfig, CaptureError};
 use iso8583_inspect::diff::{DiffConfig, HopConfig};
 use iso8583_inspect::input::{Input, open_input};
 use iso8583_inspect::leg::Legs;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
+use iso8583_inspect::report::write_findings_ndjson;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -137,19 +138,41 @@ fn main() -> ExitCode {
     };
     let mut audit = Audit::with_config(legs.default_spec(), &book, &fees, pairing, hop);
     audit.configure_legs(&legs.configs());
-    if let Err(e) = audit.run(input) {
-        eprintln!("audit: {}: {e}", args.file);
-        return ExitCode::from(1);
-    }
     let mut out = io::BufWriter::new(io::stdout().lock());
+    let closed = |e: &io::Error| e.kind() == io::ErrorKind::BrokenPipe;
+    // NDJSON: each finding as it is found, flushed with its message (a live capture on stdin
+    // reports as it goes), none kept. Text: the report at the end of the input.
+    let run = match args.format {
+        OutFormat::Ndjson => {
+            audit.keep_findings(false);
+            audit.run_with(input, |found| {
+                write_findings_ndjson(found, &mut out)?;
+                out.flush()
+            })
+        }
+        OutFormat::Text => audit.run(input),
+    };
+    match run {
+        Err(CaptureError::Output {
+            kind: io::ErrorKind::BrokenPipe,
+            ..
+        }) => {
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("audit: {}: {e}", args.file);
+            return ExitCode::from(1);
+        }
+        Ok(()) => {}
+    }
     let written = match args.format {
         OutFormat::Text => audit.write_text(&mut out),
-        OutFormat::Ndjson => audit.write_ndjson(&mut out),
+        OutFormat::Ndjson => Ok(()),
     }
     .and_then(|()| out.flush());
     match written {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) if closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("audit: {e}");
             ExitCode::from(1)

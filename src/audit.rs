@@ -60,6 +60,10 @@ pub struct Audit<'b> {
     messages: usize,
     unreadable: usize,
     events: BTreeMap<&'static str, usize>,
+    /// How many findings have been handed on by [`Audit::run_with`].
+    handed: usize,
+    /// Whether findings are kept once handed on.
+    keep: bool,
 }
 
 impl<'b> Audit<'b> {
@@ -104,6 +108,8 @@ impl<'b> Audit<'b> {
             messages: 0,
             unreadable: 0,
             events: BTreeMap::new(),
+            handed: 0,
+            keep: true,
         }
     }
 
@@ -302,7 +308,25 @@ impl<'b> Audit<'b> {
 
     /// Reads and checks every message of `input`, then [`Audit::finish`]es.
     pub fn run<R: BufRead + Send>(&mut self, input: Input<R>) -> Result<(), CaptureError> {
+        self.run_with(input, |_| Ok(()))
+    }
+
+    /// [`Audit::run`], handing `found` the findings of each message as soon as it has been
+    /// checked (and those of the end of the input last), so that a live input (a pipe from
+    /// `tcpdump -w -`) reports as it goes. An error from `found` (a closed pipe) stops the
+    /// reading. With [`Audit::keep_findings`] off, findings handed on are not kept: memory
+    /// then depends on the traffic in flight, not on how many findings a long input makes.
+    pub fn run_with<R: BufRead + Send>(
+        &mut self,
+        input: Input<R>,
+        mut found: impl FnMut(&[Finding]) -> io::Result<()>,
+    ) -> Result<(), CaptureError> {
+        let out_err = |e: io::Error| CaptureError::Output {
+            kind: e.kind(),
+            message: e.to_string(),
+        };
         let spec = self.spec;
+        let mut failed = None;
         let result = match input {
             // A capture is read here rather than through `read_input`, whose per-message
             // context is printed up front: the audit prints only where it reports.
@@ -320,6 +344,10 @@ impl<'b> Audit<'b> {
                             }
                             other => self.event(other),
                         }
+                        if let Err(e) = self.hand_on(&mut found) {
+                            failed = Some(out_err(e));
+                            return;
+                        }
                     }
                 })
             }
@@ -332,11 +360,40 @@ impl<'b> Audit<'b> {
                     }
                     Item::Event(e) => self.event(e),
                 }
-                Ok(())
+                self.hand_on(&mut found)
             }),
         };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        // A closed output ends the run as it is: no end-of-input findings to hand on.
+        if let Err(e @ CaptureError::Output { .. }) = result {
+            return Err(e);
+        }
         self.finish();
+        self.hand_on(&mut found).map_err(out_err)?;
         result
+    }
+
+    /// Whether findings are kept after they are handed on by [`Audit::run_with`] (on by
+    /// default; [`Audit::findings`] and the text report need them).
+    pub fn keep_findings(&mut self, keep: bool) {
+        self.keep = keep;
+    }
+
+    /// Hands the findings not yet handed on to `found`.
+    fn hand_on(&mut self, found: &mut impl FnMut(&[Finding]) -> io::Result<()>) -> io::Result<()> {
+        let new = self.findings.get(self.handed..).unwrap_or_default();
+        if !new.is_empty() {
+            found(new)?;
+        }
+        if self.keep {
+            self.handed = self.findings.len();
+        } else {
+            self.findings.clear();
+            self.handed = 0;
+        }
+        Ok(())
     }
 
     fn event(&mut self, e: &CaptureEvent) {

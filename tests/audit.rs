@@ -374,3 +374,94 @@ fn the_audit_example_reports_by_merchant_and_as_ndjson() {
             .contains("cannot read profiles /nonexistent.toml")
     );
 }
+
+#[test]
+fn findings_are_handed_on_as_they_are_found() {
+    let book = ProfileBook::load(data("merchants.toml")).unwrap();
+    let fees = FeeTable::default();
+    let config = || CaptureConfig {
+        server_ports: vec![8583, 9000],
+        ..CaptureConfig::default()
+    };
+    let open = || BufReader::new(std::fs::File::open(data("sample.pcap")).unwrap());
+    let mut whole = Audit::new(&ISO87_ASCII, &book, &fees);
+    whole.run(Input::Capture(open(), config())).unwrap();
+    // Handed on message by message, none kept: the same findings in the same order.
+    let mut streamed = Audit::new(&ISO87_ASCII, &book, &fees);
+    streamed.keep_findings(false);
+    let mut batches = Vec::new();
+    streamed
+        .run_with(Input::Capture(open(), config()), |found| {
+            batches.push(found.to_vec());
+            Ok(())
+        })
+        .unwrap();
+    assert!(streamed.findings().is_empty());
+    assert!(batches.len() > 5, "{} batches", batches.len());
+    let flat: Vec<_> = batches.concat();
+    assert_eq!(flat, whole.findings());
+    // The merchants' tallies do not depend on the findings being kept.
+    assert_eq!(streamed.merchants(), whole.merchants());
+    // A failing output stops the run with its error.
+    let mut failing = Audit::new(&ISO87_ASCII, &book, &fees);
+    let err = failing
+        .run_with(Input::Capture(open(), config()), |_| {
+            Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "gone"))
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("gone"), "{err}");
+}
+
+#[test]
+fn the_audit_example_writes_a_finding_before_its_input_ends() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let profiles = data("merchants.toml");
+    let mut child = Command::new(audit_example())
+        .args([
+            "--profiles",
+            &profiles,
+            "--input",
+            "pcap",
+            "--format",
+            "ndjson",
+            "--leg",
+            "terminal=8583",
+            "--leg",
+            "network=9000",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the audit example is built");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // The whole capture, but the pipe left open: the input has not ended.
+    stdin
+        .write_all(&std::fs::read(data("sample.pcap")).unwrap())
+        .unwrap();
+    stdin.flush().unwrap();
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("a finding while the input is still open");
+    assert!(first.starts_with("{\"rule\":"), "{first}");
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(
+        rest.len() + 1,
+        38,
+        "every finding, the end-of-input ones last"
+    );
+}

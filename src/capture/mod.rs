@@ -357,7 +357,9 @@ impl<'s> CaptureReader<'s> {
         legs: &[LegConfig<'s>],
     ) -> Result<CaptureReader<'s>, CaptureError> {
         // The magic number, read here to say what was found instead when it is not one.
-        let mut head = [0u8; 4];
+        // The magic, and the rest of a pcap header or the start of a pcapng section header:
+        // a pipe that delivers a few bytes at a time still gives the reader a whole header.
+        let mut head = [0u8; 32];
         let mut got = 0;
         while got < head.len() {
             match input.read(head.get_mut(got..).unwrap_or_default()) {
@@ -367,10 +369,11 @@ impl<'s> CaptureReader<'s> {
                 Err(e) => return Err(CaptureError::Io(e.to_string())),
             }
         }
-        let head = head.get(..got).unwrap_or_default();
-        if head.is_empty() {
+        let read = head.get(..got).unwrap_or_default();
+        if read.is_empty() {
             return Err(CaptureError::Empty);
         }
+        let head = read.get(..4).unwrap_or(read);
         const MAGICS: [[u8; 4]; 5] = [
             [0xa1, 0xb2, 0xc3, 0xd4],
             [0xd4, 0xc3, 0xb2, 0xa1],
@@ -387,11 +390,20 @@ impl<'s> CaptureReader<'s> {
             return Err(CaptureError::NotACapture { found });
         }
         let input = Prepended {
-            head: head.to_vec(),
+            head: read.to_vec(),
             at: 0,
             inner: input,
         };
-        let pcap = pcap_parser::create_reader(65_536, input).map_err(|e| match e {
+        // The reader for the format the magic names, built with one read of the input: a live
+        // capture on a pipe is read as it comes (`create_reader` reads twice before it
+        // returns, and the second read waits for more of the pipe).
+        let pcapng = head == [0x0a, 0x0d, 0x0d, 0x0a];
+        let pcap: Result<Box<dyn PcapReaderIterator + Send + 's>, _> = if pcapng {
+            pcap_parser::PcapNGReader::new(65_536, input).map(|r| Box::new(r) as _)
+        } else {
+            pcap_parser::LegacyPcapReader::new(65_536, input).map(|r| Box::new(r) as _)
+        };
+        let pcap = pcap.map_err(|e| match e {
             PcapError::Eof | PcapError::Incomplete(_) => {
                 CaptureError::Io("the file ends inside its header".into())
             }

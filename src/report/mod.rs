@@ -474,7 +474,16 @@ pub fn inspect_legs<'s, R: BufRead + Send + 's>(
 /// `time`, `flow`, `leg` where legs are configured, `mti`, `stan`, `terminal`, `merchant`,
 /// `rrn`, `fields`, `expected`, `observed`, `fee_impact`).
 pub fn write_audit_ndjson(audit: &Audit<'_>, out: &mut impl Write) -> io::Result<()> {
-    for f in audit.findings() {
+    write_findings_ndjson(audit.findings(), out)
+}
+
+/// Writes findings one JSON object a line, as [`write_audit_ndjson`] does (for findings handed
+/// on as they are found: [`Audit::run_with`]).
+pub fn write_findings_ndjson(
+    findings: &[crate::finding::Finding],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    for f in findings {
         serde_json::to_writer(&mut *out, f)?;
         writeln!(out)?;
     }
