@@ -586,3 +586,143 @@ fn a_damaged_cups_header_is_a_frame_error_and_the_stream_resynchronises() {
         );
     }
 }
+
+/// Packets of several connections in time order: (seconds, client, from client, payload, seq
+/// offset); each connection opens with a SYN from its client at its first packet.
+fn timeline(packets: &[(i64, &str, bool, Vec<u8>, u32)]) -> Vec<u8> {
+    let server: SocketAddr = "10.0.0.1:8583".parse().unwrap();
+    let mut w = PcapWriter::new(Vec::new()).unwrap();
+    let mut opened: Vec<&str> = Vec::new();
+    for (t, client, from_client, payload, off) in packets {
+        let c: SocketAddr = client.parse().unwrap();
+        let time = Timestamp::new(*t, 0);
+        if !opened.contains(client) {
+            opened.push(client);
+            w.write(time, &tcp_frame(c, server, 1000, 0, tcp_flags::SYN, &[]))
+                .unwrap();
+            w.write(
+                time,
+                &tcp_frame(server, c, 5000, 1001, tcp_flags::SYN | ACK, &[]),
+            )
+            .unwrap();
+        }
+        let (s, d, base) = if *from_client {
+            (c, server, 1001)
+        } else {
+            (server, c, 5001)
+        };
+        w.write(time, &tcp_frame(s, d, base + off, 1, PSH_ACK, payload))
+            .unwrap();
+    }
+    w.into_inner()
+}
+
+fn dropped(events: &[CaptureEvent]) -> Vec<(u16, String, usize)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            CaptureEvent::FlowDropped {
+                flow,
+                reason,
+                bytes,
+                ..
+            } => Some((flow.client.port(), reason.to_string(), *bytes)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn idle_and_surplus_flows_are_let_go_and_say_so() {
+    let whole = framed(&[echo(1, false)]);
+    let half = whole[..whole.len() / 2].to_vec();
+    let rest = whole[whole.len() / 2..].to_vec();
+    let config = CaptureConfig {
+        flow_idle_ms: 60_000,
+        ..len2()
+    };
+    // A sends half a frame and goes silent; B talks every 40 s, never idle a minute; at 130 s
+    // C's first packet finds A idle for 120 s.
+    let capture = timeline(&[
+        (10, "192.168.0.1:40001", true, half.clone(), 0),
+        (20, "192.168.0.2:40002", true, whole.clone(), 0),
+        (60, "192.168.0.2:40002", false, framed(&[echo(1, true)]), 0),
+        (
+            100,
+            "192.168.0.2:40002",
+            true,
+            framed(&[echo(2, false)]),
+            whole.len() as u32,
+        ),
+        (130, "192.168.0.3:40003", true, whole.clone(), 0),
+    ]);
+    let events = read(&capture, config.clone());
+    assert_eq!(
+        dropped(&events),
+        [(40001, "idle for more than 60 s".to_string(), half.len())],
+        "{events:#?}"
+    );
+    // What A held is reported as an unfinished frame where it is let go.
+    assert!(events.iter().any(|e| matches!(
+        e,
+        CaptureEvent::Incomplete { flow, bytes, .. } if flow.client.port() == 40001 && *bytes == half.len()
+    )));
+    // Every message of B and C came through.
+    assert_eq!(messages(&events).len(), 4);
+    // Without the idle limit, A is held to the end (and reported incomplete there, not dropped).
+    let kept = read(
+        &capture,
+        CaptureConfig {
+            flow_idle_ms: u64::MAX,
+            ..config.clone()
+        },
+    );
+    assert!(dropped(&kept).is_empty());
+    assert_eq!(messages(&kept).len(), 4);
+
+    // A flow let go that speaks again is read as one joined mid-stream: its next whole frame
+    // comes through.
+    let capture = timeline(&[
+        (10, "192.168.0.1:40001", true, half.clone(), 0),
+        (
+            200,
+            "192.168.0.1:40001",
+            true,
+            rest.clone(),
+            half.len() as u32,
+        ),
+        (
+            201,
+            "192.168.0.1:40001",
+            true,
+            framed(&[echo(3, false)]),
+            whole.len() as u32,
+        ),
+    ]);
+    let events = read(&capture, config.clone());
+    assert_eq!(dropped(&events).len(), 1, "{events:#?}");
+    let got = messages(&events);
+    assert_eq!(got.len(), 1, "{events:#?}");
+    assert_eq!(got[0].1, echo(3, false));
+
+    // At most two flows open: the least recently active goes to make room.
+    let capture = timeline(&[
+        (1, "192.168.0.1:40001", true, half.clone(), 0),
+        (2, "192.168.0.2:40002", true, half.clone(), 0),
+        (3, "192.168.0.1:40001", true, rest, half.len() as u32),
+        (4, "192.168.0.3:40003", true, whole.clone(), 0),
+    ]);
+    let events = read(
+        &capture,
+        CaptureConfig {
+            max_flows: 2,
+            ..config
+        },
+    );
+    assert_eq!(
+        dropped(&events),
+        [(40002, "more than 2 flows open".to_string(), half.len())],
+        "{events:#?}"
+    );
+    assert_eq!(messages(&events).len(), 2, "A's two halves and C's frame");
+}

@@ -207,6 +207,21 @@ pub enum CaptureEvent {
         /// Bytes of the unfinished frame.
         bytes: usize,
     },
+    /// A flow let go before it ended, so that memory depends on the traffic rate and never on
+    /// the length of the input: idle longer than [`CaptureConfig::flow_idle_ms`], or the least
+    /// recently active flow when [`CaptureConfig::max_flows`] were open. What it held (the
+    /// start of a frame, segments after a hole) is dropped; if it speaks again, it is read as
+    /// a flow joined mid-stream.
+    FlowDropped {
+        /// When.
+        time: Timestamp,
+        /// The flow.
+        flow: Flow,
+        /// Why.
+        reason: DropReason,
+        /// Bytes it held, both directions.
+        bytes: usize,
+    },
     /// The capture file is damaged from this byte offset on; reading stops, and every message
     /// before it has been yielded.
     Damaged {
@@ -215,6 +230,25 @@ pub enum CaptureEvent {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Why a flow was let go before it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// Nothing seen on it for longer than the idle time (milliseconds).
+    Idle(u64),
+    /// The limit of open flows was reached and it was the least recently active.
+    TooManyFlows(usize),
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Idle(ms) => write!(f, "idle for more than {} s", ms / 1000),
+            DropReason::TooManyFlows(n) => write!(f, "more than {n} flows open"),
+        }
+    }
 }
 
 /// How to read a capture.
@@ -228,6 +262,13 @@ pub struct CaptureConfig {
     pub max_frame: usize,
     /// Bytes held per direction for segments that arrived ahead of a hole (default 256 KiB).
     pub max_out_of_order: usize,
+    /// A flow with nothing seen for this long (capture time, ms) is let go (default five
+    /// minutes): [`CaptureEvent::FlowDropped`]. It goes when a later segment shows the time
+    /// has passed, within an eighth of this time more.
+    pub flow_idle_ms: u64,
+    /// The most flows open at once; the least recently active is let go to make room
+    /// (default 100,000).
+    pub max_flows: usize,
 }
 
 impl Default for CaptureConfig {
@@ -237,6 +278,8 @@ impl Default for CaptureConfig {
             server_ports: Vec::new(),
             max_frame: DEFAULT_MAX_FRAME,
             max_out_of_order: 256 * 1024,
+            flow_idle_ms: 300_000,
+            max_flows: 100_000,
         }
     }
 }

@@ -8,7 +8,7 @@
 //! unacknowledged bytes, never by the capture's size.
 
 use super::packet::{Segment, flags};
-use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, Flow, Timestamp};
+use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, DropReason, Flow, Timestamp};
 use crate::frame::{Deframer, Framing, frames_parse, frames_tile};
 use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
@@ -46,6 +46,28 @@ struct FlowState<'s> {
     framing: Option<Framing>,
     /// The dialect its frames are detected and resynchronised with (its leg's, or the default).
     spec: &'s Spec,
+    /// When a segment was last seen on it (capture time, ms).
+    last_seen: i64,
+    /// The time of its entry in the activity queue (an entry with another time is stale).
+    queued: i64,
+}
+
+impl FlowState<'_> {
+    /// The bytes it holds: early segments, bytes before a boundary, an unfinished frame.
+    fn held(&self) -> usize {
+        self.streams
+            .iter()
+            .map(|s| {
+                s.early_bytes + s.unsynced.len() + s.deframer.as_ref().map_or(0, Deframer::buffered)
+            })
+            .sum()
+    }
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.secs
+        .saturating_mul(1000)
+        .saturating_add(i64::from(t.nanos / 1_000_000))
 }
 
 /// The most closed flows remembered, to drop segments retransmitted after the close.
@@ -59,11 +81,16 @@ pub(crate) struct Reassembler<'s> {
     /// The legs: a flow to one of a leg's ports is framed with its spec and framing, and its
     /// messages carry the leg.
     routes: Vec<LegConfig<'s>>,
-    flows: HashMap<Flow, FlowState<'s>>,
+    /// Open flows; each state boxed, so that the table's buckets stay small while it holds
+    /// tens of thousands of flows.
+    flows: HashMap<Flow, Box<FlowState<'s>>>,
     /// Flows closed by FIN or RST: the next sequence number of each direction, so that a
     /// segment retransmitted after the close is not read as a new flow's data.
     closed: HashMap<Flow, [Option<u32>; 2]>,
     closed_order: VecDeque<Flow>,
+    /// Every open flow once, by the time it was last known active (earliest first): a flow
+    /// seen since its entry was queued goes to the back again when its entry comes up.
+    activity: VecDeque<(i64, Flow)>,
 }
 
 fn index(d: Direction) -> usize {
@@ -91,6 +118,62 @@ impl<'s> Reassembler<'s> {
             flows: HashMap::new(),
             closed: HashMap::new(),
             closed_order: VecDeque::new(),
+            activity: VecDeque::new(),
+        }
+    }
+
+    /// Lets go the flows idle for longer than the idle time at `now`, and, while `room` more
+    /// flows would pass the limit, the least recently active ones.
+    fn evict(&mut self, time: Timestamp, room: usize, out: &mut VecDeque<CaptureEvent>) {
+        let now = ms(time);
+        let idle = i64::try_from(self.config.flow_idle_ms).unwrap_or(i64::MAX);
+        let max = self.config.max_flows.max(1);
+        // Each pass drops the front entry or sends it back once with its later time; the
+        // entries number the open flows, so this ends.
+        let mut budget = self.activity.len().saturating_mul(2);
+        while let Some(&(queued, flow)) = self.activity.front() {
+            if budget == 0 {
+                break;
+            }
+            budget -= 1;
+            let full = self.flows.len() + room > max;
+            let Some(state) = self.flows.get_mut(&flow) else {
+                self.activity.pop_front(); // closed since
+                continue;
+            };
+            if state.queued != queued {
+                self.activity.pop_front(); // an entry of an earlier flow on the same addresses
+                continue;
+            }
+            let seen_since = state.last_seen > queued;
+            let due = now.saturating_sub(queued) > idle;
+            let reason = if now.saturating_sub(state.last_seen) > idle {
+                DropReason::Idle(self.config.flow_idle_ms)
+            } else if seen_since && (full || (due && state.last_seen - queued > idle / 8)) {
+                // Seen since: back in the queue at its last activity.
+                state.queued = state.last_seen;
+                self.activity.pop_front();
+                self.activity.push_back((state.last_seen, flow));
+                continue;
+            } else if full {
+                DropReason::TooManyFlows(max)
+            } else {
+                // Not due yet, or due within an eighth of the idle time: it waits at the front
+                // (those behind it are due no sooner than that), and a flow goes within an
+                // eighth of the idle time of when it is due.
+                break;
+            };
+            self.activity.pop_front();
+            if let Some(state) = self.flows.remove(&flow) {
+                let bytes = state.held();
+                close(time, flow, state, out);
+                out.push_back(CaptureEvent::FlowDropped {
+                    time,
+                    flow,
+                    reason,
+                    bytes,
+                });
+            }
         }
     }
 
@@ -203,8 +286,14 @@ impl<'s> Reassembler<'s> {
             }
             return;
         }
-        if !self.flows.contains_key(&flow) && self.is_after_close(flow, dir, &seg) {
+        let known = self.flows.contains_key(&flow);
+        if !known && self.is_after_close(flow, dir, &seg) {
             return;
+        }
+        self.evict(time, usize::from(!known), out);
+        let now = ms(time);
+        if !self.flows.contains_key(&flow) {
+            self.activity.push_back((now, flow));
         }
         let config = &self.config;
         let (default_spec, routes) = (self.spec, &self.routes);
@@ -212,12 +301,15 @@ impl<'s> Reassembler<'s> {
             let port = flow.server.port();
             let (spec, framing) = leg_of(routes, port)
                 .map_or((default_spec, config.framing), |l| (l.spec, l.framing));
-            FlowState {
+            Box::new(FlowState {
                 streams: Default::default(),
                 framing,
                 spec,
-            }
+                last_seen: now,
+                queued: now,
+            })
         });
+        state.last_seen = state.last_seen.max(now);
         let spec = state.spec;
         let Some(stream) = state.streams.get_mut(index(dir)) else {
             return;
@@ -281,7 +373,8 @@ impl<'s> Reassembler<'s> {
 
     /// Reports what every open flow still holds (end of capture).
     pub(crate) fn finish(&mut self, time: Timestamp, out: &mut VecDeque<CaptureEvent>) {
-        let mut flows: Vec<(Flow, FlowState<'_>)> = self.flows.drain().collect();
+        self.activity.clear();
+        let mut flows: Vec<(Flow, Box<FlowState<'_>>)> = self.flows.drain().collect();
         flows.sort_by_key(|(f, _)| (f.client, f.server));
         for (flow, state) in flows {
             close(time, flow, state, out);
@@ -295,7 +388,12 @@ impl<'s> Reassembler<'s> {
 }
 
 /// Reports holes and partial frames left in a flow that ends.
-fn close(time: Timestamp, flow: Flow, mut state: FlowState<'_>, out: &mut VecDeque<CaptureEvent>) {
+fn close(
+    time: Timestamp,
+    flow: Flow,
+    mut state: Box<FlowState<'_>>,
+    out: &mut VecDeque<CaptureEvent>,
+) {
     for dir in [Direction::Request, Direction::Response] {
         let Some(stream) = state.streams.get_mut(index(dir)) else {
             continue;

@@ -503,6 +503,9 @@ fn event_words(kind: &str, n: usize) -> String {
         ),
         "incomplete" => format!("{n} connection{s} that ended inside a frame"),
         "damaged" => format!("{n} damaged capture file{s}: reading stopped there"),
+        "flow-dropped" => format!(
+            "{n} connection{s} let go (idle too long, or too many open): what they held dropped"
+        ),
         other => format!("{n} {other}"),
     }
 }
@@ -634,6 +637,18 @@ pub(crate) fn event_record(event: &CaptureEvent) -> Option<EventRecord> {
             flow_parts(flow),
             Some(direction.as_str()),
             format!("bytes missing from sequence {expected_seq} to {resumed_seq}"),
+        ),
+        CaptureEvent::FlowDropped {
+            time,
+            flow,
+            reason,
+            bytes,
+        } => (
+            "flow-dropped",
+            Some(time.to_string()),
+            flow_parts(flow),
+            None,
+            format!("let go, {reason}: {bytes} bytes it held dropped"),
         ),
         CaptureEvent::Resync {
             time,
