@@ -55,6 +55,13 @@ struct Args {
     /// A server port (repeatable): which side is the client where the SYN was not captured.
     #[arg(long = "port")]
     ports: Vec<u16>,
+    /// Minutes of capture time after which a silent connection is let go (a flow-dropped
+    /// event): memory then follows the traffic, not the length of the input.
+    #[arg(long = "flow-idle", value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    flow_idle: u64,
+    /// The most connections held at once; the least recently active is let go past it.
+    #[arg(long = "max-flows", value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_flows: u64,
     /// Show card numbers, track data, PIN blocks and ICC data in clear.
     #[arg(long)]
     reveal: bool,
@@ -102,6 +109,8 @@ fn main() -> ExitCode {
             let config = CaptureConfig {
                 framing: legs.default_framing(),
                 server_ports: args.ports,
+                flow_idle_ms: args.flow_idle.saturating_mul(60_000),
+                max_flows: usize::try_from(args.max_flows).unwrap_or(usize::MAX),
                 ..CaptureConfig::default()
             };
             let input = input::Input::Capture(reader, config);

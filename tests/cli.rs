@@ -347,3 +347,38 @@ fn a_reader_that_goes_away_is_not_an_error() {
     assert!(out.status.success(), "{:?}", out.status);
     assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
 }
+
+#[test]
+fn connections_past_the_limit_are_let_go_and_reported() {
+    let args = |max: &str| {
+        run(
+            &[
+                "--spec",
+                "iso87-ascii",
+                "--input",
+                "pcap",
+                "--format",
+                "ndjson",
+                "--max-flows",
+                max,
+                &data("sample.pcap"),
+            ],
+            "",
+        )
+    };
+    let held = args("100000");
+    assert!(held.status.success());
+    let held = String::from_utf8(held.stdout).unwrap();
+    assert!(!held.contains("flow-dropped"));
+    let one = args("1");
+    assert!(one.status.success());
+    let one = String::from_utf8(one.stdout).unwrap();
+    assert!(
+        one.contains("\"event\":\"flow-dropped\"") && one.contains("more than 1 flows open"),
+        "{one}"
+    );
+    // A limit of none is refused by name.
+    let zero = args("0");
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--max-flows"));
+}
