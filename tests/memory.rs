@@ -15,25 +15,11 @@ use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
 use iso8583_inspect::spec::{CUP_POS, CUPS, Spec};
 use iso8583_inspect::{MessageBuilder, Mti, parse};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-struct Peak;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/peak.rs"]
+mod peak;
+use peak::{CURRENT, PEAK, Peak};
 
 #[global_allocator]
 static GLOBAL: Peak = Peak;
