@@ -7,7 +7,8 @@
 //!
 //! The layers, in the order data flows through them: [`spec`] (dialects as data, among them
 //! the UnionPay POS terminal dialect and the CUPS network dialect with its [`cups`] header),
-//! [`parse()`] (zero-copy, allocation-free) and [`encode`] (its exact inverse), [`capture`] and
+//! [`parse()`] (zero-copy, allocation-free) and [`encode`] (its exact inverse), [`subfield`]
+//! (composite fields and EMV data read in place, by path: `60.2`, `55.9F02`), [`capture`] and
 //! [`frame`] (pcap/pcapng, TCP reassembly, framing), [`leg`] (the terminal and network legs, a
 //! dialect and framing each) and [`input`] (hex dumps and captures, by leg), [`txn`] (what a
 //! transaction is), [`validate`] (one message against merchant [`profile`]s, with the [`mcc`]
