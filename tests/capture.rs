@@ -721,7 +721,11 @@ fn idle_and_surplus_flows_are_let_go_and_say_so() {
     );
     assert_eq!(
         dropped(&events),
-        [(40002, "more than 2 flows open".to_string(), half.len())],
+        [(
+            40002,
+            "open flows over the limit of 2".to_string(),
+            half.len()
+        )],
         "{events:#?}"
     );
     assert_eq!(messages(&events).len(), 2, "A's two halves and C's frame");

@@ -374,7 +374,8 @@ fn connections_past_the_limit_are_let_go_and_reported() {
     assert!(one.status.success());
     let one = String::from_utf8(one.stdout).unwrap();
     assert!(
-        one.contains("\"event\":\"flow-dropped\"") && one.contains("more than 1 flows open"),
+        one.contains("\"event\":\"flow-dropped\"")
+            && one.contains("open flows over the limit of 1"),
         "{one}"
     );
     // A limit of none is refused by name.

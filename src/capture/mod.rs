@@ -246,7 +246,7 @@ impl fmt::Display for DropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DropReason::Idle(ms) => write!(f, "idle for more than {} s", ms / 1000),
-            DropReason::TooManyFlows(n) => write!(f, "more than {n} flows open"),
+            DropReason::TooManyFlows(n) => write!(f, "open flows over the limit of {n}"),
         }
     }
 }
