@@ -42,6 +42,17 @@ for i, line in enumerate(l for l in open(sys.argv[1]) if l.strip() and not l.sta
     open(f"{sys.argv[2]}/len2-{i}", "wb").write(b"\x01\x07" + len(m).to_bytes(2, "big") + m)
 PY
         ;;
+    codec)
+        python3 - "$data/sample.hex" "$seeds" <<'PY'
+import sys
+for i, line in enumerate(l for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")):
+    m = bytes.fromhex(line.strip())
+    frame = len(m).to_bytes(2, "big") + m
+    # Framing::ALL[2] (len2), chunks of 7; 0x80 is len2 too, with resync (high bit set).
+    open(f"{sys.argv[2]}/len2-{i}", "wb").write(b"\x02\x07" + frame + frame)
+    open(f"{sys.argv[2]}/resync-{i}", "wb").write(b"\x80\x05" + frame + b"\x00\x13\x37" + frame)
+PY
+        ;;
     capture) cp "$data/sample.pcap" "$data/acquiring.pcap" "$seeds/" ;;
     spec) cp ../tests/data/specs/*.toml "$seeds/" 2>/dev/null || true
           printf 'name="x"\nmti="ascii"\nbitmap="hex"\n[fields.2]\ntype="n"\nlength=19\nvar="ll"\nencoding="ascii"\n' > "$seeds/min.toml" ;;

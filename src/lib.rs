@@ -77,6 +77,8 @@ pub mod report;
 pub mod spec;
 pub mod subfield;
 pub mod text;
+#[cfg(feature = "tokio")]
+pub mod tokio_codec;
 pub mod txn;
 pub mod validate;
 
