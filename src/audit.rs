@@ -286,6 +286,28 @@ impl<'b> Audit<'b> {
             .map_or_else(|| merchant.trim_end().to_string(), |p| p.id.clone())
     }
 
+    /// Moves the audit's clock to `now` with no message (a live stream that has gone quiet, by
+    /// the caller's clock): the waits that end by then end, and their findings are added (and
+    /// counted under their merchants) as if a message had come at `now`.
+    pub fn tick(&mut self, now: Timestamp) {
+        let before = self.findings.len();
+        for i in 0..self.pairers.len() {
+            let from = self.findings.len();
+            if let Some(p) = self.pairers.get_mut(i) {
+                p.tick(now, &mut self.findings);
+            }
+            let leg = i
+                .checked_sub(1)
+                .and_then(|l| self.legs.get(l))
+                .map(|l| l.leg.name());
+            self.stamp_leg(from, leg);
+        }
+        let hop = self.findings.len();
+        self.hops.tick(now, &mut self.findings);
+        self.stamp_leg(hop, Some("terminal+network"));
+        self.count(before);
+    }
+
     /// Ends the input: reports every request still awaiting its response.
     pub fn finish(&mut self) {
         let before = self.findings.len();

@@ -465,3 +465,52 @@ fn the_audit_example_writes_a_finding_before_its_input_ends() {
         "every finding, the end-of-input ones last"
     );
 }
+
+#[test]
+fn the_audit_s_clock_reports_an_unanswered_sale_while_the_stream_is_quiet() {
+    use iso8583_inspect::capture::{Flow, Timestamp};
+    use iso8583_inspect::report::Context;
+    use iso8583_inspect::{MessageBuilder, Mti};
+    let book = ProfileBook::load(data("merchants.toml")).unwrap();
+    let fees = FeeTable::default();
+    let mut audit = Audit::new(&ISO87_ASCII, &book, &fees);
+    let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_REQUEST);
+    for (n, v) in [
+        (2, "6222021234567890123"),
+        (3, "000000"),
+        (4, "000000012800"),
+        (11, "000001"),
+        (18, "5812"),
+        (32, "48220000"),
+        (41, "10000001"),
+        (42, "822440158120001"),
+        (49, "156"),
+    ] {
+        b.set_text(n, v).unwrap();
+    }
+    let sale = b.to_vec().unwrap();
+    let t0 = Timestamp::new(1_795_397_400, 0);
+    let flow = Flow {
+        client: "192.168.1.21:40001".parse().unwrap(),
+        server: "10.10.0.1:8583".parse().unwrap(),
+    };
+    let context = Context {
+        at: Some((t0, flow)),
+        time: t0.to_string(),
+        src: flow.client.to_string(),
+        dst: flow.server.to_string(),
+        dir: "request",
+        leg: None,
+    };
+    audit.message(&sale, Some(&context));
+    assert!(audit.findings().is_empty(), "{:?}", audit.findings());
+    audit.tick(Timestamp::new(1_795_397_400 + 40, 0));
+    let rules: Vec<Rule> = audit.findings().iter().map(|f| f.rule).collect();
+    assert_eq!(rules, [Rule::NoResponse]);
+    assert_eq!(
+        audit.merchants()["822440158120001"]
+            .by_rule
+            .get(&Rule::NoResponse),
+        Some(&1)
+    );
+}

@@ -403,3 +403,36 @@ fn a_terminal_void_names_its_sale_in_field_61() {
         [Rule::NoResponse, Rule::NoReversalAfterTimeout]
     );
 }
+
+#[test]
+fn the_caller_s_clock_ends_waits_with_no_message() {
+    let mut p = Pairer::new(&ISO87_ASCII, DiffConfig::default());
+    let mut out = Vec::new();
+    let sale = msg(200, &[]);
+    let m = parse(&ISO87_ASCII, &sale).unwrap();
+    let t0 = 1_795_397_400;
+    let seen = Seen {
+        index: 0,
+        time: Timestamp::new(t0, 0),
+        flow: flow(),
+    };
+    p.push(&m, &sale, seen, &mut out);
+    // Before the 30 s timeout: nothing; a clock going back: nothing.
+    p.tick(Timestamp::new(t0 + 29, 0), &mut out);
+    p.tick(Timestamp::new(t0 + 5, 0), &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    // After it, the unanswered sale is reported with no further message.
+    p.tick(Timestamp::new(t0 + 31, 0), &mut out);
+    assert_eq!(
+        out.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        [Rule::NoResponse]
+    );
+    assert_eq!(out[0].message.index, 0);
+    // And, the reversal window past too, that it was never reversed.
+    p.tick(Timestamp::new(t0 + 95, 0), &mut out);
+    assert_eq!(
+        out.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        [Rule::NoResponse, Rule::NoReversalAfterTimeout]
+    );
+    assert_eq!(p.pending(), 0);
+}

@@ -374,6 +374,17 @@ impl<'b> HopMatcher<'b> {
         self.sides.iter().map(|s| s.held.len()).sum()
     }
 
+    /// Moves the matcher's clock to `now` with no message: held requests past the window are
+    /// dropped, and the transactions whose outcome window has passed are judged into `out`.
+    pub fn tick(&mut self, now: crate::capture::Timestamp, out: &mut Vec<Finding>) {
+        let seen = Seen {
+            index: 0,
+            time: now,
+            flow: None,
+        };
+        self.expire(ms(&seen), out);
+    }
+
     /// Takes a message seen on `leg`; findings of a correlated pair go to `out`.
     pub fn push(
         &mut self,

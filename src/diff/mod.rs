@@ -376,6 +376,18 @@ impl<'s> Pairer<'s> {
         Some(e)
     }
 
+    /// Moves the pairer's clock to `now` (capture time, or a live stream's wall clock) with no
+    /// message: the waits that end by then end, and their findings (`no-response`,
+    /// `no-reversal-after-timeout`) go to `out`. Messages move the clock too; a `now` before
+    /// the clock changes nothing.
+    pub fn tick(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
+        let now = ms(now);
+        if now > self.now {
+            self.now = now;
+            self.expire(out);
+        }
+    }
+
     /// Takes the next message; findings go to `out`.
     pub fn push(&mut self, msg: &Message<'_>, bytes: &[u8], seen: Seen, out: &mut Vec<Finding>) {
         let now = ms(seen.time);
