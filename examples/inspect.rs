@@ -98,7 +98,13 @@ fn main() -> ExitCode {
         reveal: args.reveal,
         summary_only: args.summary,
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    // Reading a pipe (`-`), each line is written as soon as it is complete, so that a live
+    // capture shows its messages as they come; a file is written in large blocks.
+    let mut out: Box<dyn Write> = if args.file == "-" {
+        Box::new(io::LineWriter::new(io::stdout().lock()))
+    } else {
+        Box::new(io::BufWriter::new(io::stdout().lock()))
+    };
     let result = match args.input {
         Input::Hex => {
             // Each line one message, or one whole frame under --framing.

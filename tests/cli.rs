@@ -383,3 +383,47 @@ fn connections_past_the_limit_are_let_go_and_reported() {
     assert!(!zero.status.success());
     assert!(String::from_utf8_lossy(&zero.stderr).contains("--max-flows"));
 }
+
+#[test]
+fn reading_a_pipe_each_message_is_written_as_it_comes() {
+    use std::io::BufRead;
+    let mut child = Command::new(inspect_binary())
+        .args([
+            "--spec",
+            "iso87-ascii",
+            "--input",
+            "hex",
+            "--format",
+            "ndjson",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the inspect example is built");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let sample = std::fs::read_to_string(data("sample.hex")).unwrap();
+    let first = sample
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap();
+    writeln!(stdin, "{first}").unwrap();
+    stdin.flush().unwrap();
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the message while the input is still open");
+    assert!(line.starts_with("{\"index\":0,\"mti\":\"0800\""), "{line}");
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+}
