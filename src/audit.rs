@@ -290,31 +290,26 @@ impl<'b> Audit<'b> {
     /// the caller's clock): the waits that end by then end, and their findings are added (and
     /// counted under their merchants) as if a message had come at `now`.
     pub fn tick(&mut self, now: Timestamp) {
-        let before = self.findings.len();
-        for i in 0..self.pairers.len() {
-            let from = self.findings.len();
-            if let Some(p) = self.pairers.get_mut(i) {
-                p.tick(now, &mut self.findings);
-            }
-            let leg = i
-                .checked_sub(1)
-                .and_then(|l| self.legs.get(l))
-                .map(|l| l.leg.name());
-            self.stamp_leg(from, leg);
-        }
-        let hop = self.findings.len();
-        self.hops.tick(now, &mut self.findings);
-        self.stamp_leg(hop, Some("terminal+network"));
-        self.count(before);
+        self.close_waits(|p, out| p.tick(now, out), |h, out| h.tick(now, out));
     }
 
     /// Ends the input: reports every request still awaiting its response.
     pub fn finish(&mut self) {
+        self.close_waits(Pairer::finish, HopMatcher::finish);
+    }
+
+    /// Runs `pairer` on every pairer and `hops` on the hop matcher, naming the leg of what they
+    /// report and counting it under its merchants.
+    fn close_waits(
+        &mut self,
+        mut pairer: impl FnMut(&mut Pairer<'b>, &mut Vec<Finding>),
+        hops: impl FnOnce(&mut HopMatcher<'b>, &mut Vec<Finding>),
+    ) {
         let before = self.findings.len();
         for i in 0..self.pairers.len() {
             let from = self.findings.len();
             if let Some(p) = self.pairers.get_mut(i) {
-                p.finish(&mut self.findings);
+                pairer(p, &mut self.findings);
             }
             let leg = i
                 .checked_sub(1)
@@ -323,7 +318,7 @@ impl<'b> Audit<'b> {
             self.stamp_leg(from, leg);
         }
         let hop = self.findings.len();
-        self.hops.finish(&mut self.findings);
+        hops(&mut self.hops, &mut self.findings);
         self.stamp_leg(hop, Some("terminal+network"));
         self.count(before);
     }

@@ -51,6 +51,14 @@ impl Timestamp {
     pub const fn new(secs: i64, nanos: u32) -> Timestamp {
         Timestamp { secs, nanos }
     }
+
+    /// Milliseconds since 1970 (saturating): the unit of every timeout and window.
+    #[must_use]
+    pub const fn millis(self) -> i64 {
+        self.secs
+            .saturating_mul(1000)
+            .saturating_add((self.nanos / 1_000_000) as i64)
+    }
 }
 
 /// RFC 3339 with microseconds, e.g. `2026-11-23T09:30:15.123456Z`.

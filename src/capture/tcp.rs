@@ -64,12 +64,6 @@ impl FlowState<'_> {
     }
 }
 
-fn ms(t: Timestamp) -> i64 {
-    t.secs
-        .saturating_mul(1000)
-        .saturating_add(i64::from(t.nanos / 1_000_000))
-}
-
 /// The most closed flows remembered, to drop segments retransmitted after the close.
 const CLOSED_REMEMBERED: usize = 4096;
 
@@ -125,7 +119,7 @@ impl<'s> Reassembler<'s> {
     /// Lets go the flows idle for longer than the idle time at `now`, and, while `room` more
     /// flows would pass the limit, the least recently active ones.
     fn evict(&mut self, time: Timestamp, room: usize, out: &mut VecDeque<CaptureEvent>) {
-        let now = ms(time);
+        let now = time.millis();
         let idle = i64::try_from(self.config.flow_idle_ms).unwrap_or(i64::MAX);
         let max = self.config.max_flows.max(1);
         // Each pass drops the front entry or sends it back once with its later time; the
@@ -291,7 +285,7 @@ impl<'s> Reassembler<'s> {
             return;
         }
         self.evict(time, usize::from(!known), out);
-        let now = ms(time);
+        let now = time.millis();
         if !self.flows.contains_key(&flow) {
             self.activity.push_back((now, flow));
         }

@@ -321,13 +321,6 @@ fn key_of(msg: &Message<'_>, which: usize) -> Option<KeyId> {
     })
 }
 
-fn ms(seen: &Seen) -> i64 {
-    seen.time
-        .secs
-        .saturating_mul(1000)
-        .saturating_add(i64::from(seen.time.nanos / 1_000_000))
-}
-
 impl<'b> HopMatcher<'b> {
     /// A matcher for messages in `spec`, with `book` as the reference.
     #[must_use]
@@ -377,12 +370,7 @@ impl<'b> HopMatcher<'b> {
     /// Moves the matcher's clock to `now` with no message: held requests past the window are
     /// dropped, and the transactions whose outcome window has passed are judged into `out`.
     pub fn tick(&mut self, now: crate::capture::Timestamp, out: &mut Vec<Finding>) {
-        let seen = Seen {
-            index: 0,
-            time: now,
-            flow: None,
-        };
-        self.expire(ms(&seen), out);
+        self.expire(now.millis(), out);
     }
 
     /// Takes a message seen on `leg`; findings of a correlated pair go to `out`.
@@ -394,7 +382,7 @@ impl<'b> HopMatcher<'b> {
         seen: Seen,
         out: &mut Vec<Finding>,
     ) {
-        self.expire(ms(&seen), out);
+        self.expire(seen.time.millis(), out);
         let mti = msg.mti();
         if mti.class() == 4 {
             self.reversal(leg, msg, seen, out);
@@ -449,7 +437,7 @@ impl<'b> HopMatcher<'b> {
                         Leg::Terminal => (msg, &twin_msg, held.seen),
                     };
                     self.compare(t, n, n_seen, out);
-                    self.follow(t, n, n_seen, ms(&seen));
+                    self.follow(t, n, n_seen, seen.time.millis());
                     return;
                 }
                 // Another transaction: held again as it was.
@@ -480,7 +468,8 @@ impl<'b> HopMatcher<'b> {
                 keys: keys.map(|k| k.map(|k| k.value)),
             },
         );
-        side.order.push_back((ms(&seen).saturating_add(window), id));
+        side.order
+            .push_back((seen.time.millis().saturating_add(window), id));
         while side.held.len() > max {
             let Some((_, oldest)) = side.order.pop_front() else {
                 break;
@@ -886,7 +875,7 @@ impl<'b> HopMatcher<'b> {
             |p| p.id.as_bytes().to_vec(),
         );
         let network_merchant = n42.trim_ascii_end().to_vec();
-        let now = ms(&n_seen);
+        let now = n_seen.time.millis();
         let window = self.config.channel_window_ms as i64;
         let hours = self.config.channel_window_ms as f64 / 3_600_000.0;
         let list = |v: &[Vec<u8>]| {

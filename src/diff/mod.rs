@@ -139,12 +139,6 @@ static ECHO: [(usize, Rule); 13] = [
     (49, Rule::EchoMismatch),
 ];
 
-fn ms(t: Timestamp) -> i64 {
-    t.secs
-        .saturating_mul(1000)
-        .saturating_add(i64::from(t.nanos / 1_000_000))
-}
-
 /// The pending deadlines, a queue for each kind (a request's timeout, an answered request's
 /// reversal window, a timed-out request's wait for its reversal). Each kind adds a constant to
 /// the capture time, so each queue is already in deadline order: no heap, and each deadline is
@@ -237,7 +231,7 @@ impl<'s> Pairer<'s> {
         seen: Seen,
         out: &mut Vec<Finding>,
     ) {
-        let now = ms(seen.time);
+        let now = seen.time.millis();
         while let Some(&(deadline, key)) = self.recent_order.front() {
             if deadline > now {
                 break;
@@ -381,7 +375,7 @@ impl<'s> Pairer<'s> {
     /// `no-reversal-after-timeout`) go to `out`. Messages move the clock too; a `now` before
     /// the clock changes nothing.
     pub fn tick(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
-        let now = ms(now);
+        let now = now.millis();
         if now > self.now {
             self.now = now;
             self.expire(out);
@@ -390,7 +384,7 @@ impl<'s> Pairer<'s> {
 
     /// Takes the next message; findings go to `out`.
     pub fn push(&mut self, msg: &Message<'_>, bytes: &[u8], seen: Seen, out: &mut Vec<Finding>) {
-        let now = ms(seen.time);
+        let now = seen.time.millis();
         if now > self.now {
             self.now = now;
             self.expire(out);
@@ -461,7 +455,9 @@ impl<'s> Pairer<'s> {
         self.relaxed.insert(relaxed, key);
         self.deadlines.push(
             Deadlines::TIMEOUT,
-            ms(seen.time).saturating_add(self.config.timeout_ms as i64),
+            seen.time
+                .millis()
+                .saturating_add(self.config.timeout_ms as i64),
             key,
             self.generation,
         );
@@ -531,7 +527,7 @@ impl<'s> Pairer<'s> {
                 return;
             }
             State::TimedOut => {
-                let late = (ms(seen.time) - ms(entry.seen.time)).max(0);
+                let late = (seen.time.millis() - entry.seen.time.millis()).max(0);
                 out.push(with_time(
                     finding(
                         msg,
@@ -552,7 +548,7 @@ impl<'s> Pairer<'s> {
         let spec = self.spec;
         self.deadlines.push(
             Deadlines::WINDOW,
-            ms(seen.time).saturating_add(window),
+            seen.time.millis().saturating_add(window),
             key,
             generation,
         );
@@ -731,7 +727,7 @@ impl<'s> Pairer<'s> {
                 out.push(f);
                 self.generation += 1;
                 let g = self.generation;
-                let until = ms(entry.seen.time).saturating_add(
+                let until = entry.seen.time.millis().saturating_add(
                     (self.config.timeout_ms + self.config.reversal_window_ms) as i64,
                 );
                 if let Some(e) = self.table.get_mut(&key) {
