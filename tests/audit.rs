@@ -12,6 +12,8 @@ use iso8583_inspect::spec::ISO87_ASCII;
 use std::io::BufReader;
 use std::process::Command;
 
+mod common;
+
 fn data(name: &str) -> String {
     format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -414,7 +416,7 @@ fn findings_are_handed_on_as_they_are_found() {
 
 #[test]
 fn the_audit_example_writes_a_finding_before_its_input_ends() {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     use std::process::Stdio;
     let profiles = data("merchants.toml");
     let mut child = Command::new(audit_example())
@@ -436,15 +438,7 @@ fn the_audit_example_writes_a_finding_before_its_input_ends() {
         .spawn()
         .expect("the audit example is built");
     let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let (rx, reader) = common::stdout_lines(&mut child);
     // The whole capture, but the pipe left open: the input has not ended.
     stdin
         .write_all(&std::fs::read(data("sample.pcap")).unwrap())
@@ -470,25 +464,10 @@ fn the_audit_example_writes_a_finding_before_its_input_ends() {
 fn the_audit_s_clock_reports_an_unanswered_sale_while_the_stream_is_quiet() {
     use iso8583_inspect::capture::{Flow, Timestamp};
     use iso8583_inspect::report::Context;
-    use iso8583_inspect::{MessageBuilder, Mti};
     let book = ProfileBook::load(data("merchants.toml")).unwrap();
     let fees = FeeTable::default();
     let mut audit = Audit::new(&ISO87_ASCII, &book, &fees);
-    let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_REQUEST);
-    for (n, v) in [
-        (2, "6222021234567890123"),
-        (3, "000000"),
-        (4, "000000012800"),
-        (11, "000001"),
-        (18, "5812"),
-        (32, "48220000"),
-        (41, "10000001"),
-        (42, "822440158120001"),
-        (49, "156"),
-    ] {
-        b.set_text(n, v).unwrap();
-    }
-    let sale = b.to_vec().unwrap();
+    let sale = common::typical_0200(&ISO87_ASCII).to_vec().unwrap();
     let t0 = Timestamp::new(1_795_397_400, 0);
     let flow = Flow {
         client: "192.168.1.21:40001".parse().unwrap(),

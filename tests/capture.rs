@@ -9,6 +9,9 @@ use iso8583_inspect::spec::ISO87_ASCII;
 use iso8583_inspect::{MessageBuilder, Mti, parse};
 use std::net::SocketAddr;
 
+mod common;
+use common::cups_echo;
+
 const ACK: u8 = tcp_flags::ACK;
 const PSH_ACK: u8 = tcp_flags::PSH | tcp_flags::ACK;
 
@@ -506,18 +509,6 @@ mod never_panics {
             }
         }
     }
-}
-
-/// A CUPS network message (header and a 0800 with field 11 = `stan`).
-fn cups_echo(stan: u32) -> Vec<u8> {
-    use iso8583_inspect::cups::HeaderFields;
-    use iso8583_inspect::spec::CUPS;
-    let mut b = MessageBuilder::new(&CUPS, Mti::NETWORK_REQUEST);
-    b.set_text(11, &format!("{stan:06}")).unwrap();
-    let len = b.to_vec().unwrap().len() - 46;
-    b.set_header(&HeaderFields::default().to_bytes(len).unwrap())
-        .unwrap();
-    b.to_vec().unwrap()
 }
 
 #[test]

@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 fn inspect_binary() -> PathBuf {
     // target/<profile>/deps/cli-<hash> -> target/<profile>/examples/inspect
     let exe = std::env::current_exe().unwrap();
@@ -386,7 +388,6 @@ fn connections_past_the_limit_are_let_go_and_reported() {
 
 #[test]
 fn reading_a_pipe_each_message_is_written_as_it_comes() {
-    use std::io::BufRead;
     let mut child = Command::new(inspect_binary())
         .args([
             "--spec",
@@ -402,15 +403,7 @@ fn reading_a_pipe_each_message_is_written_as_it_comes() {
         .spawn()
         .expect("the inspect example is built");
     let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let (rx, reader) = common::stdout_lines(&mut child);
     let sample = std::fs::read_to_string(data("sample.hex")).unwrap();
     let first = sample
         .lines()

@@ -10,22 +10,14 @@ use iso8583_inspect::{MessageBuilder, Mti, parse};
 use proptest::prelude::*;
 use tokio_util::codec::{Decoder, Encoder};
 
+mod common;
+use common::cups_echo;
+
 fn echo(stan: u32) -> Vec<u8> {
     let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::NETWORK_REQUEST);
     b.set_text(11, &format!("{stan:06}"))
         .unwrap()
         .set_text(70, "301")
-        .unwrap();
-    b.to_vec().unwrap()
-}
-
-/// A CUPS message: its 46-byte header says its own length.
-fn cups_echo(stan: u32) -> Vec<u8> {
-    use iso8583_inspect::cups::HeaderFields;
-    let mut b = MessageBuilder::new(&CUPS, Mti::NETWORK_REQUEST);
-    b.set_text(11, &format!("{stan:06}")).unwrap();
-    let len = b.to_vec().unwrap().len() - 46;
-    b.set_header(&HeaderFields::default().to_bytes(len).unwrap())
         .unwrap();
     b.to_vec().unwrap()
 }

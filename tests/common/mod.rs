@@ -1,4 +1,7 @@
-//! A typical acquirer-side sale, shared by the tests and the benchmarks.
+//! What several tests share: a typical acquirer-side sale (the benchmarks use it too), a CUPS
+//! network message, and the lines a child process writes, read as they come.
+// Each test binary that includes this uses some of it.
+#![allow(dead_code)]
 
 use iso8583_inspect::spec::Spec;
 use iso8583_inspect::{MessageBuilder, Mti};
@@ -37,4 +40,38 @@ pub fn typical_0200(spec: &'static Spec) -> MessageBuilder<'static> {
         let _ = b.set_text(n, v);
     }
     b
+}
+
+/// A CUPS network message: its 46-byte header (stating its own length), then a 0800 with field
+/// 11 = `stan`.
+pub fn cups_echo(stan: u32) -> Vec<u8> {
+    use iso8583_inspect::cups::HeaderFields;
+    use iso8583_inspect::spec::CUPS;
+    let mut b = MessageBuilder::new(&CUPS, Mti::NETWORK_REQUEST);
+    b.set_text(11, &format!("{stan:06}")).unwrap();
+    let len = b.to_vec().unwrap().len() - 46;
+    b.set_header(&HeaderFields::default().to_bytes(len).unwrap())
+        .unwrap();
+    b.to_vec().unwrap()
+}
+
+/// The lines `child` writes to its (piped) standard output, each sent as soon as it is read,
+/// and the thread reading them (it ends with the output).
+pub fn stdout_lines(
+    child: &mut std::process::Child,
+) -> (
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    (rx, reader)
 }
