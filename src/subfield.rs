@@ -143,7 +143,7 @@ pub struct SubfieldError {
 /// What kind of element a subfield is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    Positional,
+    Positional { id: u8 },
     Ber { constructed: bool, depth: u8 },
     Fixed,
 }
@@ -219,7 +219,7 @@ impl<'a> Subfield<'a> {
     #[must_use]
     pub fn tag(&self) -> Option<&[u8]> {
         match self.kind {
-            Kind::Positional => None,
+            Kind::Positional { .. } => None,
             _ => self.tag.get(..usize::from(self.tag_len)),
         }
     }
@@ -456,7 +456,7 @@ impl<'a> Subfields<'a> {
         }
         self.at += n;
         let end_byte = (start + n).div_ceil(2);
-        let mut out = self.blank(path, &sub.name, sub.field, Kind::Positional);
+        let mut out = self.blank(path, &sub.name, sub.field, Kind::Positional { id: sub.id });
         out.spec.align = Align::Left;
         out.lead = (start % 2) as u8;
         out.wire = self.data.get(byte..end_byte).unwrap_or_default();
@@ -478,7 +478,8 @@ impl<'a> Subfields<'a> {
         let path = self.path_with(|p| p.push_number(usize::from(sub.id)));
         match crate::parse::field::element(&sub.field, rest) {
             Ok(wire) => {
-                let mut out = self.blank(path, &sub.name, sub.field, Kind::Positional);
+                let mut out =
+                    self.blank(path, &sub.name, sub.field, Kind::Positional { id: sub.id });
                 out.wire = wire;
                 out.offset = self.base + self.at;
                 out.value_offset = out.offset + sub.field.prefix_width();
@@ -642,23 +643,13 @@ impl<'a> Iterator for Subfields<'a> {
 /// Whether `key` (one part of a path) names `sub`.
 fn key_matches(sub: &Subfield<'_>, key: &str) -> bool {
     match sub.kind {
-        Kind::Positional => key.parse::<usize>().ok() == Some(usize::from(sub.path_last_id())),
+        Kind::Positional { id } => key.parse::<u8>().ok() == Some(id),
         Kind::Ber { .. } => sub
             .path()
             .rsplit('.')
             .next()
             .is_some_and(|k| k.eq_ignore_ascii_case(key)),
         Kind::Fixed => sub.path().rsplit('.').next() == Some(key),
-    }
-}
-
-impl Subfield<'_> {
-    fn path_last_id(&self) -> u8 {
-        self.path()
-            .rsplit('.')
-            .next()
-            .and_then(|k| k.parse().ok())
-            .unwrap_or(u8::MAX)
     }
 }
 
