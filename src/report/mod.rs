@@ -120,7 +120,38 @@ impl Summary {
 /// the fields the spec marks as GBK ([`crate::spec::Spec::is_gbk`]) decoded, or shown as hex (`0x...`) when it is not GBK, never as
 /// mojibake.
 fn shown(spec: &crate::spec::Spec, f: &crate::message::Field<'_>, reveal: bool) -> String {
-    shown_gbk(spec, f).unwrap_or_else(|| f.to_display_text(reveal))
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_shown(spec, f, reveal, &mut text);
+    text
+}
+
+/// Writes a field's value as [`shown`] gives it (without a `String`, but for GBK text).
+fn write_shown(
+    spec: &crate::spec::Spec,
+    f: &crate::message::Field<'_>,
+    reveal: bool,
+    w: &mut impl std::fmt::Write,
+) -> std::fmt::Result {
+    match shown_gbk(spec, f) {
+        Some(text) => w.write_str(&text),
+        None => f.write_display(w, reveal),
+    }
+}
+
+/// Writes a subfield's value as people see it: a TLV value as its own display (EMV card data
+/// masked), a positional one as its parent field's values are shown.
+fn write_subfield(
+    spec: &crate::spec::Spec,
+    s: &crate::Subfield<'_>,
+    reveal: bool,
+    w: &mut impl std::fmt::Write,
+) -> std::fmt::Result {
+    if s.tag().is_some() {
+        s.write_display(w, reveal)
+    } else {
+        write_shown(spec, &s.value(), reveal, w)
+    }
 }
 
 /// A GBK field holding text beyond ASCII, as [`shown`] shows it (decoded, or `0x...`); `None`
@@ -141,48 +172,26 @@ fn shown_gbk(spec: &crate::spec::Spec, f: &crate::message::Field<'_>) -> Option<
     })
 }
 
-/// One subfield as shown: path, name, value.
-type Row<'a> = (String, &'a str, String);
-
-/// The subfields of field `f` as (path, name, value), where the spec divides it: `60.1`,
-/// `55.9F02`, `55.70.5A` inside a constructed object; card data masked unless `reveal`. A
-/// fault stops the walk: what came before it is kept, and the error is returned with it.
-fn subfield_rows<'m>(
-    msg: &Message<'m>,
-    n: usize,
-    reveal: bool,
-) -> (Vec<Row<'m>>, Option<crate::SubfieldError>) {
-    fn walk<'a>(
-        spec: &crate::spec::Spec,
-        items: crate::subfield::Subfields<'a>,
-        reveal: bool,
-        out: &mut Vec<Row<'a>>,
-    ) -> Option<crate::SubfieldError> {
-        for item in items {
-            let s = match item {
-                Ok(s) => s,
-                Err(e) => return Some(e),
-            };
-            if s.is_constructed() {
-                if let Some(e) = walk(spec, s.children(), reveal, out) {
-                    return Some(e);
-                }
-            } else {
-                let value = if s.tag().is_some() {
-                    s.to_display_text(reveal)
-                } else {
-                    shown(spec, &s.value(), reveal)
-                };
-                out.push((s.path().to_string(), s.name(), value));
+/// Hands `leaf` each subfield of `items` in order, those inside constructed objects in place
+/// of them (`55.70.5A`); the first fault stops the walk and is returned.
+fn each_subfield<'a>(
+    items: crate::subfield::Subfields<'a>,
+    leaf: &mut impl FnMut(&crate::Subfield<'a>) -> io::Result<()>,
+) -> io::Result<Option<crate::SubfieldError>> {
+    for item in items {
+        let s = match item {
+            Ok(s) => s,
+            Err(e) => return Ok(Some(e)),
+        };
+        if s.is_constructed() {
+            if let Some(e) = each_subfield(s.children(), leaf)? {
+                return Ok(Some(e));
             }
+        } else {
+            leaf(&s)?;
         }
-        None
     }
-    let mut out = Vec::new();
-    let error = msg
-        .subfields(n)
-        .and_then(|items| walk(msg.spec(), items, reveal, &mut out));
-    (out, error)
+    Ok(None)
 }
 
 /// Field values keyed by number as a string, in field order.
@@ -270,10 +279,15 @@ pub fn write_message(
                     name,
                     shown(msg.spec(), &f, opts.reveal)
                 )?;
-                let (rows, error) = subfield_rows(msg, f.number(), opts.reveal);
-                for (path, name, value) in rows {
-                    writeln!(out, "       {path:<12} {name:<40} {value}")?;
-                }
+                let Some(items) = msg.subfields(f.number()) else {
+                    continue;
+                };
+                let error = each_subfield(items, &mut |s| {
+                    let mut value = String::new();
+                    // Writing to a String cannot fail.
+                    let _ = write_subfield(msg.spec(), s, opts.reveal, &mut value);
+                    writeln!(out, "       {:<12} {:<40} {value}", s.path(), s.name())
+                })?;
                 if let Some(e) = error {
                     writeln!(out, "       {e}")?;
                 }

@@ -5,9 +5,8 @@
 //! "fields":{...}[,"subfields":{...}][,"subfield_errors":[...]]}`), escapes included; the
 //! golden files of the bundled samples hold it to that.
 
-use super::{Context, shown_gbk};
-use crate::message::{Field, Message};
-use crate::spec::Spec;
+use super::{Context, each_subfield, write_shown, write_subfield};
+use crate::message::Message;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -74,48 +73,6 @@ fn string<W: Write>(
     out.write_all(b"\"")
 }
 
-/// A field's value as `inspect` shows it ([`super::shown`]), written.
-fn value(spec: &Spec, f: &Field<'_>, reveal: bool, w: &mut impl fmt::Write) -> fmt::Result {
-    match shown_gbk(spec, f) {
-        Some(text) => w.write_str(&text),
-        None => f.write_display(w, reveal),
-    }
-}
-
-/// Writes the subfields of `f`'s composite (and those inside constructed ones) as
-/// `"path":"value"` pairs, opening the object before the first; the first fault stops the walk
-/// and is returned.
-fn subfields<W: Write>(
-    out: &mut W,
-    spec: &Spec,
-    items: crate::subfield::Subfields<'_>,
-    reveal: bool,
-    opened: &mut bool,
-) -> io::Result<Option<crate::SubfieldError>> {
-    for item in items {
-        let s = match item {
-            Ok(s) => s,
-            Err(e) => return Ok(Some(e)),
-        };
-        if s.is_constructed() {
-            if let Some(e) = subfields(out, spec, s.children(), reveal, opened)? {
-                return Ok(Some(e));
-            }
-            continue;
-        }
-        out.write_all(if *opened { b"," } else { b",\"subfields\":{" })?;
-        *opened = true;
-        string(out, |w| fmt::Write::write_str(w, s.path()))?;
-        out.write_all(b":")?;
-        if s.tag().is_some() {
-            string(out, |w| s.write_display(w, reveal))?;
-        } else {
-            string(out, |w| value(spec, &s.value(), reveal, w))?;
-        }
-    }
-    Ok(None)
-}
-
 /// Writes `msg` as one NDJSON line.
 pub(super) fn write_message(
     out: &mut impl Write,
@@ -146,17 +103,25 @@ pub(super) fn write_message(
             out.write_all(b",")?;
         }
         write!(out, "\"{}\":", f.number())?;
-        string(out, |w| value(spec, &f, reveal, w))?;
+        string(out, |w| write_shown(spec, &f, reveal, w))?;
     }
     out.write_all(b"}")?;
+    // The subfields of every composite as `"path":"value"` pairs, the object opened before the
+    // first.
     let mut opened = false;
     let mut errors = Vec::new();
     for f in msg.fields() {
-        if let Some(items) = msg.subfields(f.number()) {
-            if let Some(e) = subfields(out, spec, items, reveal, &mut opened)? {
-                errors.push(e);
-            }
-        }
+        let Some(items) = msg.subfields(f.number()) else {
+            continue;
+        };
+        let error = each_subfield(items, &mut |s| {
+            out.write_all(if opened { b"," } else { b",\"subfields\":{" })?;
+            opened = true;
+            string(out, |w| fmt::Write::write_str(w, s.path()))?;
+            out.write_all(b":")?;
+            string(out, |w| write_subfield(spec, s, reveal, w))
+        })?;
+        errors.extend(error);
     }
     if opened {
         out.write_all(b"}")?;
