@@ -77,7 +77,7 @@ impl<'a> Tlv<'a> {
     /// hidden (track data 56, 57, 9F1F; the cardholder's name 5F20).
     #[must_use]
     pub fn is_sensitive(&self) -> bool {
-        SENSITIVE.contains(&self.tag)
+        is_sensitive(self.tag)
     }
 
     /// The value for people: upper-case hex; card data masked (5A) or hidden unless `reveal`.
@@ -96,7 +96,7 @@ pub(crate) fn is_sensitive(tag: &[u8]) -> bool {
 /// A value of `tag` for people, from its upper-case hex (`len` bytes): card data masked (5A:
 /// the PAN's first 6 and last 4 digits, as field 2) or hidden unless `reveal`.
 pub(crate) fn shown(tag: &[u8], hex: String, len: usize, reveal: bool) -> String {
-    if reveal || !SENSITIVE.contains(&tag) {
+    if reveal || !is_sensitive(tag) {
         return hex;
     }
     if tag == [0x5A] {
