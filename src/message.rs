@@ -833,6 +833,21 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// Records where element `rank` starts (see [`Starts`]); the parser writes them in place.
+    #[inline(always)]
+    pub(crate) fn set_start(&mut self, rank: usize, at: usize) {
+        if let Some(slot) = self.starts.get_mut(rank) {
+            *slot = offset(at);
+        }
+    }
+
+    /// Sets bitmap word `word` (the tertiary bitmap is read after the message is begun).
+    pub(crate) fn set_bitmap(&mut self, word: usize, bits: u64) {
+        if let Some(slot) = self.bitmap.get_mut(word) {
+            *slot = bits;
+        }
+    }
+
     /// The wire bytes of the element of bitmap bit `n` (1-192), which must be set.
     #[inline]
     fn element(&self, n: usize) -> Option<&'a [u8]> {

@@ -5,64 +5,51 @@ use crate::codec::{all_ascii_digits, ascii_digits_in_window, hex_val, pad_nibble
 use crate::error::{ErrorKind, Found};
 use crate::spec::{Content, Encoding, FieldSpec, Length, PrefixEncoding};
 
-/// A field's whole wire image (prefix and data). The content is checked: digits in `n`, a sign
-/// and digits in `x+n`, track characters in `z`, hex characters in hex-encoded binary.
-#[inline]
-pub(super) fn field<'a>(fs: &FieldSpec, input: &'a [u8]) -> PResult<'a, &'a [u8]> {
-    if let Some(rest) = ascii_fast(fs, input) {
-        return Ok((
-            rest,
-            input.get(..input.len() - rest.len()).unwrap_or_default(),
-        ));
-    }
-    field_checked(fs, input)
-}
-
-/// The common case, ASCII data with an ASCII or no prefix, in straight-line code: the rest of
-/// the input after a valid field, or `None` to let [`field_checked`] decide (and name the
-/// fault, if there is one).
-#[inline]
-fn ascii_fast<'a>(fs: &FieldSpec, input: &'a [u8]) -> Option<&'a [u8]> {
+/// The common case, ASCII data with an ASCII or no prefix, in straight-line code: where the
+/// field that starts at `input[pos]` ends if it is valid, or `None` to let [`field_checked`]
+/// decide (and name the fault, if there is one). The content is checked as there: digits in
+/// `n`, track characters in `z`.
+#[inline(always)]
+pub(super) fn ascii_fast(fs: &FieldSpec, input: &[u8], pos: usize) -> Option<usize> {
     if fs.encoding != Encoding::Ascii {
         return None;
     }
-    let (after_prefix, units) = match fs.length {
-        Length::Fixed(n) => (input, usize::from(n)),
+    let (at, units) = match fs.length {
+        Length::Fixed(n) => (pos, usize::from(n)),
         // `LL` and `LLL` unrolled rather than through `prefix_value`: its loop costs some 80
         // instructions a message more (callgrind, the 20-field 0200).
-        Length::LlVar(max) if fs.prefix == PrefixEncoding::Ascii => match input {
-            [a, b, rest @ ..] => {
-                let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
-                let units = usize::from(a) * 10 + usize::from(b);
-                if a > 9 || b > 9 || units > usize::from(max) {
-                    return None;
-                }
-                (rest, units)
+        Length::LlVar(max) if fs.prefix == PrefixEncoding::Ascii => {
+            let &[a, b] = input.get(pos..pos + 2)?.first_chunk::<2>()?;
+            let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+            let units = usize::from(a) * 10 + usize::from(b);
+            if a > 9 || b > 9 || units > usize::from(max) {
+                return None;
             }
-            _ => return None,
-        },
-        Length::LllVar(max) if fs.prefix == PrefixEncoding::Ascii => match input {
-            [a, b, c, rest @ ..] => {
-                let (a, b, c) = (
-                    a.wrapping_sub(b'0'),
-                    b.wrapping_sub(b'0'),
-                    c.wrapping_sub(b'0'),
-                );
-                let units = usize::from(a) * 100 + usize::from(b) * 10 + usize::from(c);
-                if a > 9 || b > 9 || c > 9 || units > usize::from(max) {
-                    return None;
-                }
-                (rest, units)
+            (pos + 2, units)
+        }
+        Length::LllVar(max) if fs.prefix == PrefixEncoding::Ascii => {
+            let &[a, b, c] = input.get(pos..pos + 3)?.first_chunk::<3>()?;
+            let (a, b, c) = (
+                a.wrapping_sub(b'0'),
+                b.wrapping_sub(b'0'),
+                c.wrapping_sub(b'0'),
+            );
+            let units = usize::from(a) * 100 + usize::from(b) * 10 + usize::from(c);
+            if a > 9 || b > 9 || c > 9 || units > usize::from(max) {
+                return None;
             }
-            _ => return None,
-        },
+            (pos + 3, units)
+        }
         _ => return None,
     };
-    let (data, rest) = after_prefix.split_at_checked(units)?;
+    let end = at + units;
+    let data = input.get(at..end)?;
     let valid = match fs.content {
-        Content::N if data.len() < 8 => match after_prefix.first_chunk::<8>() {
+        Content::N if units < 8 => match input.get(at..at + 8) {
             // Short fields: one word read past the field's end, the bytes beyond masked off.
-            Some(window) => ascii_digits_in_window(*window, data.len()),
+            Some(window) => window
+                .first_chunk::<8>()
+                .is_some_and(|w| ascii_digits_in_window(*w, units)),
             None => all_ascii_digits(data),
         },
         Content::N => all_ascii_digits(data),
@@ -70,7 +57,7 @@ fn ascii_fast<'a>(fs: &FieldSpec, input: &'a [u8]) -> Option<&'a [u8]> {
         Content::XN => return None,
         _ => true,
     };
-    valid.then_some(rest)
+    valid.then_some(end)
 }
 
 /// A track-2 character in ASCII: a digit, the separator `=`, or `D`.

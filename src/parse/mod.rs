@@ -9,7 +9,7 @@ mod bitmap;
 pub(crate) mod field;
 
 use crate::error::{ErrorKind, Location, ParseError};
-use crate::message::{Field, Message, Mti, Starts, offset};
+use crate::message::{Field, Message, Mti};
 use crate::spec::{MAX_FIELD, Spec};
 use nom::IResult;
 
@@ -153,14 +153,17 @@ fn parse_with<'a, const FAST: bool>(
         rest = r;
     }
 
-    // Element starts in wire order (see `Starts`): the secondary bitmap first, if any.
-    let mut starts: Starts = [0; MAX_FIELD + 2];
+    // Element starts in wire order (see `Starts`), written into the message in place (a
+    // local array moved into it at the end costs a copy of the whole array per message): the
+    // secondary bitmap first, if any.
+    let mut msg = Message::from_parts(spec, input, mti, bitmap, [0; MAX_FIELD + 2]);
     let mut rank = 0;
     if primary & bitmap::TOP != 0 {
-        starts[0] = offset(bitmap_at[1]);
+        msg.set_start(0, bitmap_at[1]);
         rank = 1;
     }
     let fields: &[Option<crate::spec::FieldSpec>] = &spec.fields;
+    let mut pos = total - rest.len();
     let mut word = 0;
     while word < 3 {
         let mut bits = bitmap.get(word).copied().unwrap_or(0);
@@ -171,17 +174,16 @@ fn parse_with<'a, const FAST: bool>(
             if n == 1 {
                 continue;
             }
-            let start = total - rest.len();
-            if let Some(slot) = starts.get_mut(rank) {
-                *slot = offset(start);
-            }
+            msg.set_start(rank, pos);
             rank += 1;
             if n == 65 && spec.tertiary_bitmap {
-                bitmap_at[2] = start;
+                bitmap_at[2] = pos;
+                let at = input.get(pos..).unwrap_or_default();
                 let (r, tertiary) =
-                    bitmap::bitmap(spec.bitmap, rest).map_err(to_error(Location::Bitmap))?;
+                    bitmap::bitmap(spec.bitmap, at).map_err(to_error(Location::Bitmap))?;
                 bitmap[2] = tertiary;
-                rest = r;
+                msg.set_bitmap(2, tertiary);
+                pos = total - r.len();
                 continue;
             }
             let Some(Some(fs)) = fields.get(n) else {
@@ -191,28 +193,30 @@ fn parse_with<'a, const FAST: bool>(
                     kind: ErrorKind::UndefinedField { field: n as u8 },
                 });
             };
-            let got = if FAST {
-                field::field(fs, rest)
-            } else {
-                field::field_checked(fs, rest)
-            };
-            let (r, wire) = got.map_err(to_error(Location::Field(n as u8)))?;
+            if FAST {
+                if let Some(end) = field::ascii_fast(fs, input, pos) {
+                    read(n, input.get(pos..end).unwrap_or_default());
+                    pos = end;
+                    continue;
+                }
+            }
+            let at = input.get(pos..).unwrap_or_default();
+            let (r, wire) =
+                field::field_checked(fs, at).map_err(to_error(Location::Field(n as u8)))?;
             read(n, wire);
-            rest = r;
+            pos = total - r.len();
         }
         word += 1;
     }
-    if let Some(slot) = starts.get_mut(rank) {
-        *slot = offset(total - rest.len());
-    }
-    if !rest.is_empty() {
+    msg.set_start(rank, pos);
+    if pos < total {
         return Err(ParseError {
             location: Location::Message,
-            offset: total - rest.len(),
-            kind: ErrorKind::TrailingBytes { count: rest.len() },
+            offset: pos,
+            kind: ErrorKind::TrailingBytes { count: total - pos },
         });
     }
-    Ok(Message::from_parts(spec, input, mti, bitmap, starts))
+    Ok(msg)
 }
 
 /// The MTI in the spec's format.
