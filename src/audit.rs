@@ -17,9 +17,9 @@
 //! ```
 
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp};
-use crate::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
+use crate::diff::{DiffConfig, HopConfig, HopMatcher, Pairer, Seen};
 use crate::finding::{Finding, Rule};
-use crate::leg::LegConfig;
+use crate::leg::{Leg, LegConfig};
 use crate::mcc::FeeTable;
 use crate::message::Text;
 use crate::parse::parse;
@@ -171,13 +171,29 @@ impl<'b> Audit<'b> {
         at: Option<(Timestamp, Flow)>,
         describe: impl FnOnce() -> Option<(String, String)>,
     ) {
-        let index = self.messages;
-        self.messages += 1;
-        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
-        let slot = flow.and_then(|f| {
+        let slot = at.and_then(|(_, f)| {
             let port = f.server.port();
             self.legs.iter().position(|l| l.ports.contains(&port))
         });
+        self.check_on(slot, bytes, at, describe);
+    }
+
+    /// The leg configured as `leg`, by its place in [`Audit::legs`].
+    pub(crate) fn leg_slot(&self, leg: Leg) -> Option<usize> {
+        self.legs.iter().position(|l| l.leg == leg)
+    }
+
+    /// One message on the leg in `slot` of [`Audit::legs`] (`None`: on no leg).
+    pub(crate) fn check_on(
+        &mut self,
+        slot: Option<usize>,
+        bytes: &[u8],
+        at: Option<(Timestamp, Flow)>,
+        describe: impl FnOnce() -> Option<(String, String)>,
+    ) {
+        let index = self.messages;
+        self.messages += 1;
+        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
         let (spec, leg) = match slot.and_then(|i| self.legs.get(i)) {
             Some(l) => (l.spec, Some(l.leg)),
             None => (self.spec, None),
@@ -390,6 +406,12 @@ impl<'b> Audit<'b> {
         self.finish();
         self.hand_on(&mut found).map_err(out_err)?;
         result
+    }
+
+    /// Drops the findings held (those not kept are cleared as they are handed on).
+    pub(crate) fn clear_findings(&mut self) {
+        self.findings.clear();
+        self.handed = 0;
     }
 
     /// Whether findings are kept after they are handed on by [`Audit::run_with`] (on by

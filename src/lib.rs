@@ -65,6 +65,7 @@ pub mod encode;
 pub mod error;
 pub mod finding;
 pub mod frame;
+pub mod inline;
 pub mod input;
 pub mod leg;
 pub mod mask;

@@ -3,7 +3,7 @@
 //! counts only this test's own thread-local work.)
 
 use iso8583_inspect::spec::{BUILTINS, ISO87_ASCII, Spec};
-use iso8583_inspect::{MessageBuilder, parse};
+use iso8583_inspect::{MessageBuilder, Mti, parse};
 
 mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -181,4 +181,78 @@ fn writing_a_message_as_ndjson_allocates_nothing() {
     );
     assert!(line.ends_with("}\n"));
     assert!(line.contains(",\"subfields\":{\"43.1\":"), "{line}");
+}
+
+/// The in-line auditor on clean traffic (a sale, then its response, over and over with new
+/// STANs and times), once the tables have grown to their steady size: no allocation for the
+/// response, the sale's entry in the pairing table the only one for the request.
+#[test]
+fn auditing_clean_traffic_in_line_allocates_nothing_once_warm() {
+    use iso8583_inspect::audit::Audit;
+    use iso8583_inspect::capture::{Direction, Flow, Timestamp};
+    use iso8583_inspect::inline::{Frame, Inline};
+    use iso8583_inspect::mcc::FeeTable;
+    use iso8583_inspect::profile::ProfileBook;
+    let book = ProfileBook::from_toml_str(
+        "[[merchant]]\nid = \"822440158120001\"\nname = \"Golden Dragon\"\nmcc = \"5812\"\nacquirer = \"822\"\nacquirer_ids = [\"48220000\"]\nterminals = [\"10000001\"]\ncurrency = \"156\"\nmax_amount = 5000000\n",
+    )
+    .unwrap();
+    let fees = FeeTable::default();
+    let mut auditor = Inline::new(Audit::new(&ISO87_ASCII, &book, &fees));
+    let flow = Flow {
+        client: "10.0.0.7:40001".parse().unwrap(),
+        server: "10.0.0.1:8583".parse().unwrap(),
+    };
+    // Transactions 200 ms apart: the 60 s reversal window holds 300 answered sales.
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = (1..=1000u32)
+        .map(|stan| {
+            let mut b = common::typical_0200(&ISO87_ASCII);
+            // Another amount each time: the same card debited again for the same amount would
+            // be a replay.
+            b.set_text(11, &format!("{stan:06}"))
+                .unwrap()
+                .set_text(4, &format!("{:012}", 1000 + stan))
+                .unwrap()
+                .set_text(37, &format!("3327{stan:08}"))
+                .unwrap();
+            let request = b.to_vec().unwrap();
+            b.set_mti(Mti::FINANCIAL_RESPONSE);
+            b.set_text(39, "00").unwrap();
+            (request, b.to_vec().unwrap())
+        })
+        .collect();
+    let mut run = |from: usize, to: usize| {
+        let mut requests = 0;
+        let mut responses = 0;
+        for i in from..to {
+            let (request, response) = &pairs[i % pairs.len()];
+            let ms = i as i64 * 200;
+            let at = |d: i64| {
+                Timestamp::new(
+                    1_700_000_000 + (ms + d) / 1000,
+                    ((ms + d) % 1000) as u32 * 1_000_000,
+                )
+            };
+            requests += allocations_during(|| {
+                let f = auditor.observe(Frame::new(flow, Direction::Request, at(0), request));
+                assert!(f.is_empty(), "{f:?}");
+            });
+            responses += allocations_during(|| {
+                let f = auditor.observe(Frame::new(flow, Direction::Response, at(40), response));
+                assert!(f.is_empty(), "{f:?}");
+            });
+        }
+        (requests, responses)
+    };
+    // Warm: the tables and queues grow to hold the window.
+    run(0, 3000);
+    let (requests, responses) = run(3000, 4000);
+    assert_eq!(
+        responses, 0,
+        "1,000 clean responses allocated {responses} times"
+    );
+    assert_eq!(
+        requests, 0,
+        "1,000 clean requests allocated {requests} times"
+    );
 }

@@ -181,6 +181,34 @@ impl Deadlines {
     }
 }
 
+/// Buffers of entries that have gone, kept for the next ones, so that steady traffic makes the
+/// pairer allocate nothing: what one transaction frees, the next takes. At most
+/// [`Pool::LIMIT`] are kept, so a burst's buffers do not stay held after it.
+#[derive(Debug, Default)]
+struct Pool(Vec<Vec<u8>>);
+
+impl Pool {
+    const LIMIT: usize = 1024;
+
+    /// An empty buffer with room for `capacity` bytes.
+    fn take(&mut self, capacity: usize) -> Vec<u8> {
+        match self.0.pop() {
+            Some(mut v) => {
+                v.clear();
+                v.reserve(capacity);
+                v
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    fn give(&mut self, v: Vec<u8>) {
+        if self.0.len() < Pool::LIMIT && v.capacity() > 0 {
+            self.0.push(v);
+        }
+    }
+}
+
 /// Pairs requests, responses and reversals; see the module docs.
 #[derive(Debug)]
 pub struct Pairer<'s> {
@@ -198,8 +226,12 @@ pub struct Pairer<'s> {
     now: i64,
     /// Debits by card, amount, terminal and merchant: (the key's bytes, the STAN's, time ms,
     /// index).
-    recent: KeyMap<(Idents, i64, usize)>,
+    recent: KeyMap<(Vec<u8>, i64, usize)>,
     recent_order: VecDeque<(i64, u64)>,
+    /// Buffers for held requests.
+    requests: Pool,
+    /// Buffers for keys' bytes alone (answered entries, recent debits).
+    keys: Pool,
 }
 
 impl<'s> Pairer<'s> {
@@ -217,6 +249,8 @@ impl<'s> Pairer<'s> {
             now: i64::MIN,
             recent: KeyMap::default(),
             recent_order: VecDeque::new(),
+            requests: Pool::default(),
+            keys: Pool::default(),
         }
     }
 
@@ -240,7 +274,9 @@ impl<'s> Pairer<'s> {
             if self.recent.get(&key).is_some_and(|e| {
                 e.1.saturating_add(self.config.replay_window_ms as i64) <= deadline
             }) {
-                self.recent.remove(&key);
+                if let Some((held, ..)) = self.recent.remove(&key) {
+                    self.keys.give(held);
+                }
             }
         }
         let mti = msg.mti();
@@ -275,9 +311,9 @@ impl<'s> Pairer<'s> {
         let earlier = self
             .recent
             .get(&key.value)
-            .filter(|e| e.0.matches(0, &key.ident));
+            .filter(|e| Idents::match_in(&e.0, 0, &key.ident));
         if let Some((before, at, index)) = earlier.map(|e| (&e.0, e.1, e.2)) {
-            if !before.matches(1, &stan) && now.saturating_sub(at) <= window {
+            if !Idents::match_in(before, 1, &stan) && now.saturating_sub(at) <= window {
                 let f = finding(
                     msg,
                     &Where::index(seen.index),
@@ -292,8 +328,12 @@ impl<'s> Pairer<'s> {
                 out.push(with_time(f, seen));
             }
         }
-        self.recent
-            .insert(key.value, (Idents::of(&[key.ident, stan]), now, seen.index));
+        let idents = [key.ident, stan];
+        let mut held = self.keys.take(Idents::len_of(&idents));
+        Idents::write(&mut held, &idents);
+        if let Some((old, ..)) = self.recent.insert(key.value, (held, now, seen.index)) {
+            self.keys.give(old);
+        }
         self.recent_order
             .push_back((now.saturating_add(window), key.value));
     }
@@ -370,6 +410,21 @@ impl<'s> Pairer<'s> {
         Some(e)
     }
 
+    /// Removes an entry and keeps its buffer for the next one.
+    fn discard(&mut self, key: u64) {
+        if let Some(e) = self.remove(key) {
+            self.recycle(e);
+        }
+    }
+
+    fn recycle(&mut self, e: Entry) {
+        if e.request > 0 {
+            self.requests.give(e.bytes);
+        } else {
+            self.keys.give(e.bytes);
+        }
+    }
+
     /// Moves the pairer's clock to `now` (capture time, or a live stream's wall clock) with no
     /// message: the waits that end by then end, and their findings (`no-response`,
     /// `no-reversal-after-timeout`) go to `out`. Messages move the clock too; a `now` before
@@ -423,11 +478,12 @@ impl<'s> Pairer<'s> {
                     "held until its lifecycle ends".into(),
                     "dropped: another request's pairing key has the same 64-bit value".into(),
                 ));
+                self.recycle(e);
             }
         }
         self.generation += 1;
         let idents = [full.ident, relaxed_id.ident];
-        let mut held = Vec::with_capacity(bytes.len() + Idents::len_of(&idents));
+        let mut held = self.requests.take(bytes.len() + Idents::len_of(&idents));
         held.extend_from_slice(bytes);
         Idents::write(&mut held, &idents);
         let entry = Entry {
@@ -472,6 +528,7 @@ impl<'s> Pairer<'s> {
                     "held until its lifecycle ends".into(),
                     format!("dropped: more than {} in flight", self.config.max_pending),
                 ));
+                self.recycle(e);
             }
         }
     }
@@ -607,9 +664,12 @@ impl<'s> Pairer<'s> {
         // table keeps a few dozen bytes a transaction over the reversal window, not the
         // message.
         if let Some(e) = self.table.get_mut(&key) {
-            e.bytes.drain(..e.request);
-            e.bytes.shrink_to_fit();
+            let kept = e.bytes.get(e.request..).unwrap_or_default();
+            let mut small = self.keys.take(kept.len());
+            small.extend_from_slice(kept);
+            let request = std::mem::replace(&mut e.bytes, small);
             e.request = 0;
+            self.requests.give(request);
         }
     }
 
@@ -715,7 +775,7 @@ impl<'s> Pairer<'s> {
             State::Pending => {
                 let asks = matches!(entry.mti.value(), 100 | 200);
                 if !asks {
-                    self.remove(key);
+                    self.discard(key);
                     return;
                 }
                 let f = self.lifecycle(
@@ -746,10 +806,10 @@ impl<'s> Pairer<'s> {
                     );
                     out.push(f);
                 }
-                self.remove(key);
+                self.discard(key);
             }
             State::Answered { .. } => {
-                self.remove(key);
+                self.discard(key);
             }
         }
     }
