@@ -177,8 +177,7 @@ fn the_tap_relays_every_byte_and_reports_the_injected_abuses() {
             })
         })
         .collect();
-    let mut terminal_log: Streams =
-        terminals.into_iter().map(|t| t.join().unwrap()).collect();
+    let mut terminal_log: Streams = terminals.into_iter().map(|t| t.join().unwrap()).collect();
     acquirer_thread.join().unwrap();
 
     // Every byte, in order, on both sides: each terminal connection's stream is one acquirer

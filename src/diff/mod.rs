@@ -181,6 +181,95 @@ impl Deadlines {
     }
 }
 
+/// The parts of a pairer's work, for a pairer that holds one shard of the traffic: every
+/// part of one transaction's work is done where its key says, so that shards never need each
+/// other. `pair`: a request's own entry and its response, found by the request's STAN (both
+/// pairing keys hold it); `mark`: what a reversal or a void does to the original it points
+/// at, found by the original's STAN ([`Pairer::pointed_stan`]); `replay`: the window of recent
+/// debits, found by terminal and merchant (the replay key holds both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Roles {
+    pub(crate) pair: bool,
+    pub(crate) mark: bool,
+    pub(crate) replay: bool,
+}
+
+impl Roles {
+    /// The whole work: one pairer for all the traffic.
+    pub(crate) const ALL: Roles = Roles {
+        pair: true,
+        mark: true,
+        replay: true,
+    };
+    pub(crate) const NONE: Roles = Roles {
+        pair: false,
+        mark: false,
+        replay: false,
+    };
+
+    pub(crate) fn any(self) -> bool {
+        self.pair || self.mark || self.replay
+    }
+
+    pub(crate) fn or(self, other: Roles) -> Roles {
+        Roles {
+            pair: self.pair || other.pair,
+            mark: self.mark || other.mark,
+            replay: self.replay || other.replay,
+        }
+    }
+}
+
+/// Whether a request points back at an original by field 90 or as a reversal: the pairer
+/// looks that original up ([`Pairer::push`]); any other request may be a void.
+fn points_back(msg: &Message<'_>) -> bool {
+    let mti = msg.mti();
+    mti.class() == 4 || (mti.function() == 2 && msg.field(90).is_some())
+}
+
+/// The STAN of the original a void points at: field 90's, else the trace in field 61 (batch,
+/// trace, date), as six digits.
+fn void_trace(msg: &Message<'_>) -> Option<[u8; 6]> {
+    let mut trace = [0u8; 6];
+    if let Some(o) = msg.original_data().and_then(Result::ok) {
+        let digits = format!("{:06}", o.stan);
+        trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
+        Some(trace)
+    } else if let Some(f61) = msg.field(61).filter(|f| f.spec().content == Content::N) {
+        // 61: original batch (6 digits), original trace (6 digits), original date.
+        let mut n = 0;
+        for (i, c) in f61.chars().enumerate() {
+            if let Some(slot) = i.checked_sub(6).and_then(|j| trace.get_mut(j)) {
+                *slot = c;
+                n += 1;
+            }
+        }
+        (n == 6).then_some(trace)
+    } else {
+        None
+    }
+}
+
+/// The STAN of the original a request acts on when it is a reversal, an advice with field 90
+/// or a void (`None`: its own, or it acts on none): where its `mark` work belongs ([`Roles`]).
+pub(crate) fn pointed_stan(msg: &Message<'_>) -> Option<[u8; 6]> {
+    use TransactionType as T;
+    if msg.mti().is_response() {
+        return None;
+    }
+    if points_back(msg) {
+        let o = msg.original_data().and_then(Result::ok)?;
+        let digits = format!("{:06}", o.stan);
+        let mut trace = [0u8; 6];
+        trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
+        return Some(trace);
+    }
+    match transaction_type(msg) {
+        T::Void | T::CompletionVoid | T::PreAuthVoid => void_trace(msg),
+        _ => None,
+    }
+}
+
 /// Buffers of entries that have gone, kept for the next ones, so that steady traffic makes the
 /// pairer allocate nothing: what one transaction frees, the next takes. At most
 /// [`Pool::LIMIT`] are kept, so a burst's buffers do not stay held after it.
@@ -439,6 +528,19 @@ impl<'s> Pairer<'s> {
 
     /// Takes the next message; findings go to `out`.
     pub fn push(&mut self, msg: &Message<'_>, bytes: &[u8], seen: Seen, out: &mut Vec<Finding>) {
+        self.push_roles(msg, bytes, seen, Roles::ALL, out);
+    }
+
+    /// [`Pairer::push`] doing only the parts of the work in `roles`: a pairer that holds one
+    /// shard of the traffic (see [`Roles`]).
+    pub(crate) fn push_roles(
+        &mut self,
+        msg: &Message<'_>,
+        bytes: &[u8],
+        seen: Seen,
+        roles: Roles,
+        out: &mut Vec<Finding>,
+    ) {
         let now = seen.time.millis();
         if now > self.now {
             self.now = now;
@@ -449,18 +551,25 @@ impl<'s> Pairer<'s> {
             return;
         }
         if mti.is_response() {
-            self.response(msg, seen, out);
+            if roles.pair {
+                self.response(msg, seen, out);
+            }
             return;
         }
         // What the request is, once: replays and voids depend on it.
         let kind = transaction_type(msg);
-        if matches!(mti.class(), 1 | 2) {
+        if roles.replay && matches!(mti.class(), 1 | 2) {
             self.replay(msg, kind, seen, out);
         }
-        if matches!(mti.class(), 4) || (mti.function() == 2 && msg.field(90).is_some()) {
-            self.reversal(msg, seen, out);
-        } else {
-            self.void(msg, kind);
+        if roles.mark {
+            if points_back(msg) {
+                self.reversal(msg, seen, out);
+            } else {
+                self.void(msg, kind);
+            }
+        }
+        if !roles.pair {
+            return;
         }
         let (full, relaxed_id) = Self::keys(seen.flow, mti.class(), msg, None, None);
         let (key, relaxed) = (full.value, relaxed_id.value);
@@ -728,24 +837,7 @@ impl<'s> Pairer<'s> {
             T::PreAuthVoid => 1,
             _ => return,
         };
-        let mut trace = [0u8; 6];
-        let stan = if let Some(o) = msg.original_data().and_then(Result::ok) {
-            let digits = format!("{:06}", o.stan);
-            trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
-            Some(trace)
-        } else if let Some(f61) = msg.field(61).filter(|f| f.spec().content == Content::N) {
-            // 61: original batch (6 digits), original trace (6 digits), original date.
-            let mut n = 0;
-            for (i, c) in f61.chars().enumerate() {
-                if let Some(slot) = i.checked_sub(6).and_then(|j| trace.get_mut(j)) {
-                    *slot = c;
-                    n += 1;
-                }
-            }
-            (n == 6).then_some(trace)
-        } else {
-            None
-        };
+        let stan = void_trace(msg);
         let Some(stan) = stan else { return };
         let (key, _) = Self::keys(None, class, msg, Some(&stan), None);
         if let Some(e) = self

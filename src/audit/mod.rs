@@ -17,7 +17,7 @@
 //! ```
 
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp};
-use crate::diff::{DiffConfig, HopConfig, HopMatcher, Pairer, Seen};
+use crate::diff::{DiffConfig, HopConfig, HopMatcher, Pairer, Roles, Seen};
 use crate::finding::{Finding, Rule};
 use crate::leg::{Leg, LegConfig};
 use crate::mcc::FeeTable;
@@ -29,6 +29,71 @@ use crate::spec::Spec;
 use crate::validate::{Validator, Where};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
+
+mod threads;
+
+/// Which parts of the work on a message an audit does: all of them, or one shard's
+/// ([`Audit::run_threads`]). `primary`: validation, merchant counts and unreadable messages
+/// (done once a message); `pairing`: the pairer's parts ([`Roles`]); `hop`: hop correlation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Share {
+    pub(crate) primary: bool,
+    pub(crate) pairing: Roles,
+    pub(crate) hop: bool,
+}
+
+impl Share {
+    pub(crate) const ALL: Share = Share {
+        primary: true,
+        pairing: Roles::ALL,
+        hop: true,
+    };
+    pub(crate) const NONE: Share = Share {
+        primary: false,
+        pairing: Roles::NONE,
+        hop: false,
+    };
+
+    pub(crate) fn any(self) -> bool {
+        self.primary || self.pairing.any() || self.hop
+    }
+
+    pub(crate) fn or(self, other: Share) -> Share {
+        Share {
+            primary: self.primary || other.primary,
+            pairing: self.pairing.or(other.pairing),
+            hop: self.hop || other.hop,
+        }
+    }
+}
+
+/// The ID a merchant is reported under: its profile's (a declared network ID counts as the
+/// merchant's), else field 42 as it came.
+fn canonical(book: &ProfileBook, merchant: &str) -> String {
+    book.merchant(merchant.as_bytes())
+        .map_or_else(|| merchant.trim_end().to_string(), |p| p.id.clone())
+}
+
+/// Adds `found` to the merchant counts: each finding to its merchant's rule count, and the
+/// fee impact of a message once (`first(index)` says whether its message is priced yet).
+fn tally(
+    book: &ProfileBook,
+    merchants: &mut BTreeMap<String, MerchantStats>,
+    found: &[Finding],
+    mut first: impl FnMut(usize) -> bool,
+) {
+    for f in found {
+        let merchant = canonical(book, f.message.merchant.as_deref().unwrap_or("-"));
+        let stats = merchants.entry(merchant).or_default();
+        *stats.by_rule.entry(f.rule).or_default() += 1;
+        if let Some(fi) = &f.fee_impact {
+            if first(f.message.index) {
+                stats.fee_pre2016_fen += fi.pre2016.difference_fen.unwrap_or(0);
+                stats.fee_post2016_fen += fi.post2016.difference_fen.unwrap_or(0);
+            }
+        }
+    }
+}
 
 /// What the audit saw of one merchant.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,6 +113,8 @@ pub struct MerchantStats {
 pub struct Audit<'b> {
     spec: &'b Spec,
     book: &'b ProfileBook,
+    fees: &'b FeeTable,
+    hop_config: HopConfig,
     validator: Validator<'b>,
     pairing: DiffConfig,
     /// The pairer of traffic on no leg, then one a leg (in the order of `legs`).
@@ -64,6 +131,9 @@ pub struct Audit<'b> {
     handed: usize,
     /// Whether findings are kept once handed on.
     keep: bool,
+    /// Whether findings are added to the merchant counts as they are found (a shard of a
+    /// threaded run leaves that to the reader, which sees all of a message's findings).
+    counting: bool,
 }
 
 impl<'b> Audit<'b> {
@@ -98,6 +168,8 @@ impl<'b> Audit<'b> {
         Audit {
             spec,
             book,
+            fees,
+            hop_config: hop,
             validator: Validator::new(book, fees),
             pairing,
             pairers: vec![Pairer::new(spec, pairing)],
@@ -110,6 +182,7 @@ impl<'b> Audit<'b> {
             events: BTreeMap::new(),
             handed: 0,
             keep: true,
+            counting: true,
         }
     }
 
@@ -193,26 +266,51 @@ impl<'b> Audit<'b> {
     ) {
         let index = self.messages;
         self.messages += 1;
+        self.check_share(index, slot, bytes, at, Share::ALL, describe);
+    }
+
+    /// The spec of the leg in `slot` (the audit's own for none).
+    pub(crate) fn spec_on(&self, slot: Option<usize>) -> &'b Spec {
+        slot.and_then(|i| self.legs.get(i))
+            .map_or(self.spec, |l| l.spec)
+    }
+
+    /// The parts of the work on message `index` that `share` names.
+    pub(crate) fn check_share(
+        &mut self,
+        index: usize,
+        slot: Option<usize>,
+        bytes: &[u8],
+        at: Option<(Timestamp, Flow)>,
+        share: Share,
+        describe: impl FnOnce() -> Option<(String, String)>,
+    ) {
         let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
         let (spec, leg) = match slot.and_then(|i| self.legs.get(i)) {
             Some(l) => (l.spec, Some(l.leg)),
             None => (self.spec, None),
         };
         let Ok(msg) = parse(spec, bytes) else {
-            self.unreadable += 1;
+            if share.primary {
+                self.unreadable += 1;
+            }
             return;
         };
         let before = self.findings.len();
         let seen = Seen { index, time, flow };
         let pairer = slot.map_or(0, |i| i + 1);
         if let Some(p) = self.pairers.get_mut(pairer) {
-            p.push(&msg, bytes, seen, &mut self.findings);
+            p.push_roles(&msg, bytes, seen, share.pairing, &mut self.findings);
         }
         self.stamp_leg(before, leg.map(Leg::name));
-        if let Some(leg) = leg {
+        if let Some(leg) = leg.filter(|_| share.hop) {
             let hop = self.findings.len();
             self.hops.push(leg, &msg, bytes, seen, &mut self.findings);
             self.stamp_leg(hop, Some("terminal+network"));
+        }
+        if !share.primary {
+            self.count(before);
+            return;
         }
         if msg.mti().is_response() {
             let validated = self.findings.len();
@@ -279,53 +377,54 @@ impl<'b> Audit<'b> {
     /// Counts the findings from `before` on under their merchants; a message's fee impact is
     /// counted once, however many rules (validator, hop) report its MCC.
     fn count(&mut self, before: usize) {
-        let mut priced: Vec<usize> = Vec::new();
-        for f in self.findings.get(before..).unwrap_or_default() {
-            let merchant = self.canonical(f.message.merchant.as_deref().unwrap_or("-"));
-            let stats = self.merchants.entry(merchant).or_default();
-            *stats.by_rule.entry(f.rule).or_default() += 1;
-            if let Some(fi) = &f.fee_impact {
-                if !priced.contains(&f.message.index) {
-                    priced.push(f.message.index);
-                    stats.fee_pre2016_fen += fi.pre2016.difference_fen.unwrap_or(0);
-                    stats.fee_post2016_fen += fi.post2016.difference_fen.unwrap_or(0);
-                }
-            }
+        if !self.counting {
+            return;
         }
+        let mut priced: Vec<usize> = Vec::new();
+        tally(
+            self.book,
+            &mut self.merchants,
+            self.findings.get(before..).unwrap_or_default(),
+            |index| {
+                let first = !priced.contains(&index);
+                if first {
+                    priced.push(index);
+                }
+                first
+            },
+        );
     }
 
     /// The ID a merchant is reported under: its profile's (a declared network ID counts as
     /// the merchant's), else field 42 as it came.
     fn canonical(&self, merchant: &str) -> String {
-        self.book
-            .merchant(merchant.as_bytes())
-            .map_or_else(|| merchant.trim_end().to_string(), |p| p.id.clone())
+        canonical(self.book, merchant)
     }
 
     /// Moves the audit's clock to `now` with no message (a live stream that has gone quiet, by
     /// the caller's clock): the waits that end by then end, and their findings are added (and
     /// counted under their merchants) as if a message had come at `now`.
     pub fn tick(&mut self, now: Timestamp) {
-        self.close_waits(|p, out| p.tick(now, out), |h, out| h.tick(now, out));
+        self.close_waits(|_, p, out| p.tick(now, out), |h, out| h.tick(now, out));
     }
 
     /// Ends the input: reports every request still awaiting its response.
     pub fn finish(&mut self) {
-        self.close_waits(Pairer::finish, HopMatcher::finish);
+        self.close_waits(|_, p, out| p.finish(out), HopMatcher::finish);
     }
 
     /// Runs `pairer` on every pairer and `hops` on the hop matcher, naming the leg of what they
     /// report and counting it under its merchants.
-    fn close_waits(
+    pub(crate) fn close_waits(
         &mut self,
-        mut pairer: impl FnMut(&mut Pairer<'b>, &mut Vec<Finding>),
+        mut pairer: impl FnMut(usize, &mut Pairer<'b>, &mut Vec<Finding>),
         hops: impl FnOnce(&mut HopMatcher<'b>, &mut Vec<Finding>),
     ) {
         let before = self.findings.len();
         for i in 0..self.pairers.len() {
             let from = self.findings.len();
             if let Some(p) = self.pairers.get_mut(i) {
-                pairer(p, &mut self.findings);
+                pairer(i, p, &mut self.findings);
             }
             let leg = i
                 .checked_sub(1)
@@ -405,7 +504,14 @@ impl<'b> Audit<'b> {
         }
         self.finish();
         self.hand_on(&mut found).map_err(out_err)?;
+        self.sort_findings();
         result
+    }
+
+    /// Puts the findings kept in input order: by message, then by rule (a finding settled
+    /// late, such as `no-response`, is found after later messages).
+    pub(crate) fn sort_findings(&mut self) {
+        self.findings.sort_by_key(|f| (f.message.index, f.rule));
     }
 
     /// Drops the findings held (those not kept are cleared as they are handed on).
@@ -441,7 +547,8 @@ impl<'b> Audit<'b> {
         }
     }
 
-    /// The findings so far, in input order.
+    /// The findings so far: after a run, in input order (by message, then rule); during one,
+    /// in the order they were found.
     #[must_use]
     pub fn findings(&self) -> &[Finding] {
         &self.findings

@@ -1,0 +1,456 @@
+//! The audit on several threads ([`Audit::run_threads`]).
+//!
+//! One thread reads the input (capture reading, TCP reassembly, framing), numbers the messages
+//! and parses each once to route it; each of `N` workers holds an [`Audit`] of one shard and
+//! does its part of the work. The shards are cut by transaction key, not by connection: pairing
+//! does not follow connections (a reversal on a new connection, a network response on the other
+//! of two one-way connections), so a message goes wherever the work on it belongs:
+//! - its validation, merchant counts and its own pairing entry (or, for a response, its
+//!   request's) to the shard of its STAN, which both pairing keys hold;
+//! - what a reversal or a void does to its original, to the shard of the original's STAN;
+//! - the replay window's check, to the shard of its terminal and merchant (the replay key holds
+//!   both);
+//! - hop correlation (legs configured), to the first shard, which sees every leg's messages.
+//!
+//! Each worker then does exactly what a single audit does for its part, so the findings are the
+//! same findings. Two things differ, both documented on [`Audit::run_threads`]: the order
+//! findings are handed on in, and the bound on requests in flight, which holds per shard.
+
+use super::{Audit, MerchantStats, Share, tally};
+use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
+use crate::diff::{DiffConfig, Roles, pointed_stan};
+use crate::finding::Finding;
+use crate::message::Message;
+use crate::parse::parse;
+use crate::report::{Input, Item, read_input};
+use bytes::Bytes;
+use std::collections::{BTreeMap, HashSet};
+use std::io::{self, BufRead};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+
+/// Messages handed to a worker at once.
+const BATCH: usize = 256;
+
+/// Batches a worker's queue holds before the reader waits for it.
+const QUEUE: usize = 8;
+
+/// What the reader hands a worker.
+enum Batch {
+    /// Messages, in input order.
+    Jobs(Vec<Job>),
+    /// The end of the input: each pairer's clock as the last message of its leg set it (by
+    /// place: the pairer of no leg, then one a leg). A single audit's pairers have seen every
+    /// message of their leg by then; a shard's have not, and their waits must end alike.
+    End(Vec<Timestamp>),
+}
+
+/// One message's work for one worker.
+struct Job {
+    index: usize,
+    slot: Option<usize>,
+    bytes: Bytes,
+    at: Option<(Timestamp, Flow)>,
+    direction: Option<Direction>,
+    /// Time and addresses as printed, for a message from a hex dump with a context.
+    context: Option<Box<(String, String)>>,
+    share: Share,
+}
+
+impl Job {
+    /// The time and `src -> dst` that validation findings carry.
+    fn describe(&self) -> Option<(String, String)> {
+        if let Some(c) = &self.context {
+            return Some((c.0.clone(), c.1.clone()));
+        }
+        let (time, flow) = self.at?;
+        let (src, dst) = match self.direction {
+            Some(Direction::Response) => (flow.server, flow.client),
+            _ => (flow.client, flow.server),
+        };
+        Some((time.to_string(), format!("{src} -> {dst}")))
+    }
+}
+
+/// A shard number from the characters of some fields (FNV-1a: the routing needs only to be
+/// the same for equal keys; the tables in each shard hash keys with their own seeded hasher).
+fn shard(parts: &[&[u8]], shards: usize) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ 0xFF).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % shards as u64) as usize
+}
+
+/// A field's characters (digits of a BCD field, text of an ASCII one) on the stack: up to 32,
+/// enough to tell keys apart for routing.
+fn chars(msg: &Message<'_>, n: usize) -> ([u8; 32], usize) {
+    let mut out = [0u8; 32];
+    let mut len = 0;
+    if let Some(f) = msg.field(n) {
+        for (slot, c) in out.iter_mut().zip(f.chars()) {
+            *slot = c;
+            len += 1;
+        }
+    }
+    (out, len)
+}
+
+/// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg).
+fn route(msg: &Message<'_>, hop: bool, shards: usize) -> Vec<(usize, Share)> {
+    let (stan, stan_len) = chars(msg, 11);
+    let own = stan.get(..stan_len).unwrap_or_default();
+    let pointed = pointed_stan(msg);
+    let mti = msg.mti();
+    let debit = !mti.is_response() && matches!(mti.class(), 1 | 2);
+    let (terminal, t_len) = chars(msg, 41);
+    let (merchant, m_len) = chars(msg, 42);
+    let parts = [
+        (
+            shard(&[own], shards),
+            Share {
+                primary: true,
+                pairing: Roles {
+                    pair: true,
+                    ..Roles::NONE
+                },
+                hop: false,
+            },
+        ),
+        (
+            shard(&[pointed.as_ref().map_or(own, |p| &p[..])], shards),
+            Share {
+                pairing: Roles {
+                    mark: true,
+                    ..Roles::NONE
+                },
+                ..Share::NONE
+            },
+        ),
+        (
+            shard(
+                &[
+                    terminal.get(..t_len).unwrap_or_default(),
+                    merchant.get(..m_len).unwrap_or_default(),
+                ],
+                shards,
+            ),
+            Share {
+                pairing: Roles {
+                    replay: debit,
+                    ..Roles::NONE
+                },
+                ..Share::NONE
+            },
+        ),
+        (0, Share { hop, ..Share::NONE }),
+    ];
+    let mut out: Vec<(usize, Share)> = Vec::with_capacity(4);
+    for (s, share) in parts.into_iter().filter(|(_, share)| share.any()) {
+        match out.iter_mut().find(|(o, _)| *o == s) {
+            Some((_, have)) => *have = have.or(share),
+            None => out.push((s, share)),
+        }
+    }
+    out
+}
+
+/// The reader's side: a batch a worker, filled and sent.
+struct Router {
+    batches: Vec<Vec<Job>>,
+    senders: Vec<SyncSender<Batch>>,
+    /// The latest message time of each pairer (by place), for [`Batch::End`].
+    clocks: Vec<Timestamp>,
+}
+
+impl Router {
+    fn push(&mut self, worker: usize, job: Job) {
+        let Some(batch) = self.batches.get_mut(worker) else {
+            return;
+        };
+        batch.push(job);
+        if batch.len() >= BATCH {
+            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+            if let Some(tx) = self.senders.get(worker) {
+                // A worker that is gone has stopped with the others: nothing to hand it.
+                let _ = tx.send(Batch::Jobs(full));
+            }
+        }
+    }
+
+    /// Moves pairer `place`'s clock to `time` (a message's).
+    fn clock(&mut self, place: usize, time: Timestamp) {
+        if let Some(c) = self.clocks.get_mut(place) {
+            *c = (*c).max(time);
+        }
+    }
+
+    /// Hands over what is batched, then the end of the input.
+    fn finish(&mut self) {
+        for (batch, tx) in self.batches.iter_mut().zip(&self.senders) {
+            if !batch.is_empty() {
+                let _ = tx.send(Batch::Jobs(std::mem::take(batch)));
+            }
+            let _ = tx.send(Batch::End(self.clocks.clone()));
+        }
+    }
+}
+
+impl<'b> Audit<'b> {
+    /// An audit of one of `shards` shards, configured as this one.
+    fn shard_audit(&self, shards: usize) -> Audit<'b> {
+        let pairing = DiffConfig {
+            max_pending: self.pairing.max_pending.div_ceil(shards).max(1),
+            ..self.pairing
+        };
+        let mut a = Audit::with_config(self.spec, self.book, self.fees, pairing, self.hop_config);
+        a.configure_legs(&self.legs);
+        a.counting = false;
+        a
+    }
+
+    /// A worker: its share of each message, then the end of the input; findings go back to
+    /// the reader a batch at a time.
+    fn work(&mut self, jobs: Receiver<Batch>, found: Sender<Vec<Finding>>) {
+        for batch in jobs {
+            let batch = match batch {
+                Batch::Jobs(batch) => batch,
+                Batch::End(clocks) => {
+                    self.close_waits(
+                        |i, p, out| {
+                            if let Some(&now) = clocks.get(i) {
+                                p.tick(now, out);
+                            }
+                        },
+                        |_, _| {},
+                    );
+                    break;
+                }
+            };
+            for job in &batch {
+                self.check_share(job.index, job.slot, &job.bytes, job.at, job.share, || {
+                    job.describe()
+                });
+            }
+            if !self.findings.is_empty() && found.send(std::mem::take(&mut self.findings)).is_err()
+            {
+                return;
+            }
+        }
+        self.finish();
+        if !self.findings.is_empty() {
+            let _ = found.send(std::mem::take(&mut self.findings));
+        }
+    }
+
+    /// [`Audit::run_with`] on `threads` threads: one reads the input, `threads` audit a
+    /// shard of the traffic each (see the module docs for how it is cut). The findings are the
+    /// same as a single thread's, with two differences:
+    /// - `found` gets them in the order the workers report them (each worker's in its own
+    ///   order), and [`Audit::findings`] holds them afterwards ordered by message, then rule;
+    /// - the bound on requests held in flight (`DiffConfig::max_pending`) is divided among
+    ///   the shards, each holding its part.
+    ///
+    /// Hop correlation (legs configured) runs in one worker, which sees every leg's messages:
+    /// it scales less than the rest. `threads` of 0 or 1 is [`Audit::run_with`].
+    pub fn run_threads<R: BufRead + Send>(
+        &mut self,
+        input: Input<R>,
+        threads: usize,
+        mut found: impl FnMut(&[Finding]) -> io::Result<()>,
+    ) -> Result<(), CaptureError> {
+        if threads <= 1 {
+            return self.run_with(input, found);
+        }
+        let out_err = |e: io::Error| CaptureError::Output {
+            kind: e.kind(),
+            message: e.to_string(),
+        };
+        let workers: Vec<Audit<'b>> = (0..threads).map(|_| self.shard_audit(threads)).collect();
+        let (result, failed, done, tallied) = std::thread::scope(|scope| {
+            let (found_tx, found_rx) = channel::<Vec<Finding>>();
+            let mut senders = Vec::with_capacity(threads);
+            let mut handles = Vec::with_capacity(threads);
+            for mut worker in workers {
+                let (tx, rx) = sync_channel::<Batch>(QUEUE);
+                let found_tx = found_tx.clone();
+                senders.push(tx);
+                handles.push(scope.spawn(move || {
+                    worker.work(rx, found_tx);
+                    worker
+                }));
+            }
+            drop(found_tx);
+            let mut router = Router {
+                batches: (0..threads).map(|_| Vec::with_capacity(BATCH)).collect(),
+                senders,
+                clocks: vec![Timestamp::default(); self.pairers.len()],
+            };
+            let mut failed: Option<io::Error> = None;
+            let mut kept: Vec<Finding> = Vec::new();
+            let keep = self.keep;
+            let book = self.book;
+            let mut tallied: BTreeMap<String, MerchantStats> = BTreeMap::new();
+            // A message's fee impact counts once, whichever shard found it.
+            let mut priced: HashSet<usize> = HashSet::new();
+            let mut hand_on = |batch: Vec<Finding>, failed: &mut Option<io::Error>| {
+                tally(book, &mut tallied, &batch, |index| priced.insert(index));
+                if failed.is_none() {
+                    if let Err(e) = found(&batch) {
+                        *failed = Some(e);
+                    }
+                }
+                if keep {
+                    kept.extend(batch);
+                }
+            };
+            let result = self.read_routed(
+                input,
+                threads,
+                &mut router,
+                |audit_failed| {
+                    while let Ok(batch) = found_rx.try_recv() {
+                        hand_on(batch, audit_failed);
+                    }
+                    audit_failed.is_none()
+                },
+                &mut failed,
+            );
+            router.finish();
+            drop(router);
+            for batch in &found_rx {
+                hand_on(batch, &mut failed);
+            }
+            let done: Vec<Audit<'b>> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+            self.findings.extend(kept);
+            (result, failed, done, tallied)
+        });
+        self.add_counts(tallied);
+        for worker in done {
+            self.add_counts(worker.merchants);
+            self.unreadable += worker.unreadable;
+        }
+        self.sort_findings();
+        self.handed = self.findings.len();
+        if let Some(e) = failed {
+            return Err(out_err(e));
+        }
+        result
+    }
+
+    /// Reads `input`, numbering and routing each message; `poll` hands on what the workers
+    /// found so far and says whether to go on (the output still takes findings).
+    fn read_routed<R: BufRead + Send>(
+        &mut self,
+        input: Input<R>,
+        threads: usize,
+        router: &mut Router,
+        mut poll: impl FnMut(&mut Option<io::Error>) -> bool,
+        failed: &mut Option<io::Error>,
+    ) -> Result<(), CaptureError> {
+        let spec = self.spec;
+        let mut since_poll = 0usize;
+        let mut dispatch = |audit: &mut Audit<'b>,
+                            slot: Option<usize>,
+                            bytes: Bytes,
+                            at: Option<(Timestamp, Flow)>,
+                            direction: Option<Direction>,
+                            context: Option<Box<(String, String)>>| {
+            let index = audit.messages;
+            audit.messages += 1;
+            if let Some((time, _)) = at {
+                router.clock(slot.map_or(0, |i| i + 1), time);
+            }
+            let Ok(msg) = parse(audit.spec_on(slot), &bytes) else {
+                audit.unreadable += 1;
+                return;
+            };
+            let routes = route(&msg, slot.is_some(), threads);
+            for (worker, share) in routes {
+                router.push(
+                    worker,
+                    Job {
+                        index,
+                        slot,
+                        bytes: bytes.clone(),
+                        at,
+                        direction,
+                        context: context.clone(),
+                        share,
+                    },
+                );
+            }
+        };
+        match input {
+            Input::Capture(reader, config) => {
+                let legs = self.legs.clone();
+                let events = CaptureReader::with_legs(reader, spec, config, &legs)?;
+                for event in events {
+                    match event {
+                        CaptureEvent::Message(m) => {
+                            let port = m.flow.server.port();
+                            let slot = self.legs.iter().position(|l| l.ports.contains(&port));
+                            dispatch(
+                                self,
+                                slot,
+                                m.bytes,
+                                Some((m.time, m.flow)),
+                                Some(m.direction),
+                                None,
+                            );
+                        }
+                        other => self.event(&other),
+                    }
+                    since_poll += 1;
+                    if since_poll >= BATCH {
+                        since_poll = 0;
+                        if !poll(failed) {
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            hex @ (Input::Hex(_) | Input::HexFramed(..)) => read_input(hex, spec, |item| {
+                match item {
+                    Item::Message { bytes, context } => {
+                        let text = context
+                            .as_ref()
+                            .map(|c| Box::new((c.time.clone(), format!("{} -> {}", c.src, c.dst))));
+                        let at = context.and_then(|c| c.at);
+                        dispatch(self, None, Bytes::copy_from_slice(bytes), at, None, text);
+                    }
+                    Item::NotHex | Item::NotAFrame(_) => {
+                        self.messages += 1;
+                        self.unreadable += 1;
+                    }
+                    Item::Event(e) => self.event(e),
+                }
+                since_poll += 1;
+                if since_poll >= BATCH {
+                    since_poll = 0;
+                    if !poll(failed) {
+                        return Err(io::Error::other("the output failed"));
+                    }
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    /// Adds merchant counts (a worker's transactions, the reader's tally of findings) to this
+    /// audit's.
+    fn add_counts(&mut self, counts: BTreeMap<String, MerchantStats>) {
+        for (merchant, stats) in counts {
+            let mine = self.merchants.entry(merchant).or_default();
+            mine.transactions += stats.transactions;
+            for (rule, n) in stats.by_rule {
+                *mine.by_rule.entry(rule).or_default() += n;
+            }
+            mine.fee_pre2016_fen += stats.fee_pre2016_fen;
+            mine.fee_post2016_fen += stats.fee_post2016_fen;
+        }
+    }
+}
