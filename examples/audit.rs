@@ -83,7 +83,8 @@ struct Args {
     rotation: u32,
     /// Threads that audit the traffic, each a shard of it cut by transaction key (one more
     /// reads the input). The findings are the same as on one thread; NDJSON lines come in the
-    /// order the threads find them.
+    /// order the threads find them. For files: on a live pipe, use one thread (findings wait
+    /// for a batch of 1,024 messages to fill).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     threads: u64,
     /// Output format.

@@ -833,6 +833,35 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// The layout the parser found, to rebuild the message over the same bytes elsewhere
+    /// without parsing it again ([`Message::from_layout`]): the MTI and bitmaps, and the
+    /// starts of the elements in use appended to `starts`.
+    pub(crate) fn layout(&self, starts: &mut Vec<u32>) -> (Mti, [u64; 3]) {
+        let used = self
+            .bitmap
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum::<usize>()
+            + 1;
+        starts.extend_from_slice(self.starts.get(..used).unwrap_or(&self.starts));
+        (self.mti, self.bitmap)
+    }
+
+    /// The message a [`Message::layout`] describes over `input`: the bytes it was taken from
+    /// (or an identical copy), parsed with `spec`.
+    pub(crate) fn from_layout(
+        spec: &'a Spec,
+        input: &'a [u8],
+        (mti, bitmap): (Mti, [u64; 3]),
+        used: &[u32],
+    ) -> Message<'a> {
+        let mut starts: Starts = [0; MAX_FIELD + 2];
+        for (slot, &v) in starts.iter_mut().zip(used) {
+            *slot = v;
+        }
+        Message::from_parts(spec, input, mti, bitmap, starts)
+    }
+
     /// Records where element `rank` starts (see [`Starts`]); the parser writes them in place.
     #[inline(always)]
     pub(crate) fn set_start(&mut self, rank: usize, at: usize) {

@@ -500,3 +500,40 @@ fn the_audit_s_clock_reports_an_unanswered_sale_while_the_stream_is_quiet() {
         Some(&1)
     );
 }
+
+#[test]
+fn the_audit_example_on_threads_gives_the_same_report() {
+    let run = |threads: &str, format: &str| {
+        let out = Command::new(audit_example())
+            .args(["--profiles", &data("merchants.toml"), "--input", "pcap"])
+            .args(["--leg", "terminal=8583", "--leg", "network=9000"])
+            .args([
+                "--threads",
+                threads,
+                "--format",
+                format,
+                &data("sample.pcap"),
+            ])
+            .output()
+            .expect("the audit example is built");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The text report holds the findings in input order: the same on any number of threads.
+    let one = run("1", "text");
+    assert_eq!(run("2", "text"), one);
+    assert_eq!(run("3", "text"), one);
+    // NDJSON comes as the threads find it: the same lines, perhaps in another order.
+    let lines = |s: String| {
+        let mut v: Vec<String> = s.lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    let ndjson = lines(run("1", "ndjson"));
+    assert_eq!(ndjson.len(), 38);
+    assert_eq!(lines(run("2", "ndjson")), ndjson);
+}

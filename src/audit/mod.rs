@@ -21,7 +21,7 @@ use crate::diff::{DiffConfig, HopConfig, HopMatcher, Pairer, Roles, Seen};
 use crate::finding::{Finding, Rule};
 use crate::leg::{Leg, LegConfig};
 use crate::mcc::FeeTable;
-use crate::message::Text;
+use crate::message::{Message, Text};
 use crate::parse::parse;
 use crate::profile::ProfileBook;
 use crate::report::{Context, Input, Item, event_record, read_input};
@@ -285,27 +285,39 @@ impl<'b> Audit<'b> {
         share: Share,
         describe: impl FnOnce() -> Option<(String, String)>,
     ) {
-        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
-        let (spec, leg) = match slot.and_then(|i| self.legs.get(i)) {
-            Some(l) => (l.spec, Some(l.leg)),
-            None => (self.spec, None),
-        };
-        let Ok(msg) = parse(spec, bytes) else {
+        let Ok(msg) = parse(self.spec_on(slot), bytes) else {
             if share.primary {
                 self.unreadable += 1;
             }
             return;
         };
+        self.check_parsed(&msg, index, slot, bytes, at, share, describe);
+    }
+
+    /// [`Audit::check_share`] on a message already parsed (with the spec of its leg).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn check_parsed(
+        &mut self,
+        msg: &Message<'_>,
+        index: usize,
+        slot: Option<usize>,
+        bytes: &[u8],
+        at: Option<(Timestamp, Flow)>,
+        share: Share,
+        describe: impl FnOnce() -> Option<(String, String)>,
+    ) {
+        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
+        let leg = slot.and_then(|i| self.legs.get(i)).map(|l| l.leg);
         let before = self.findings.len();
         let seen = Seen { index, time, flow };
         let pairer = slot.map_or(0, |i| i + 1);
         if let Some(p) = self.pairers.get_mut(pairer) {
-            p.push_roles(&msg, bytes, seen, share.pairing, &mut self.findings);
+            p.push_roles(msg, bytes, seen, share.pairing, &mut self.findings);
         }
         self.stamp_leg(before, leg.map(Leg::name));
         if let Some(leg) = leg.filter(|_| share.hop) {
             let hop = self.findings.len();
-            self.hops.push(leg, &msg, bytes, seen, &mut self.findings);
+            self.hops.push(leg, msg, bytes, seen, &mut self.findings);
             self.stamp_leg(hop, Some("terminal+network"));
         }
         if !share.primary {
@@ -315,17 +327,17 @@ impl<'b> Audit<'b> {
         if msg.mti().is_response() {
             let validated = self.findings.len();
             self.validator
-                .validate_response(&msg, &Where::index(index), &mut self.findings);
+                .validate_response(msg, &Where::index(index), &mut self.findings);
             let seen_at = Seen { index, time, flow };
             for f in self.findings.get_mut(validated..).unwrap_or_default() {
                 crate::diff::stamp(&mut f.message, &seen_at);
             }
             self.stamp_leg(validated, leg.map(Leg::name));
         }
-        if Validator::applies(&msg) {
+        if Validator::applies(msg) {
             let validated = self.findings.len();
             self.validator
-                .validate(&msg, &Where::index(index), &mut self.findings);
+                .validate(msg, &Where::index(index), &mut self.findings);
             if let Some(found) = self.findings.get_mut(validated..).filter(|f| !f.is_empty()) {
                 if let Some((time, flow)) = describe() {
                     for f in found {

@@ -1,16 +1,19 @@
 //! The audit on several threads ([`Audit::run_threads`]).
 //!
 //! One thread reads the input (capture reading, TCP reassembly, framing), numbers the messages
-//! and parses each once to route it; each of `N` workers holds an [`Audit`] of one shard and
-//! does its part of the work. The shards are cut by transaction key, not by connection: pairing
+//! and parses each once to route it (and keeps the window of recent debits that finds
+//! replays); each of `N` workers holds an [`Audit`] of one shard and does its part of the
+//! work on a copy of the message's bytes and the layout the reader's parse found, without
+//! parsing it again. The shards are cut by transaction key, not by connection: pairing
 //! does not follow connections (a reversal on a new connection, a network response on the other
 //! of two one-way connections), so a message goes wherever the work on it belongs:
 //! - its validation, merchant counts and its own pairing entry (or, for a response, its
 //!   request's) to the shard of its STAN, which both pairing keys hold;
 //! - what a reversal or a void does to its original, to the shard of the original's STAN;
-//! - the replay window's check, to the shard of its terminal and merchant (the replay key holds
-//!   both);
 //! - hop correlation (legs configured), to the first shard, which sees every leg's messages.
+//!
+//! Each batch carries its own copy of the bytes: handing out clones of the capture's shared
+//! buffers made every thread update one reference count, and cost a third of the gain.
 //!
 //! Each worker then does exactly what a single audit does for its part, so the findings are the
 //! same findings. Two things differ, both documented on [`Audit::run_threads`]: the order
@@ -20,35 +23,56 @@ use super::{Audit, MerchantStats, Share, tally};
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
 use crate::diff::{DiffConfig, Roles, pointed_stan};
 use crate::finding::Finding;
-use crate::message::Message;
+use crate::message::{Message, Mti};
 use crate::parse::parse;
 use crate::report::{Input, Item, read_input};
-use bytes::Bytes;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufRead};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 /// Messages handed to a worker at once.
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
 
 /// Batches a worker's queue holds before the reader waits for it.
-const QUEUE: usize = 8;
+const QUEUE: usize = 4;
 
 /// What the reader hands a worker.
 enum Batch {
-    /// Messages, in input order.
-    Jobs(Vec<Job>),
+    /// Messages, in input order, and the bytes they are ranges of: a batch's own copy, so that
+    /// no reference count is shared between the reader and the workers.
+    Jobs(Vec<Job>, Arena),
     /// The end of the input: each pairer's clock as the last message of its leg set it (by
     /// place: the pairer of no leg, then one a leg). A single audit's pairers have seen every
     /// message of their leg by then; a shard's have not, and their waits must end alike.
     End(Vec<Timestamp>),
 }
 
+/// The bytes of a batch's messages, and the element starts the reader's parse found in them
+/// (a worker rebuilds each message from them instead of parsing it again).
+#[derive(Default)]
+struct Arena {
+    bytes: Vec<u8>,
+    starts: Vec<u32>,
+}
+
+impl Arena {
+    fn with_capacity() -> Arena {
+        Arena {
+            bytes: Vec::with_capacity(BATCH * 512),
+            starts: Vec::with_capacity(BATCH * 32),
+        }
+    }
+}
+
 /// One message's work for one worker.
 struct Job {
     index: usize,
     slot: Option<usize>,
-    bytes: Bytes,
+    /// Where the message lies in its batch's bytes.
+    range: std::ops::Range<usize>,
+    /// Its MTI and bitmaps, and where its element starts lie in the batch's starts.
+    layout: (Mti, [u64; 3]),
+    starts: std::ops::Range<usize>,
     at: Option<(Timestamp, Flow)>,
     direction: Option<Direction>,
     /// Time and addresses as printed, for a message from a hex dump with a context.
@@ -98,15 +122,12 @@ fn chars(msg: &Message<'_>, n: usize) -> ([u8; 32], usize) {
     (out, len)
 }
 
-/// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg).
+/// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg); the
+/// replay window is the reader's own.
 fn route(msg: &Message<'_>, hop: bool, shards: usize) -> Vec<(usize, Share)> {
     let (stan, stan_len) = chars(msg, 11);
     let own = stan.get(..stan_len).unwrap_or_default();
     let pointed = pointed_stan(msg);
-    let mti = msg.mti();
-    let debit = !mti.is_response() && matches!(mti.class(), 1 | 2);
-    let (terminal, t_len) = chars(msg, 41);
-    let (merchant, m_len) = chars(msg, 42);
     let parts = [
         (
             shard(&[own], shards),
@@ -129,25 +150,9 @@ fn route(msg: &Message<'_>, hop: bool, shards: usize) -> Vec<(usize, Share)> {
                 ..Share::NONE
             },
         ),
-        (
-            shard(
-                &[
-                    terminal.get(..t_len).unwrap_or_default(),
-                    merchant.get(..m_len).unwrap_or_default(),
-                ],
-                shards,
-            ),
-            Share {
-                pairing: Roles {
-                    replay: debit,
-                    ..Roles::NONE
-                },
-                ..Share::NONE
-            },
-        ),
         (0, Share { hop, ..Share::NONE }),
     ];
-    let mut out: Vec<(usize, Share)> = Vec::with_capacity(4);
+    let mut out: Vec<(usize, Share)> = Vec::with_capacity(3);
     for (s, share) in parts.into_iter().filter(|(_, share)| share.any()) {
         match out.iter_mut().find(|(o, _)| *o == s) {
             Some((_, have)) => *have = have.or(share),
@@ -159,23 +164,32 @@ fn route(msg: &Message<'_>, hop: bool, shards: usize) -> Vec<(usize, Share)> {
 
 /// The reader's side: a batch a worker, filled and sent.
 struct Router {
-    batches: Vec<Vec<Job>>,
+    batches: Vec<(Vec<Job>, Arena)>,
     senders: Vec<SyncSender<Batch>>,
     /// The latest message time of each pairer (by place), for [`Batch::End`].
     clocks: Vec<Timestamp>,
 }
 
 impl Router {
-    fn push(&mut self, worker: usize, job: Job) {
-        let Some(batch) = self.batches.get_mut(worker) else {
+    fn push(&mut self, worker: usize, msg: &Message<'_>, mut job: Job) {
+        let Some((jobs, arena)) = self.batches.get_mut(worker) else {
             return;
         };
-        batch.push(job);
-        if batch.len() >= BATCH {
-            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+        let bytes = msg.as_bytes();
+        job.range = arena.bytes.len()..arena.bytes.len() + bytes.len();
+        arena.bytes.extend_from_slice(bytes);
+        let from = arena.starts.len();
+        job.layout = msg.layout(&mut arena.starts);
+        job.starts = from..arena.starts.len();
+        jobs.push(job);
+        if jobs.len() >= BATCH {
+            let full = (
+                std::mem::replace(jobs, Vec::with_capacity(BATCH)),
+                std::mem::replace(arena, Arena::with_capacity()),
+            );
             if let Some(tx) = self.senders.get(worker) {
                 // A worker that is gone has stopped with the others: nothing to hand it.
-                let _ = tx.send(Batch::Jobs(full));
+                let _ = tx.send(Batch::Jobs(full.0, full.1));
             }
         }
     }
@@ -189,9 +203,9 @@ impl Router {
 
     /// Hands over what is batched, then the end of the input.
     fn finish(&mut self) {
-        for (batch, tx) in self.batches.iter_mut().zip(&self.senders) {
-            if !batch.is_empty() {
-                let _ = tx.send(Batch::Jobs(std::mem::take(batch)));
+        for ((jobs, arena), tx) in self.batches.iter_mut().zip(&self.senders) {
+            if !jobs.is_empty() {
+                let _ = tx.send(Batch::Jobs(std::mem::take(jobs), std::mem::take(arena)));
             }
             let _ = tx.send(Batch::End(self.clocks.clone()));
         }
@@ -215,8 +229,8 @@ impl<'b> Audit<'b> {
     /// the reader a batch at a time.
     fn work(&mut self, jobs: Receiver<Batch>, found: Sender<Vec<Finding>>) {
         for batch in jobs {
-            let batch = match batch {
-                Batch::Jobs(batch) => batch,
+            let (batch, arena) = match batch {
+                Batch::Jobs(batch, arena) => (batch, arena),
                 Batch::End(clocks) => {
                     self.close_waits(
                         |i, p, out| {
@@ -230,7 +244,10 @@ impl<'b> Audit<'b> {
                 }
             };
             for job in &batch {
-                self.check_share(job.index, job.slot, &job.bytes, job.at, job.share, || {
+                let bytes = arena.bytes.get(job.range.clone()).unwrap_or_default();
+                let starts = arena.starts.get(job.starts.clone()).unwrap_or_default();
+                let msg = Message::from_layout(self.spec_on(job.slot), bytes, job.layout, starts);
+                self.check_parsed(&msg, job.index, job.slot, bytes, job.at, job.share, || {
                     job.describe()
                 });
             }
@@ -254,7 +271,9 @@ impl<'b> Audit<'b> {
     ///   the shards, each holding its part.
     ///
     /// Hop correlation (legs configured) runs in one worker, which sees every leg's messages:
-    /// it scales less than the rest. `threads` of 0 or 1 is [`Audit::run_with`].
+    /// it scales less than the rest. Messages go to the workers a batch of 1,024 at a time, so
+    /// this is for files: on a live pipe, the findings of a batch not yet full wait for it to
+    /// fill (use one thread there). `threads` of 0 or 1 is [`Audit::run_with`].
     pub fn run_threads<R: BufRead + Send>(
         &mut self,
         input: Input<R>,
@@ -269,6 +288,9 @@ impl<'b> Audit<'b> {
             message: e.to_string(),
         };
         let workers: Vec<Audit<'b>> = (0..threads).map(|_| self.shard_audit(threads)).collect();
+        // The reader's own findings (replays) are tallied with the workers' as they are handed
+        // on, not as they are found.
+        let counting = std::mem::replace(&mut self.counting, false);
         let (result, failed, done, tallied) = std::thread::scope(|scope| {
             let (found_tx, found_rx) = channel::<Vec<Finding>>();
             let mut senders = Vec::with_capacity(threads);
@@ -284,7 +306,9 @@ impl<'b> Audit<'b> {
             }
             drop(found_tx);
             let mut router = Router {
-                batches: (0..threads).map(|_| Vec::with_capacity(BATCH)).collect(),
+                batches: (0..threads)
+                    .map(|_| (Vec::with_capacity(BATCH), Arena::with_capacity()))
+                    .collect(),
                 senders,
                 clocks: vec![Timestamp::default(); self.pairers.len()],
             };
@@ -310,7 +334,10 @@ impl<'b> Audit<'b> {
                 input,
                 threads,
                 &mut router,
-                |audit_failed| {
+                |mine, audit_failed| {
+                    if !mine.is_empty() {
+                        hand_on(mine, audit_failed);
+                    }
                     while let Ok(batch) = found_rx.try_recv() {
                         hand_on(batch, audit_failed);
                     }
@@ -318,6 +345,10 @@ impl<'b> Audit<'b> {
                 },
                 &mut failed,
             );
+            let mine = std::mem::take(&mut self.findings);
+            if !mine.is_empty() {
+                hand_on(mine, &mut failed);
+            }
             router.finish();
             drop(router);
             for batch in &found_rx {
@@ -327,6 +358,7 @@ impl<'b> Audit<'b> {
             self.findings.extend(kept);
             (result, failed, done, tallied)
         });
+        self.counting = counting;
         self.add_counts(tallied);
         for worker in done {
             self.add_counts(worker.merchants);
@@ -347,14 +379,14 @@ impl<'b> Audit<'b> {
         input: Input<R>,
         threads: usize,
         router: &mut Router,
-        mut poll: impl FnMut(&mut Option<io::Error>) -> bool,
+        mut poll: impl FnMut(Vec<Finding>, &mut Option<io::Error>) -> bool,
         failed: &mut Option<io::Error>,
     ) -> Result<(), CaptureError> {
         let spec = self.spec;
         let mut since_poll = 0usize;
         let mut dispatch = |audit: &mut Audit<'b>,
                             slot: Option<usize>,
-                            bytes: Bytes,
+                            bytes: &[u8],
                             at: Option<(Timestamp, Flow)>,
                             direction: Option<Direction>,
                             context: Option<Box<(String, String)>>| {
@@ -363,18 +395,20 @@ impl<'b> Audit<'b> {
             if let Some((time, _)) = at {
                 router.clock(slot.map_or(0, |i| i + 1), time);
             }
-            let Ok(msg) = parse(audit.spec_on(slot), &bytes) else {
+            let Ok(msg) = parse(audit.spec_on(slot), bytes) else {
                 audit.unreadable += 1;
                 return;
             };
-            let routes = route(&msg, slot.is_some(), threads);
-            for (worker, share) in routes {
+            for (worker, share) in route(&msg, slot.is_some(), threads) {
                 router.push(
                     worker,
+                    &msg,
                     Job {
                         index,
                         slot,
-                        bytes: bytes.clone(),
+                        range: 0..0,
+                        layout: (msg.mti(), [0; 3]),
+                        starts: 0..0,
                         at,
                         direction,
                         context: context.clone(),
@@ -382,6 +416,16 @@ impl<'b> Audit<'b> {
                     },
                 );
             }
+            // The window of recent debits is the reader's: a replay is found here, with no
+            // message handed to another thread for it.
+            let replay = Share {
+                pairing: Roles {
+                    replay: true,
+                    ..Roles::NONE
+                },
+                ..Share::NONE
+            };
+            audit.check_parsed(&msg, index, slot, bytes, at, replay, || None);
         };
         match input {
             Input::Capture(reader, config) => {
@@ -395,7 +439,7 @@ impl<'b> Audit<'b> {
                             dispatch(
                                 self,
                                 slot,
-                                m.bytes,
+                                &m.bytes,
                                 Some((m.time, m.flow)),
                                 Some(m.direction),
                                 None,
@@ -406,7 +450,7 @@ impl<'b> Audit<'b> {
                     since_poll += 1;
                     if since_poll >= BATCH {
                         since_poll = 0;
-                        if !poll(failed) {
+                        if !poll(std::mem::take(&mut self.findings), failed) {
                             break;
                         }
                     }
@@ -420,7 +464,7 @@ impl<'b> Audit<'b> {
                             .as_ref()
                             .map(|c| Box::new((c.time.clone(), format!("{} -> {}", c.src, c.dst))));
                         let at = context.and_then(|c| c.at);
-                        dispatch(self, None, Bytes::copy_from_slice(bytes), at, None, text);
+                        dispatch(self, None, bytes, at, None, text);
                     }
                     Item::NotHex | Item::NotAFrame(_) => {
                         self.messages += 1;
@@ -431,7 +475,7 @@ impl<'b> Audit<'b> {
                 since_poll += 1;
                 if since_poll >= BATCH {
                     since_poll = 0;
-                    if !poll(failed) {
+                    if !poll(std::mem::take(&mut self.findings), failed) {
                         return Err(io::Error::other("the output failed"));
                     }
                 }

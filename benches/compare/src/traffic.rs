@@ -1,8 +1,8 @@
 //! Generated acquirer traffic for the pipeline figures: terminals of the bundled profile book's
 //! merchants on their TCP connections to an acquirer (port 8583), each sale answered 40 ms
 //! later, `rate` sales a second of capture time, one sale in a thousand never answered. Every
-//! sale carries what its merchant registered (MCC, acquirer, currency): a clean day, so that
-//! the audit's cost is that of checking, not of reporting.
+//! sale carries what its merchant registered (MCC, acquirer, currency, name) and an amount of
+//! its own: a clean day, so that the audit's cost is that of checking, not of reporting.
 
 use iso8583_inspect::capture::Timestamp;
 use iso8583_inspect::capture::write::{PcapWriter, tcp_flags, tcp_frame};
@@ -18,18 +18,45 @@ pub const PROFILES: &str = concat!(
     "/../../examples/data/merchants.toml"
 );
 
-/// Terminal, merchant, MCC and acquirer institution of each terminal in the profile book.
-const TERMINALS: [(&str, &str, &str, &str); 4] = [
-    ("10000001", "822440158120001", "5812", "48220000"),
-    ("10000002", "822440158120001", "5812", "48220000"),
-    ("20000001", "898310054110007", "5411", "48980000"),
-    ("30000001", "836110070110003", "7011", "48360000"),
+/// Terminal, merchant, MCC, acquirer institution and name/location (field 43) of each
+/// terminal in the profile book.
+const TERMINALS: [(&str, &str, &str, &str, &str); 4] = [
+    (
+        "10000001",
+        "822440158120001",
+        "5812",
+        "48220000",
+        "GOLDEN DRAGON RESTAURANT GUANGZHOU",
+    ),
+    (
+        "10000002",
+        "822440158120001",
+        "5812",
+        "48220000",
+        "GOLDEN DRAGON RESTAURANT GUANGZHOU",
+    ),
+    (
+        "20000001",
+        "898310054110007",
+        "5411",
+        "48980000",
+        "XINHUA SUPERMARKET SHANGHAI",
+    ),
+    (
+        "30000001",
+        "836110070110003",
+        "7011",
+        "48360000",
+        "BEIJING GARDEN HOTEL BEIJING",
+    ),
 ];
 
-/// A message image and where its STAN (field 11) and RRN (field 37) digits sit, to be
-/// rewritten for each sale.
+/// A message image and where its amount (field 4), STAN (field 11) and RRN (field 37) digits
+/// sit, to be rewritten for each sale (the same card and amount again within a minute would be
+/// a replay).
 struct Template {
     bytes: Vec<u8>,
+    amount: usize,
     stan: usize,
     rrn: usize,
 }
@@ -42,11 +69,20 @@ impl Template {
             let data = msg.field(n).expect("field present").data();
             data.as_ptr() as usize - bytes.as_ptr() as usize
         };
-        let (stan, rrn) = (at(11), at(37));
-        Template { bytes, stan, rrn }
+        let (amount, stan, rrn) = (at(4), at(11), at(37));
+        Template {
+            bytes,
+            amount,
+            stan,
+            rrn,
+        }
     }
 
     fn stamp(&mut self, seq: u64) -> &[u8] {
+        put_digits(
+            &mut self.bytes[self.amount..self.amount + 12],
+            10_000 + seq % 1_000_000,
+        );
         put_digits(&mut self.bytes[self.stan..self.stan + 6], seq % 1_000_000);
         put_digits(&mut self.bytes[self.rrn..self.rrn + 12], seq);
         &self.bytes
@@ -61,12 +97,13 @@ fn put_digits(out: &mut [u8], mut v: u64) {
 }
 
 fn templates(terminal: usize) -> (Template, Template) {
-    let (tid, mid, mcc, acq) = TERMINALS[terminal % TERMINALS.len()];
+    let (tid, mid, mcc, acq, name) = TERMINALS[terminal % TERMINALS.len()];
+    let name = format!("{name:<40}");
     let mut req = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_REQUEST);
     for (n, v) in crate::SALE_0200 {
         req.set_text(n, v).expect("fits");
     }
-    for (n, v) in [(41, tid), (42, mid), (18, mcc), (32, acq)] {
+    for (n, v) in [(41, tid), (42, mid), (18, mcc), (32, acq), (43, &name)] {
         req.set_text(n, v).expect("fits");
     }
     let mut rsp = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_RESPONSE);
@@ -80,6 +117,7 @@ fn templates(terminal: usize) -> (Template, Template) {
         (42, mid),
         (18, mcc),
         (32, acq),
+        (43, &name),
         (38, "A1B2C3"),
         (39, "00"),
     ] {

@@ -1,6 +1,6 @@
 //! The full audit pipeline (pcap -> TCP reassembly -> framing -> parse -> validate -> pair)
 //! on a generated capture held in memory, beside floors measured in the same run; then its
-//! scaling over two threads and its cost per message from 10^3 to 10^7 messages.
+//! cost per message from 10^3 to 10^7 messages. (Its scaling over threads: `threads`.)
 //!
 //! `cargo run --release --manifest-path benches/compare/Cargo.toml --bin pipeline [MB]`
 
@@ -123,36 +123,6 @@ fn main() {
             len as f64 / s / 1e6,
             s * 1e9 / messages as f64,
             audit_s / s
-        );
-    }
-
-    // Two shards of the same traffic, split by connection: a terminal's sales, responses and
-    // reversals share its connection, so the shards pair independently.
-    let shards: Vec<(Vec<u8>, u64)> = (0..2)
-        .map(|s| capture(mb * 1_000_000 / 572, s, 2))
-        .collect();
-    let total: usize = shards.iter().map(|(p, _)| p.len()).sum();
-    let total_msgs: u64 = shards.iter().map(|(_, m)| m).sum();
-    let one = seconds(runs, || {
-        shards.iter().map(|(p, _)| audit(&book, &fees, p)).sum()
-    });
-    let two = seconds(runs, || {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = shards
-                .iter()
-                .map(|(p, _)| s.spawn(|| audit(&book, &fees, p)))
-                .collect();
-            handles.into_iter().map(|h| h.join().expect("thread")).sum()
-        })
-    });
-    println!("\n| threads | MB/s of capture | messages/s | speed-up |");
-    println!("|---:|---:|---:|---:|");
-    for (n, s) in [(1, one), (2, two)] {
-        println!(
-            "| {n} | {:.0} | {:.0} | {:.2}x |",
-            total as f64 / s / 1e6,
-            total_msgs as f64 / s,
-            one / s
         );
     }
 

@@ -119,7 +119,10 @@ fn main() {
     let mut tap = Command::new(&tap_bin)
         .args(["--listen", "127.0.0.1:0", "--upstream"])
         .arg(upstream.to_string())
-        .args(["--profiles", &format!("{root}/examples/data/merchants.toml")])
+        .args([
+            "--profiles",
+            &format!("{root}/examples/data/merchants.toml"),
+        ])
         .args(["--leg", "terminal", "--findings", "/dev/null"])
         .stderr(Stdio::piped())
         .spawn()
