@@ -73,14 +73,44 @@ fn kept_chars(name: &str) -> impl Iterator<Item = char> + '_ {
 /// ([`normalise_name`]): one starts with the other. Allocates nothing.
 #[must_use]
 pub fn matches_name_key(observed: &str, key: &str) -> bool {
-    let mut seen = kept_chars(observed).peekable();
+    if observed.is_ascii() && key.is_ascii() {
+        return prefix_either(kept_ascii(observed.as_bytes()), key.bytes());
+    }
+    prefix_either(kept_chars(observed), key.chars())
+}
+
+/// [`kept_chars`] of ASCII text, a byte at a time: the same characters (ASCII has no
+/// full-width forms, and its letters upper-case to one letter each), without decoding.
+fn kept_ascii(name: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let mut depth = 0usize;
+    name.iter().filter_map(move |&b| match b {
+        b'(' | b'[' => {
+            depth += 1;
+            None
+        }
+        b')' | b']' => {
+            depth = depth.saturating_sub(1);
+            None
+        }
+        _ if depth == 0 && b.is_ascii_alphanumeric() => Some(b.to_ascii_uppercase()),
+        _ => None,
+    })
+}
+
+/// Whether the characters `seen` (as kept) name what `key` holds: `seen` empty, or one a
+/// prefix of the other (`key` empty matches nothing but an empty `seen`).
+fn prefix_either<T: PartialEq>(
+    seen: impl Iterator<Item = T>,
+    mut key: impl Iterator<Item = T>,
+) -> bool {
+    let mut seen = seen.peekable();
     if seen.peek().is_none() {
         return true;
     }
-    if key.is_empty() {
+    let mut key = key.peekable();
+    if key.peek().is_none() {
         return false;
     }
-    let mut key = key.chars();
     loop {
         match (seen.next(), key.next()) {
             (Some(a), Some(b)) if a == b => {}
@@ -131,6 +161,32 @@ pub fn names_match<'n, S: AsRef<str> + 'n>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_names_keep_the_same_characters_byte_by_byte() {
+        for name in [
+            "GOLDEN  DRAGON RESTAURANT   GUANGZHOU    CN",
+            "Golden Dragon (Tianhe) [2] Restaurant",
+            "a)b(c]d[e",
+            "  -- 7-Eleven #42 ((nested) x) y",
+            "",
+        ] {
+            let general: String = kept_chars(name).collect();
+            let ascii: String = kept_ascii(name.as_bytes()).map(char::from).collect();
+            assert_eq!(ascii, general, "{name:?}");
+        }
+        // The two paths agree on a match, and on a mismatch.
+        assert!(matches_name_key(
+            "GOLDEN DRAGON RESTAURANT GZ",
+            "GOLDENDRAGONRESTAURANT"
+        ));
+        assert!(!matches_name_key(
+            "GOLDEN PHOENIX",
+            "GOLDENDRAGONRESTAURANT"
+        ));
+        assert!(!matches_name_key("GOLDEN PHOENIX", ""));
+        assert!(matches_name_key("  ", "GOLDENDRAGON"));
+    }
 
     #[test]
     fn spaces_case_punctuation_and_branches_are_set_aside() {

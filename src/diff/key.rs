@@ -221,11 +221,19 @@ impl Key {
             return self;
         };
         self.0.write_u8(1);
-        let mut total = 0usize;
-        for c in f.chars() {
-            self.0.write_u8(c);
-            total += 1;
-        }
+        let total = if f.spec().encoding == crate::spec::Encoding::Ascii {
+            // ASCII characters are the bytes themselves: one write, the same key.
+            let data = f.data();
+            self.0.write(data);
+            data.len()
+        } else {
+            let mut total = 0usize;
+            for c in f.chars() {
+                self.0.write_u8(c);
+                total += 1;
+            }
+            total
+        };
         self.0.write_u16(u16::try_from(total).unwrap_or(u16::MAX));
         self
     }
