@@ -101,7 +101,7 @@ fn kept_ascii(name: &[u8]) -> impl Iterator<Item = u8> + '_ {
 /// prefix of the other (`key` empty matches nothing but an empty `seen`).
 fn prefix_either<T: PartialEq>(
     seen: impl Iterator<Item = T>,
-    mut key: impl Iterator<Item = T>,
+    key: impl Iterator<Item = T>,
 ) -> bool {
     let mut seen = seen.peekable();
     if seen.peek().is_none() {
