@@ -87,11 +87,51 @@ struct Args {
     /// for a batch of 1,024 messages to fill).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     threads: u64,
+    /// Write a transaction ledger of the input to DIR (Parquet: DIR/transactions/ and
+    /// DIR/findings/, one file each an input; needs the `ledger` feature). Card numbers are
+    /// hashed under the key of --ledger-key or ISO8583_LEDGER_KEY.
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<String>,
+    /// The ledger's key for hashing card numbers: 32 hex digits (128 bits). Default: the
+    /// ISO8583_LEDGER_KEY environment variable.
+    #[arg(long = "ledger-key", value_name = "HEX")]
+    ledger_key: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
     /// The input file, or - for standard input.
     file: String,
+}
+
+/// Records the audit in a ledger in `dir`, named after the input.
+#[cfg(feature = "ledger")]
+fn set_ledger(audit: &mut Audit<'_>, dir: &str, key: Option<&str>, input: &str) -> Result<(), String> {
+    use iso8583_inspect::ledger::{KEY_VARIABLE, Ledger, LedgerKey};
+    let key = match key {
+        Some(hex) => LedgerKey::from_hex(hex).map_err(|e| format!("--ledger-key: {e}"))?,
+        None => LedgerKey::from_env().unwrap_or_else(|| {
+            Err(format!(
+                "--ledger: the ledger hashes card numbers under your key: give --ledger-key HEX \
+                 or set {KEY_VARIABLE} (32 hex digits)"
+            ))
+        })?,
+    };
+    let name = if input == "-" {
+        "stdin".to_string()
+    } else {
+        std::path::Path::new(input)
+            .file_name()
+            .map_or_else(|| input.to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    let ledger = Ledger::create(std::path::Path::new(dir), &name, key)
+        .map_err(|e| format!("--ledger {dir}: {e}"))?;
+    audit.set_recorder(Box::new(ledger));
+    Ok(())
+}
+
+#[cfg(not(feature = "ledger"))]
+fn set_ledger(_: &mut Audit<'_>, _: &str, _: Option<&str>, _: &str) -> Result<(), String> {
+    Err("--ledger: this build has no ledger (build with --features ledger)".into())
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -153,6 +193,11 @@ fn main() -> ExitCode {
     };
     let mut audit = Audit::with_config(legs.default_spec(), &book, &fees, pairing, hop);
     audit.configure_legs(&legs.configs());
+    if let Some(dir) = &args.ledger {
+        if let Err(e) = set_ledger(&mut audit, dir, args.ledger_key.as_deref(), &args.file) {
+            return fail(e);
+        }
+    }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let closed = |e: &io::Error| e.kind() == io::ErrorKind::BrokenPipe;
     // NDJSON: each finding as it is found, flushed with its message (a live capture on stdin

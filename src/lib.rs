@@ -68,6 +68,8 @@ pub mod frame;
 pub mod inline;
 pub mod input;
 pub mod leg;
+#[cfg(feature = "ledger")]
+pub mod ledger;
 pub mod mask;
 pub mod mcc;
 pub mod merchant;

@@ -17,7 +17,7 @@
 //! ```
 
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp};
-use crate::diff::{DiffConfig, HopConfig, HopMatcher, Pairer, Roles, Seen};
+use crate::diff::{DiffConfig, HopConfig, HopMatcher, Link, Pairer, Roles, Seen};
 use crate::finding::{Finding, Rule};
 use crate::leg::{Leg, LegConfig};
 use crate::mcc::FeeTable;
@@ -31,6 +31,30 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
 mod threads;
+
+/// Something that keeps a record of the audited traffic as it goes (a transaction ledger):
+/// every message parsed, how messages belong together, and the findings. Set with
+/// [`Audit::set_recorder`]; [`Audit::run_with`] finishes it at the end of the input.
+pub trait Recorder {
+    /// Message `index` (parsed), on `leg`, captured `at`; called before its findings.
+    fn message(
+        &mut self,
+        index: usize,
+        leg: Option<Leg>,
+        at: Option<(Timestamp, Flow)>,
+        msg: &Message<'_>,
+    );
+    /// A response paired with its request, or the two legs of one transaction correlated.
+    fn link(&mut self, link: Link);
+    /// Findings, as they are found.
+    fn findings(&mut self, found: &[Finding]);
+    /// The end of the input: write out what is held.
+    ///
+    /// # Errors
+    ///
+    /// Where the record could not be written.
+    fn finish(&mut self) -> io::Result<()>;
+}
 
 /// Which parts of the work on a message an audit does: all of them, or one shard's
 /// ([`Audit::run_threads`]). `primary`: validation, merchant counts and unreadable messages
@@ -134,6 +158,19 @@ pub struct Audit<'b> {
     /// Whether findings are added to the merchant counts as they are found (a shard of a
     /// threaded run leaves that to the reader, which sees all of a message's findings).
     counting: bool,
+    /// The record kept of the traffic, if any, and the links waiting to be handed to it.
+    recorder: Slot<'b>,
+    links: Vec<Link>,
+}
+
+/// The recorder's place in an [`Audit`] (shown by `Debug` as whether there is one).
+#[derive(Default)]
+struct Slot<'b>(Option<Box<dyn Recorder + Send + 'b>>);
+
+impl std::fmt::Debug for Slot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(recorder)" } else { "None" })
+    }
 }
 
 impl<'b> Audit<'b> {
@@ -183,6 +220,8 @@ impl<'b> Audit<'b> {
             handed: 0,
             keep: true,
             counting: true,
+            recorder: Slot::default(),
+            links: Vec::new(),
         }
     }
 
@@ -220,6 +259,38 @@ impl<'b> Audit<'b> {
             self.hops.set_spec(l.leg, l.spec);
         }
         self.legs = merged;
+        if self.recorder.0.is_some() {
+            self.record_links();
+        }
+    }
+
+    /// Keeps a record of the traffic in `recorder` (a ledger): every message, the pairs and
+    /// correlations found, the findings. [`Audit::run_with`] finishes it at the end of the
+    /// input; [`Audit::run_threads`] with a recorder runs on one thread.
+    pub fn set_recorder(&mut self, recorder: Box<dyn Recorder + Send + 'b>) {
+        self.recorder = Slot(Some(recorder));
+        self.record_links();
+    }
+
+    fn record_links(&mut self) {
+        for p in &mut self.pairers {
+            p.record_links();
+        }
+        self.hops.record_links();
+    }
+
+    /// Hands the links found to the recorder.
+    fn pass_links(&mut self) {
+        let Some(r) = &mut self.recorder.0 else {
+            return;
+        };
+        for p in &mut self.pairers {
+            p.take_links(&mut self.links);
+        }
+        self.hops.take_links(&mut self.links);
+        for link in self.links.drain(..) {
+            r.link(link);
+        }
     }
 
     /// The legs configured.
@@ -308,6 +379,9 @@ impl<'b> Audit<'b> {
     ) {
         let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
         let leg = slot.and_then(|i| self.legs.get(i)).map(|l| l.leg);
+        if let Some(r) = self.recorder.0.as_mut().filter(|_| share.primary) {
+            r.message(index, leg, at, msg);
+        }
         let before = self.findings.len();
         let seen = Seen { index, time, flow };
         let pairer = slot.map_or(0, |i| i + 1);
@@ -320,6 +394,7 @@ impl<'b> Audit<'b> {
             self.hops.push(leg, msg, bytes, seen, &mut self.findings);
             self.stamp_leg(hop, Some("terminal+network"));
         }
+        self.pass_links();
         if !share.primary {
             self.count(before);
             return;
@@ -389,6 +464,12 @@ impl<'b> Audit<'b> {
     /// Counts the findings from `before` on under their merchants; a message's fee impact is
     /// counted once, however many rules (validator, hop) report its MCC.
     fn count(&mut self, before: usize) {
+        if let Some(r) = &mut self.recorder.0 {
+            let found = self.findings.get(before..).unwrap_or_default();
+            if !found.is_empty() {
+                r.findings(found);
+            }
+        }
         if !self.counting {
             return;
         }
@@ -447,6 +528,7 @@ impl<'b> Audit<'b> {
         let hop = self.findings.len();
         hops(&mut self.hops, &mut self.findings);
         self.stamp_leg(hop, Some("terminal+network"));
+        self.pass_links();
         self.count(before);
     }
 
@@ -517,6 +599,9 @@ impl<'b> Audit<'b> {
         self.finish();
         self.hand_on(&mut found).map_err(out_err)?;
         self.sort_findings();
+        if let Some(r) = &mut self.recorder.0 {
+            r.finish().map_err(out_err)?;
+        }
         result
     }
 

@@ -280,7 +280,7 @@ impl<'b> Audit<'b> {
         threads: usize,
         mut found: impl FnMut(&[Finding]) -> io::Result<()>,
     ) -> Result<(), CaptureError> {
-        if threads <= 1 {
+        if threads <= 1 || self.recorder.0.is_some() {
             return self.run_with(input, found);
         }
         let out_err = |e: io::Error| CaptureError::Output {

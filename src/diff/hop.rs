@@ -273,6 +273,8 @@ pub struct HopMatcher<'b> {
     by_network: KeyMap<u64>,
     outcome_order: VecDeque<(i64, u64)>,
     channels: Channels,
+    /// Correlations found, when they are recorded ([`HopMatcher::record_links`]).
+    links: Option<Vec<super::Link>>,
 }
 
 fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
@@ -342,6 +344,20 @@ impl<'b> HopMatcher<'b> {
             by_network: KeyMap::default(),
             outcome_order: VecDeque::new(),
             channels: Channels::default(),
+            links: None,
+        }
+    }
+
+    /// Records the correlations found from now on ([`super::Link::Hop`]), for
+    /// [`HopMatcher::take_links`].
+    pub fn record_links(&mut self) {
+        self.links.get_or_insert_with(Vec::new);
+    }
+
+    /// The correlations found since the last call (none unless recorded).
+    pub fn take_links(&mut self, into: &mut Vec<super::Link>) {
+        if let Some(links) = &mut self.links {
+            into.append(links);
         }
     }
 
@@ -436,6 +452,13 @@ impl<'b> HopMatcher<'b> {
                         Leg::Network => (&twin_msg, msg, seen),
                         Leg::Terminal => (msg, &twin_msg, held.seen),
                     };
+                    if let Some(links) = &mut self.links {
+                        let (terminal, network) = match leg {
+                            Leg::Network => (held.seen.index, seen.index),
+                            Leg::Terminal => (seen.index, held.seen.index),
+                        };
+                        links.push(super::Link::Hop { terminal, network });
+                    }
                     self.compare(t, n, n_seen, out);
                     self.follow(t, n, n_seen, seen.time.millis());
                     return;

@@ -35,6 +35,7 @@ mod key;
 mod tests;
 
 pub use hop::{HopConfig, HopMatcher, Leg};
+pub(crate) use hop::pan_digits as pan_digits_of;
 
 use crate::capture::{Flow, Timestamp};
 use crate::finding::{Finding, MessageRef, Rule};
@@ -181,6 +182,30 @@ impl Deadlines {
     }
 }
 
+/// What the pairer and the hop matcher learn about how messages belong together, for a
+/// record of the transactions ([`crate::audit::Recorder`]): kept only when asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Link {
+    /// Message `response` answers message `request`, `latency_ms` after it.
+    Answered {
+        /// The request's index in the input.
+        request: usize,
+        /// The response's index.
+        response: usize,
+        /// Capture time from request to response, milliseconds.
+        latency_ms: i64,
+    },
+    /// Message `terminal` (a terminal-leg request, or the response that carried its RRN) and
+    /// message `network` (its forward on the network leg) are one transaction.
+    Hop {
+        /// The terminal leg's message.
+        terminal: usize,
+        /// The network leg's request.
+        network: usize,
+    },
+}
+
 /// The parts of a pairer's work, for a pairer that holds one shard of the traffic: every
 /// part of one transaction's work is done where its key says, so that shards never need each
 /// other. `pair`: a request's own entry and its response, found by the request's STAN (both
@@ -319,6 +344,8 @@ pub struct Pairer<'s> {
     recent_order: VecDeque<(i64, u64)>,
     /// Buffers for held requests.
     requests: Pool,
+    /// Links found, when they are recorded ([`Pairer::record_links`]).
+    links: Option<Vec<Link>>,
     /// Buffers for keys' bytes alone (answered entries, recent debits).
     keys: Pool,
 }
@@ -340,6 +367,7 @@ impl<'s> Pairer<'s> {
             recent_order: VecDeque::new(),
             requests: Pool::default(),
             keys: Pool::default(),
+            links: None,
         }
     }
 
@@ -425,6 +453,18 @@ impl<'s> Pairer<'s> {
         }
         self.recent_order
             .push_back((now.saturating_add(window), key.value));
+    }
+
+    /// Records the [`Link`]s found from now on, for [`Pairer::take_links`].
+    pub fn record_links(&mut self) {
+        self.links.get_or_insert_with(Vec::new);
+    }
+
+    /// The links found since the last call (none unless recorded).
+    pub fn take_links(&mut self, into: &mut Vec<Link>) {
+        if let Some(links) = &mut self.links {
+            into.append(links);
+        }
     }
 
     /// Requests and answered requests held.
@@ -710,6 +750,13 @@ impl<'s> Pairer<'s> {
         }
         entry.state = State::Answered { approved };
         entry.generation = generation;
+        if let Some(links) = &mut self.links {
+            links.push(Link::Answered {
+                request: entry.seen.index,
+                response: seen.index,
+                latency_ms: (seen.time.millis() - entry.seen.time.millis()).max(0),
+            });
+        }
         let request_mti = entry.mti;
         let spec = self.spec;
         self.deadlines.push(

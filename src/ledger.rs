@@ -1,0 +1,786 @@
+//! The transaction ledger (feature `ledger`): what an audit saw, as Parquet files that every
+//! analytics engine reads (DataFusion, Spark, DuckDB), one pair of files an input.
+//!
+//! [`Ledger`] is an [`crate::audit::Recorder`]: set it on an [`crate::audit::Audit`] and run
+//! the audit; at the end of the input it has written
+//! - `DIR/transactions/NAME.parquet`: one row a transaction, the terminal leg and its forward
+//!   on the network leg joined in one row where the audit correlated them;
+//! - `DIR/findings/NAME.parquet`: one row a finding, with the keys of the NDJSON output.
+//!
+//! A directory of ledgers is one table of each kind to an engine (`DIR/transactions/` holds
+//! the files of every input). The columns are listed in [`TRANSACTION_COLUMNS`] and
+//! [`FINDING_COLUMNS`]; every file carries the schema version ([`SCHEMA_VERSION`]) in a
+//! `ledger_version` column and in its metadata (`iso8583_inspect.ledger_version`). Columns are
+//! only ever added: a query written for version 1 runs on later versions.
+//!
+//! # Card numbers
+//!
+//! No card number is written. A transaction's card is `pan_hash`: SipHash-2-4 of the card
+//! number's digits under the user's 128-bit key ([`LedgerKey`]), 16 hex digits. The same card
+//! has the same hash in every ledger written with the same key, so the fleet queries can count
+//! cards and find repeats across captures; without the key, nobody can tell which card it was
+//! (a card number has too few unknown digits to keep a hash without a key secret). Keep the key
+//! as you keep the captures. Findings carry card data only as the NDJSON does: masked.
+//!
+//! # Memory
+//!
+//! A transaction's row is held until nothing more can join it: three minutes of capture time
+//! after its last message (the response timeout, the reversal window and the hop window are
+//! shorter), then written. Rows go to Parquet 65,536 at a time.
+
+use crate::audit::Recorder;
+use crate::capture::{Flow, Timestamp};
+use crate::diff::{Leg, Link};
+use crate::finding::Finding;
+use crate::message::Message;
+use arrow_array::{
+    ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    new_null_array,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+use parquet::file::metadata::KeyValue;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The version of the ledger's schema.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The environment variable that holds the ledger key (32 hex digits) when no flag gives it.
+pub const KEY_VARIABLE: &str = "ISO8583_LEDGER_KEY";
+
+/// Capture time a transaction's row is held after its last message.
+const HOLD_MS: i64 = 180_000;
+
+/// Rows written to Parquet at once.
+const BATCH_ROWS: usize = 65_536;
+
+/// The columns of `transactions`, in order, with what each holds.
+pub const TRANSACTION_COLUMNS: [(&str, &str); 30] = [
+    ("ledger_version", "the schema version (1)"),
+    ("input", "the capture or dump the row comes from (its file name)"),
+    ("capture_time", "when the transaction's first message was captured (UTC, µs)"),
+    ("leg", "terminal, network, terminal+network (joined), or null (no legs configured)"),
+    ("message_index", "the index of its first request in the input"),
+    ("network_index", "the index of its network-leg request, where joined"),
+    ("mti", "the request's MTI"),
+    ("processing_code", "field 3"),
+    ("transaction_type", "sale, void, refund, pre-authorisation ... (from 3, 25, 60)"),
+    ("pan_hash", "the keyed hash of the card number (16 hex digits); never the number"),
+    ("amount_fen", "field 4, in minor units"),
+    ("currency", "field 49"),
+    ("terminal_id", "field 41 on the terminal leg (or with no legs)"),
+    ("merchant_id", "field 42 on the terminal leg (or with no legs)"),
+    ("mcc_from_code", "digits 8-11 of the terminal leg's 15-digit merchant code"),
+    ("mcc", "the MCC field (18) on the terminal leg (or with no legs)"),
+    ("network_terminal_id", "field 41 on the network leg"),
+    ("network_merchant_id", "field 42 on the network leg"),
+    ("network_mcc", "the MCC field on the network leg: the category it was cleared under"),
+    ("network_name", "field 43 on the network leg (GBK decoded)"),
+    ("acquirer_id", "field 32 (the network leg's where joined)"),
+    ("forwarder_id", "field 33 (the network leg's where joined)"),
+    ("rrn", "field 37 (the network leg's where joined)"),
+    ("stan", "field 11 on the terminal leg (or with no legs)"),
+    ("network_stan", "field 11 on the network leg"),
+    ("response_code", "field 39 of the terminal leg's response (or with no legs)"),
+    ("network_response_code", "field 39 of the network leg's response"),
+    ("latency_ms", "capture time from the terminal leg's request to its response"),
+    ("network_latency_ms", "the same on the network leg"),
+    ("rules", "the rule ids found on the transaction's messages, comma-separated"),
+];
+
+/// The columns of `findings`, in order: the NDJSON keys, `fields` as comma-separated numbers,
+/// `fee_impact` spread over `fee_*` columns.
+pub const FINDING_COLUMNS: [(&str, &str); 23] = [
+    ("ledger_version", "the schema version (1)"),
+    ("input", "the capture or dump the finding comes from"),
+    ("rule", "the rule id"),
+    ("severity", "high, medium, low or info"),
+    ("index", "the index of the message it is about"),
+    ("message_index", "the same as `index`, under a name no SQL engine reserves"),
+    ("time", "that message's capture time (RFC 3339), as in the NDJSON"),
+    ("flow", "src -> dst"),
+    ("leg", "terminal, network or terminal+network"),
+    ("mti", "the message's MTI"),
+    ("stan", "field 11"),
+    ("terminal", "field 41"),
+    ("merchant", "field 42"),
+    ("rrn", "field 37"),
+    ("fields", "the fields concerned, comma-separated"),
+    ("expected", "what the rule expected (card data masked)"),
+    ("observed", "what it saw (card data masked)"),
+    ("fee_registered_mcc", "fee impact: the registered MCC"),
+    ("fee_used_mcc", "fee impact: the MCC used"),
+    ("fee_amount_fen", "fee impact: the amount priced"),
+    ("fee_pre2016_fen", "fee impact: the difference at the pre-2016 rates, fen"),
+    ("fee_post2016_fen", "fee impact: the difference at the 2016 rates, fen"),
+    ("capture_time", "the message's capture time as a timestamp (UTC, µs)"),
+];
+
+/// The user's key for hashing card numbers: 128 bits.
+#[derive(Clone)]
+pub struct LedgerKey([u8; 16]);
+
+impl std::fmt::Debug for LedgerKey {
+    /// Never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerKey(..)")
+    }
+}
+
+impl LedgerKey {
+    /// A key from 32 hex digits.
+    ///
+    /// # Errors
+    ///
+    /// Anything but 32 hex digits.
+    pub fn from_hex(hex: &str) -> Result<LedgerKey, String> {
+        let hex = hex.trim();
+        let mut key = [0u8; 16];
+        if hex.len() != 32 {
+            return Err(format!(
+                "a ledger key is 32 hex digits (128 bits), not {} characters",
+                hex.len()
+            ));
+        }
+        for (slot, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            let digits = std::str::from_utf8(pair).map_err(|_| "a ledger key is hex digits")?;
+            *slot = u8::from_str_radix(digits, 16).map_err(|_| "a ledger key is hex digits")?;
+        }
+        Ok(LedgerKey(key))
+    }
+
+    /// The key in [`KEY_VARIABLE`], if it is set.
+    ///
+    /// # Errors
+    ///
+    /// A value that is not 32 hex digits.
+    pub fn from_env() -> Option<Result<LedgerKey, String>> {
+        let v = std::env::var(KEY_VARIABLE).ok()?;
+        Some(LedgerKey::from_hex(&v).map_err(|e| format!("{KEY_VARIABLE}: {e}")))
+    }
+
+    /// SipHash-2-4 of `data` under the key.
+    #[must_use]
+    pub fn hash(&self, data: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let (k0, k1) = self.0.split_at(8);
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        // The standard library's SipHash-2-4 (deprecated as a default hasher, not as SipHash).
+        #[allow(deprecated)]
+        let mut h = std::hash::SipHasher::new_with_keys(word(k0), word(k1));
+        h.write(data);
+        h.finish()
+    }
+
+    /// A card number's hash as the ledger writes it: 16 hex digits.
+    #[must_use]
+    pub fn pan_hash(&self, digits: &[u8]) -> String {
+        format!("{:016x}", self.hash(digits))
+    }
+}
+
+/// One transaction's row while it is held.
+#[derive(Default)]
+struct Row {
+    time_us: Option<i64>,
+    terminal: bool,
+    network: bool,
+    no_leg: bool,
+    index: i64,
+    network_index: Option<i64>,
+    mti: String,
+    processing_code: Option<String>,
+    transaction_type: String,
+    pan_hash: Option<String>,
+    amount_fen: Option<i64>,
+    currency: Option<String>,
+    terminal_id: Option<String>,
+    merchant_id: Option<String>,
+    mcc_from_code: Option<String>,
+    mcc: Option<String>,
+    network_terminal_id: Option<String>,
+    network_merchant_id: Option<String>,
+    network_mcc: Option<String>,
+    network_name: Option<String>,
+    acquirer_id: Option<String>,
+    forwarder_id: Option<String>,
+    rrn: Option<String>,
+    stan: Option<String>,
+    network_stan: Option<String>,
+    response_code: Option<String>,
+    network_response_code: Option<String>,
+    latency_ms: Option<i64>,
+    network_latency_ms: Option<i64>,
+    rules: Vec<&'static str>,
+    /// Capture time of its last message, ms.
+    last_ms: i64,
+}
+
+fn text(msg: &Message<'_>, n: usize) -> Option<String> {
+    msg.field(n).map(|f| f.to_text().trim_end().to_string())
+}
+
+fn micros(t: Timestamp) -> i64 {
+    t.secs
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(t.nanos / 1000))
+}
+
+/// A Parquet file being written, a batch of rows at a time.
+struct Table {
+    writer: Option<ArrowWriter<File>>,
+    schema: SchemaRef,
+    path: PathBuf,
+}
+
+impl Table {
+    fn create(path: PathBuf, schema: SchemaRef) -> io::Result<Table> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = File::create(&path)?;
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                "iso8583_inspect.ledger_version".to_string(),
+                SCHEMA_VERSION.to_string(),
+            )]))
+            .build();
+        let writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))
+            .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
+        Ok(Table {
+            writer: Some(writer),
+            schema,
+            path,
+        })
+    }
+
+    fn write(&mut self, columns: Vec<ArrayRef>) -> io::Result<()> {
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)
+            .map_err(|e| io::Error::other(format!("{}: {e}", self.path.display())))?;
+        if let Some(w) = &mut self.writer {
+            w.write(&batch)
+                .map_err(|e| io::Error::other(format!("{}: {e}", self.path.display())))?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        if let Some(w) = self.writer.take() {
+            w.close()
+                .map_err(|e| io::Error::other(format!("{}: {e}", self.path.display())))?;
+        }
+        Ok(())
+    }
+}
+
+fn utf8(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+fn int64(name: &str) -> Field {
+    Field::new(name, DataType::Int64, true)
+}
+
+fn timestamp(name: &str) -> Field {
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        true,
+    )
+}
+
+fn transactions_schema() -> SchemaRef {
+    let fields = TRANSACTION_COLUMNS.iter().map(|(name, _)| match *name {
+        "ledger_version" => Field::new(*name, DataType::Int32, false),
+        "capture_time" => timestamp(name),
+        "message_index" | "network_index" | "amount_fen" | "latency_ms"
+        | "network_latency_ms" => int64(name),
+        _ => utf8(name),
+    });
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+}
+
+fn findings_schema() -> SchemaRef {
+    let fields = FINDING_COLUMNS.iter().map(|(name, _)| match *name {
+        "ledger_version" => Field::new(*name, DataType::Int32, false),
+        "capture_time" => timestamp(name),
+        "index" | "message_index" | "fee_amount_fen" | "fee_pre2016_fen" | "fee_post2016_fen" => {
+            int64(name)
+        }
+        _ => utf8(name),
+    });
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+}
+
+/// Rows of `transactions` on their way to a batch.
+#[derive(Default)]
+struct TransactionRows(Vec<Row>);
+
+impl Row {
+    fn leg(&self) -> Option<&'static str> {
+        match (self.terminal, self.network) {
+            (true, true) => Some("terminal+network"),
+            (true, false) => Some("terminal"),
+            (false, true) => Some("network"),
+            (false, false) => None,
+        }
+    }
+}
+
+fn strings<'r, T: 'r>(rows: &'r [T], f: impl Fn(&'r T) -> Option<&'r str>) -> ArrayRef {
+    Arc::new(rows.iter().map(f).collect::<StringArray>())
+}
+
+fn ints<T>(rows: &[T], f: impl Fn(&T) -> Option<i64>) -> ArrayRef {
+    Arc::new(rows.iter().map(f).collect::<Int64Array>())
+}
+
+fn versions(n: usize) -> ArrayRef {
+    Arc::new(Int32Array::from(vec![SCHEMA_VERSION; n]))
+}
+
+fn times(values: Vec<Option<i64>>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::from(values).with_timezone("UTC"))
+}
+
+impl TransactionRows {
+    /// The rows held, as the columns of [`TRANSACTION_COLUMNS`] in order.
+    fn columns(&mut self, input: &str) -> Vec<ArrayRef> {
+        let rows = std::mem::take(&mut self.0);
+        let rules: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| (!r.rules.is_empty()).then(|| r.rules.join(",")))
+            .collect();
+        let r = rows.as_slice();
+        TRANSACTION_COLUMNS
+            .iter()
+            .map(|(name, _)| match *name {
+                "ledger_version" => versions(r.len()),
+                "input" => strings(r, |_| Some(input)),
+                "capture_time" => times(r.iter().map(|x| x.time_us).collect()),
+                "leg" => strings(r, |x| x.leg()),
+                "message_index" => ints(r, |x| Some(x.index)),
+                "network_index" => ints(r, |x| x.network_index),
+                "mti" => strings(r, |x| Some(x.mti.as_str())),
+                "processing_code" => strings(r, |x| x.processing_code.as_deref()),
+                "transaction_type" => strings(r, |x| Some(x.transaction_type.as_str())),
+                "pan_hash" => strings(r, |x| x.pan_hash.as_deref()),
+                "amount_fen" => ints(r, |x| x.amount_fen),
+                "currency" => strings(r, |x| x.currency.as_deref()),
+                "terminal_id" => strings(r, |x| x.terminal_id.as_deref()),
+                "merchant_id" => strings(r, |x| x.merchant_id.as_deref()),
+                "mcc_from_code" => strings(r, |x| x.mcc_from_code.as_deref()),
+                "mcc" => strings(r, |x| x.mcc.as_deref()),
+                "network_terminal_id" => strings(r, |x| x.network_terminal_id.as_deref()),
+                "network_merchant_id" => strings(r, |x| x.network_merchant_id.as_deref()),
+                "network_mcc" => strings(r, |x| x.network_mcc.as_deref()),
+                "network_name" => strings(r, |x| x.network_name.as_deref()),
+                "acquirer_id" => strings(r, |x| x.acquirer_id.as_deref()),
+                "forwarder_id" => strings(r, |x| x.forwarder_id.as_deref()),
+                "rrn" => strings(r, |x| x.rrn.as_deref()),
+                "stan" => strings(r, |x| x.stan.as_deref()),
+                "network_stan" => strings(r, |x| x.network_stan.as_deref()),
+                "response_code" => strings(r, |x| x.response_code.as_deref()),
+                "network_response_code" => strings(r, |x| x.network_response_code.as_deref()),
+                "latency_ms" => ints(r, |x| x.latency_ms),
+                "network_latency_ms" => ints(r, |x| x.network_latency_ms),
+                "rules" => strings(&rules, Option::as_deref),
+                _ => Arc::new(new_null_array(&DataType::Utf8, r.len())),
+            })
+            .collect()
+    }
+}
+
+/// Findings as the columns of [`FINDING_COLUMNS`] in order.
+fn finding_columns(found: &[Finding], input: &str) -> Vec<ArrayRef> {
+    let fields: Vec<String> = found
+        .iter()
+        .map(|f| {
+            f.fields
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let rules: Vec<&str> = found.iter().map(|f| f.rule.id()).collect();
+    let severities: Vec<String> = found.iter().map(|f| f.severity.to_string()).collect();
+    let index = |f: &Finding| i64::try_from(f.message.index).ok();
+    fn fee(f: &Finding) -> Option<&crate::finding::FeeImpact> {
+        f.fee_impact.as_ref()
+    }
+    FINDING_COLUMNS
+        .iter()
+        .map(|(name, _)| match *name {
+            "ledger_version" => versions(found.len()),
+            "input" => strings(found, |_| Some(input)),
+            "rule" => strings(&rules, |r| Some(*r)),
+            "severity" => strings(&severities, |s| Some(s.as_str())),
+            "index" | "message_index" => ints(found, index),
+            "time" => strings(found, |f| f.message.time.as_deref()),
+            "flow" => strings(found, |f| f.message.flow.as_deref()),
+            "leg" => strings(found, |f| f.message.leg),
+            "mti" => strings(found, |f| Some(f.message.mti.as_str())),
+            "stan" => strings(found, |f| f.message.stan.as_deref()),
+            "terminal" => strings(found, |f| f.message.terminal.as_deref()),
+            "merchant" => strings(found, |f| f.message.merchant.as_deref()),
+            "rrn" => strings(found, |f| f.message.rrn.as_deref()),
+            "fields" => strings(&fields, |x| Some(x.as_str())),
+            "expected" => strings(found, |f| Some(f.expected.as_str())),
+            "observed" => strings(found, |f| Some(f.observed.as_str())),
+            "fee_registered_mcc" => strings(found, |f| fee(f).map(|x| x.registered_mcc.as_str())),
+            "fee_used_mcc" => strings(found, |f| fee(f).map(|x| x.used_mcc.as_str())),
+            "fee_amount_fen" => ints(found, |f| {
+                fee(f)
+                    .and_then(|x| x.amount_fen)
+                    .and_then(|a| i64::try_from(a).ok())
+            }),
+            "fee_pre2016_fen" => ints(found, |f| fee(f).and_then(|x| x.pre2016.difference_fen)),
+            "fee_post2016_fen" => {
+                ints(found, |f| fee(f).and_then(|x| x.post2016.difference_fen))
+            }
+            "capture_time" => times(
+                found
+                    .iter()
+                    .map(|f| f.message.time.as_deref().and_then(parse_rfc3339_micros))
+                    .collect(),
+            ),
+            _ => Arc::new(new_null_array(&DataType::Utf8, found.len())),
+        })
+        .collect()
+}
+
+/// The ledger of one input; see the module docs.
+pub struct Ledger {
+    input: String,
+    key: LedgerKey,
+    transactions: Table,
+    findings: Table,
+    rows: TransactionRows,
+    finding_rows: Vec<Finding>,
+    /// Rows held, by the index of their first request.
+    open: HashMap<usize, Row>,
+    /// Which held row each message of it belongs to (responses, the network leg's request).
+    owner: HashMap<usize, usize>,
+    /// Held rows in the order they were opened: (opened, ms; row).
+    order: VecDeque<(i64, usize)>,
+    /// The last response seen: its index, leg and response code (its link comes next).
+    response: Option<(usize, Option<Leg>, Option<String>)>,
+    written: u64,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("input", &self.input)
+            .field("held", &self.open.len())
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// A ledger of the input named `input` (a file name: the files are named after it) in
+    /// `dir`, hashing card numbers under `key`.
+    ///
+    /// # Errors
+    ///
+    /// Where the directory or the files cannot be created.
+    pub fn create(dir: &Path, input: &str, key: LedgerKey) -> io::Result<Ledger> {
+        let name: String = input
+            .chars()
+            .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .collect();
+        Ok(Ledger {
+            input: input.to_string(),
+            key,
+            transactions: Table::create(
+                dir.join("transactions").join(format!("{name}.parquet")),
+                transactions_schema(),
+            )?,
+            findings: Table::create(
+                dir.join("findings").join(format!("{name}.parquet")),
+                findings_schema(),
+            )?,
+            rows: TransactionRows::default(),
+            finding_rows: Vec::new(),
+            open: HashMap::new(),
+            owner: HashMap::new(),
+            order: VecDeque::new(),
+            response: None,
+            written: 0,
+        })
+    }
+
+    /// Transactions written so far.
+    #[must_use]
+    pub fn transactions_written(&self) -> u64 {
+        self.written
+    }
+
+    fn row_of(&mut self, index: usize) -> Option<&mut Row> {
+        let key = self.owner.get(&index).copied().unwrap_or(index);
+        self.open.get_mut(&key)
+    }
+
+    /// Writes out the rows nothing more can join by `now_ms`.
+    fn settle(&mut self, now_ms: i64) -> io::Result<()> {
+        while let Some(&(opened, key)) = self.order.front() {
+            let last = self.open.get(&key).map_or(opened, |r| r.last_ms);
+            if now_ms.saturating_sub(last) < HOLD_MS {
+                if last > opened {
+                    // Touched since: wait behind the others for its own time.
+                    self.order.pop_front();
+                    self.order.push_back((last, key));
+                    continue;
+                }
+                break;
+            }
+            self.order.pop_front();
+            self.close_row(key)?;
+        }
+        Ok(())
+    }
+
+    fn close_row(&mut self, key: usize) -> io::Result<()> {
+        if let Some(row) = self.open.remove(&key) {
+            self.owner.retain(|_, k| *k != key);
+            self.rows.0.push(row);
+            self.written += 1;
+            if self.rows.0.len() >= BATCH_ROWS {
+                let columns = self.rows.columns(&self.input);
+                self.transactions.write(columns)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_findings(&mut self) -> io::Result<()> {
+        let found = std::mem::take(&mut self.finding_rows);
+        if found.is_empty() {
+            return Ok(());
+        }
+        let columns = finding_columns(&found, &self.input);
+        self.findings.write(columns)
+    }
+}
+
+/// Microseconds since 1970 of an RFC 3339 UTC time as the crate prints it
+/// (`2026-11-23T01:30:03.500000Z`).
+fn parse_rfc3339_micros(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |from: usize, to: usize| -> Option<i64> {
+        std::str::from_utf8(b.get(from..to)?).ok()?.parse().ok()
+    };
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let frac = num(20, 26).unwrap_or(0);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + h * 3600 + mi * 60 + sec) * 1_000_000) + frac)
+}
+
+impl Recorder for Ledger {
+    fn message(
+        &mut self,
+        index: usize,
+        leg: Option<Leg>,
+        at: Option<(Timestamp, Flow)>,
+        msg: &Message<'_>,
+    ) {
+        let now_ms = at.map_or(0, |(t, _)| t.millis());
+        // A failing file shows at the end; the rows are kept until then.
+        let _ = self.settle(now_ms);
+        let mti = msg.mti();
+        if mti.is_response() {
+            self.response = Some((index, leg, text(msg, 39)));
+            return;
+        }
+        if !matches!(mti.class(), 1 | 2 | 4) {
+            return;
+        }
+        let mut row = Row {
+            time_us: at.map(|(t, _)| micros(t)),
+            index: index as i64,
+            mti: mti.to_string(),
+            processing_code: text(msg, 3),
+            transaction_type: crate::txn::transaction_type(msg).name().to_string(),
+            pan_hash: crate::diff::pan_digits_of(msg)
+                .map(|(d, len)| self.key.pan_hash(d.get(..len).unwrap_or_default())),
+            amount_fen: msg.amount().and_then(Result::ok).and_then(|a| i64::try_from(a).ok()),
+            currency: text(msg, 49),
+            acquirer_id: text(msg, 32),
+            forwarder_id: text(msg, 33),
+            rrn: text(msg, 37),
+            last_ms: now_ms,
+            ..Row::default()
+        };
+        match leg {
+            Some(Leg::Network) => {
+                row.network = true;
+                row.network_terminal_id = text(msg, 41);
+                row.network_merchant_id = text(msg, 42);
+                row.network_mcc = msg.mcc().and_then(Result::ok).map(|m| m.to_string());
+                row.network_name = network_name(msg);
+                row.network_stan = text(msg, 11);
+            }
+            _ => {
+                row.terminal = leg == Some(Leg::Terminal);
+                row.no_leg = leg.is_none();
+                row.terminal_id = text(msg, 41);
+                row.merchant_id = text(msg, 42);
+                row.mcc_from_code = row
+                    .merchant_id
+                    .as_deref()
+                    .filter(|m| m.len() == 15)
+                    .and_then(|m| m.get(7..11))
+                    .map(str::to_string);
+                row.mcc = msg.mcc().and_then(Result::ok).map(|m| m.to_string());
+                row.stan = text(msg, 11);
+            }
+        }
+        self.open.insert(index, row);
+        self.order.push_back((now_ms, index));
+    }
+
+    fn link(&mut self, link: Link) {
+        match link {
+            Link::Answered {
+                request,
+                response,
+                latency_ms,
+            } => {
+                let (leg, code) = match &self.response {
+                    Some((i, leg, code)) if *i == response => (*leg, code.clone()),
+                    _ => (None, None),
+                };
+                let key = self.owner.get(&request).copied().unwrap_or(request);
+                if let Some(row) = self.open.get_mut(&key) {
+                    if leg == Some(Leg::Network) {
+                        row.network_response_code = code;
+                        row.network_latency_ms = Some(latency_ms);
+                    } else {
+                        row.response_code = code;
+                        row.latency_ms = Some(latency_ms);
+                    }
+                    self.owner.insert(response, key);
+                }
+            }
+            Link::Hop { terminal, network } => {
+                let t_key = self.owner.get(&terminal).copied().unwrap_or(terminal);
+                let Some(n_row) = self.open.remove(&network) else {
+                    return;
+                };
+                let Some(row) = self.open.get_mut(&t_key) else {
+                    self.open.insert(network, n_row);
+                    return;
+                };
+                row.network = true;
+                row.network_index = Some(n_row.index);
+                row.network_terminal_id = n_row.network_terminal_id;
+                row.network_merchant_id = n_row.network_merchant_id;
+                row.network_mcc = n_row.network_mcc;
+                row.network_name = n_row.network_name;
+                row.network_stan = n_row.network_stan;
+                row.network_response_code = n_row.network_response_code;
+                row.network_latency_ms = n_row.network_latency_ms;
+                // The network leg carries the IDs and the RRN the acquirer assigned.
+                row.acquirer_id = n_row.acquirer_id.or(row.acquirer_id.take());
+                row.forwarder_id = n_row.forwarder_id.or(row.forwarder_id.take());
+                row.rrn = n_row.rrn.or(row.rrn.take());
+                row.rules.extend(n_row.rules);
+                row.last_ms = row.last_ms.max(n_row.last_ms);
+                // Its messages now belong to the joined row.
+                for k in self.owner.values_mut() {
+                    if *k == network {
+                        *k = t_key;
+                    }
+                }
+                self.owner.insert(network, t_key);
+            }
+        }
+    }
+
+    fn findings(&mut self, found: &[Finding]) {
+        for f in found {
+            let rule = f.rule.id();
+            if let Some(row) = self.row_of(f.message.index) {
+                if !row.rules.contains(&rule) {
+                    row.rules.push(rule);
+                }
+            }
+        }
+        self.finding_rows.extend_from_slice(found);
+        if self.finding_rows.len() >= BATCH_ROWS {
+            let _ = self.write_findings();
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let mut keys: Vec<usize> = self.open.keys().copied().collect();
+        keys.sort_unstable();
+        for k in keys {
+            self.close_row(k)?;
+        }
+        self.order.clear();
+        if !self.rows.0.is_empty() {
+            let columns = self.rows.columns(&self.input);
+            self.transactions.write(columns)?;
+        }
+        self.write_findings()?;
+        self.transactions.close()?;
+        self.findings.close()
+    }
+}
+
+/// Field 43 on the network leg as text: GBK decoded where the spec says so.
+fn network_name(msg: &Message<'_>) -> Option<String> {
+    let f = msg.field(43)?;
+    let text = if msg.spec().is_gbk(43) {
+        crate::text::decode_gbk(f.data())
+    } else {
+        f.to_text()
+    };
+    Some(text.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_hashes_as_siphash_2_4() {
+        // The reference vector of the SipHash paper: key 00..0f, empty message.
+        let key = LedgerKey::from_hex("000102030405060708090a0b0c0d0e0f").unwrap();
+        assert_eq!(key.hash(b""), 0x726f_db47_dd0e_0e31);
+        // Another key, another hash; the hex form is 16 digits.
+        let other = LedgerKey::from_hex("0f0e0d0c0b0a09080706050403020100").unwrap();
+        assert_ne!(key.pan_hash(b"6222021234567890123"), other.pan_hash(b"6222021234567890123"));
+        assert_eq!(key.pan_hash(b"6222021234567890123").len(), 16);
+        assert!(LedgerKey::from_hex("00").is_err());
+        assert!(LedgerKey::from_hex(&"zz".repeat(16)).is_err());
+        assert_eq!(format!("{key:?}"), "LedgerKey(..)");
+    }
+
+    #[test]
+    fn capture_times_read_back_as_microseconds() {
+        assert_eq!(parse_rfc3339_micros("1970-01-01T00:00:00.000000Z"), Some(0));
+        let t = Timestamp::new(1_795_397_403, 500_000_000);
+        assert_eq!(parse_rfc3339_micros(&t.to_string()), Some(micros(t)));
+    }
+}
