@@ -105,7 +105,12 @@ struct Args {
 
 /// Records the audit in a ledger in `dir`, named after the input.
 #[cfg(feature = "ledger")]
-fn set_ledger(audit: &mut Audit<'_>, dir: &str, key: Option<&str>, input: &str) -> Result<(), String> {
+fn set_ledger(
+    audit: &mut Audit<'_>,
+    dir: &str,
+    key: Option<&str>,
+    input: &str,
+) -> Result<(), String> {
     use iso8583_inspect::ledger::{KEY_VARIABLE, Ledger, LedgerKey};
     let key = match key {
         Some(hex) => LedgerKey::from_hex(hex).map_err(|e| format!("--ledger-key: {e}"))?,

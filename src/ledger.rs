@@ -39,8 +39,8 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
-use parquet::file::properties::WriterProperties;
 use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
@@ -62,35 +62,83 @@ const BATCH_ROWS: usize = 65_536;
 /// The columns of `transactions`, in order, with what each holds.
 pub const TRANSACTION_COLUMNS: [(&str, &str); 30] = [
     ("ledger_version", "the schema version (1)"),
-    ("input", "the capture or dump the row comes from (its file name)"),
-    ("capture_time", "when the transaction's first message was captured (UTC, µs)"),
-    ("leg", "terminal, network, terminal+network (joined), or null (no legs configured)"),
-    ("message_index", "the index of its first request in the input"),
-    ("network_index", "the index of its network-leg request, where joined"),
+    (
+        "input",
+        "the capture or dump the row comes from (its file name)",
+    ),
+    (
+        "capture_time",
+        "when the transaction's first message was captured (UTC, µs)",
+    ),
+    (
+        "leg",
+        "terminal, network, terminal+network (joined), or null (no legs configured)",
+    ),
+    (
+        "message_index",
+        "the index of its first request in the input",
+    ),
+    (
+        "network_index",
+        "the index of its network-leg request, where joined",
+    ),
     ("mti", "the request's MTI"),
     ("processing_code", "field 3"),
-    ("transaction_type", "sale, void, refund, pre-authorisation ... (from 3, 25, 60)"),
-    ("pan_hash", "the keyed hash of the card number (16 hex digits); never the number"),
+    (
+        "transaction_type",
+        "sale, void, refund, pre-authorisation ... (from 3, 25, 60)",
+    ),
+    (
+        "pan_hash",
+        "the keyed hash of the card number (16 hex digits); never the number",
+    ),
     ("amount_fen", "field 4, in minor units"),
     ("currency", "field 49"),
-    ("terminal_id", "field 41 on the terminal leg (or with no legs)"),
-    ("merchant_id", "field 42 on the terminal leg (or with no legs)"),
-    ("mcc_from_code", "digits 8-11 of the terminal leg's 15-digit merchant code"),
-    ("mcc", "the MCC field (18) on the terminal leg (or with no legs)"),
+    (
+        "terminal_id",
+        "field 41 on the terminal leg (or with no legs)",
+    ),
+    (
+        "merchant_id",
+        "field 42 on the terminal leg (or with no legs)",
+    ),
+    (
+        "mcc_from_code",
+        "digits 8-11 of the terminal leg's 15-digit merchant code",
+    ),
+    (
+        "mcc",
+        "the MCC field (18) on the terminal leg (or with no legs)",
+    ),
     ("network_terminal_id", "field 41 on the network leg"),
     ("network_merchant_id", "field 42 on the network leg"),
-    ("network_mcc", "the MCC field on the network leg: the category it was cleared under"),
+    (
+        "network_mcc",
+        "the MCC field on the network leg: the category it was cleared under",
+    ),
     ("network_name", "field 43 on the network leg (GBK decoded)"),
     ("acquirer_id", "field 32 (the network leg's where joined)"),
     ("forwarder_id", "field 33 (the network leg's where joined)"),
     ("rrn", "field 37 (the network leg's where joined)"),
     ("stan", "field 11 on the terminal leg (or with no legs)"),
     ("network_stan", "field 11 on the network leg"),
-    ("response_code", "field 39 of the terminal leg's response (or with no legs)"),
-    ("network_response_code", "field 39 of the network leg's response"),
-    ("latency_ms", "capture time from the terminal leg's request to its response"),
+    (
+        "response_code",
+        "field 39 of the terminal leg's response (or with no legs)",
+    ),
+    (
+        "network_response_code",
+        "field 39 of the network leg's response",
+    ),
+    (
+        "latency_ms",
+        "capture time from the terminal leg's request to its response",
+    ),
     ("network_latency_ms", "the same on the network leg"),
-    ("rules", "the rule ids found on the transaction's messages, comma-separated"),
+    (
+        "rules",
+        "the rule ids found on the transaction's messages, comma-separated",
+    ),
 ];
 
 /// The columns of `findings`, in order: the NDJSON keys, `fields` as comma-separated numbers,
@@ -101,8 +149,14 @@ pub const FINDING_COLUMNS: [(&str, &str); 23] = [
     ("rule", "the rule id"),
     ("severity", "high, medium, low or info"),
     ("index", "the index of the message it is about"),
-    ("message_index", "the same as `index`, under a name no SQL engine reserves"),
-    ("time", "that message's capture time (RFC 3339), as in the NDJSON"),
+    (
+        "message_index",
+        "the same as `index`, under a name no SQL engine reserves",
+    ),
+    (
+        "time",
+        "that message's capture time (RFC 3339), as in the NDJSON",
+    ),
     ("flow", "src -> dst"),
     ("leg", "terminal, network or terminal+network"),
     ("mti", "the message's MTI"),
@@ -116,9 +170,18 @@ pub const FINDING_COLUMNS: [(&str, &str); 23] = [
     ("fee_registered_mcc", "fee impact: the registered MCC"),
     ("fee_used_mcc", "fee impact: the MCC used"),
     ("fee_amount_fen", "fee impact: the amount priced"),
-    ("fee_pre2016_fen", "fee impact: the difference at the pre-2016 rates, fen"),
-    ("fee_post2016_fen", "fee impact: the difference at the 2016 rates, fen"),
-    ("capture_time", "the message's capture time as a timestamp (UTC, µs)"),
+    (
+        "fee_pre2016_fen",
+        "fee impact: the difference at the pre-2016 rates, fen",
+    ),
+    (
+        "fee_post2016_fen",
+        "fee impact: the difference at the 2016 rates, fen",
+    ),
+    (
+        "capture_time",
+        "the message's capture time as a timestamp (UTC, µs)",
+    ),
 ];
 
 /// The user's key for hashing card numbers: 128 bits.
@@ -302,8 +365,9 @@ fn transactions_schema() -> SchemaRef {
     let fields = TRANSACTION_COLUMNS.iter().map(|(name, _)| match *name {
         "ledger_version" => Field::new(*name, DataType::Int32, false),
         "capture_time" => timestamp(name),
-        "message_index" | "network_index" | "amount_fen" | "latency_ms"
-        | "network_latency_ms" => int64(name),
+        "message_index" | "network_index" | "amount_fen" | "latency_ms" | "network_latency_ms" => {
+            int64(name)
+        }
         _ => utf8(name),
     });
     Arc::new(Schema::new(fields.collect::<Vec<_>>()))
@@ -445,9 +509,7 @@ fn finding_columns(found: &[Finding], input: &str) -> Vec<ArrayRef> {
                     .and_then(|a| i64::try_from(a).ok())
             }),
             "fee_pre2016_fen" => ints(found, |f| fee(f).and_then(|x| x.pre2016.difference_fen)),
-            "fee_post2016_fen" => {
-                ints(found, |f| fee(f).and_then(|x| x.post2016.difference_fen))
-            }
+            "fee_post2016_fen" => ints(found, |f| fee(f).and_then(|x| x.post2016.difference_fen)),
             "capture_time" => times(
                 found
                     .iter()
@@ -498,7 +560,13 @@ impl Ledger {
     pub fn create(dir: &Path, input: &str, key: LedgerKey) -> io::Result<Ledger> {
         let name: String = input
             .chars()
-            .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Ok(Ledger {
             input: input.to_string(),
@@ -622,7 +690,10 @@ impl Recorder for Ledger {
             transaction_type: crate::txn::transaction_type(msg).name().to_string(),
             pan_hash: crate::diff::pan_digits_of(msg)
                 .map(|(d, len)| self.key.pan_hash(d.get(..len).unwrap_or_default())),
-            amount_fen: msg.amount().and_then(Result::ok).and_then(|a| i64::try_from(a).ok()),
+            amount_fen: msg
+                .amount()
+                .and_then(Result::ok)
+                .and_then(|a| i64::try_from(a).ok()),
             currency: text(msg, 49),
             acquirer_id: text(msg, 32),
             forwarder_id: text(msg, 33),
@@ -770,7 +841,10 @@ mod tests {
         assert_eq!(key.hash(b""), 0x726f_db47_dd0e_0e31);
         // Another key, another hash; the hex form is 16 digits.
         let other = LedgerKey::from_hex("0f0e0d0c0b0a09080706050403020100").unwrap();
-        assert_ne!(key.pan_hash(b"6222021234567890123"), other.pan_hash(b"6222021234567890123"));
+        assert_ne!(
+            key.pan_hash(b"6222021234567890123"),
+            other.pan_hash(b"6222021234567890123")
+        );
         assert_eq!(key.pan_hash(b"6222021234567890123").len(), 16);
         assert!(LedgerKey::from_hex("00").is_err());
         assert!(LedgerKey::from_hex(&"zz".repeat(16)).is_err());

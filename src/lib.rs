@@ -67,9 +67,9 @@ pub mod finding;
 pub mod frame;
 pub mod inline;
 pub mod input;
-pub mod leg;
 #[cfg(feature = "ledger")]
 pub mod ledger;
+pub mod leg;
 pub mod mask;
 pub mod mcc;
 pub mod merchant;

@@ -1,12 +1,14 @@
-//! The transaction ledger (feature `ledger`): three generated captures of two legs, with a
-//! merchant pool spread across them (one network merchant clearing for one terminal merchant in
-//! each capture: under the audit's threshold in every one), are audited with a ledger each. DuckDB
-//! (PyPI `duckdb`) reads the Parquet files: the rows match the audit's own findings and the
-//! transactions generated, the fan-in query finds the pool across the captures, and no file
-//! holds a card number.
+//! The transaction ledger (features `ledger`, `fleet`): three generated captures of two legs,
+//! with a merchant pool spread across them (one network merchant clearing for one terminal
+//! merchant in each capture: under the audit's threshold in every one), are audited with a
+//! ledger each. DuckDB (PyPI `duckdb`) reads the Parquet files: the rows match the audit's own
+//! findings and the transactions generated, the fan-in query finds the pool across the
+//! captures, and no file holds a card number. The `fleet` example runs the same SQL files on
+//! DataFusion, and `scripts/spark_sql.py` on Spark in local mode (PyPI `pyspark`, Java): each
+//! query gives the same rows on all three engines.
 //!
-//! `cargo test --features ledger --test ledger` (installs `duckdb` with pip when missing:
-//! `scripts/test` does it).
+//! `scripts/test` installs what it needs and builds the example first
+//! (`cargo build --features fleet --example fleet; cargo test --features fleet --test ledger`).
 
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::write::{PcapWriter, tcp_flags, tcp_frame};
@@ -74,7 +76,7 @@ fn conn(client: &str, server: &str) -> (Dir, Dir) {
 }
 
 /// A sale, its forward to the network under `network_merchant`, and both responses.
-fn transaction(n: usize, merchant: &str, network_merchant: &str) -> [Vec<u8>; 4] {
+fn transaction(n: usize, terminal: &str, merchant: &str, network_merchant: &str) -> [Vec<u8>; 4] {
     let pan = pan(n);
     let mut t = MessageBuilder::new(&ISO87_ASCII, Mti::FINANCIAL_REQUEST);
     for (f, v) in [
@@ -87,7 +89,7 @@ fn transaction(n: usize, merchant: &str, network_merchant: &str) -> [Vec<u8>; 4]
         (22, "051"),
         (25, "00"),
         (32, "48220000"),
-        (41, "10000001"),
+        (41, terminal),
         (42, merchant),
         (49, "156"),
     ] {
@@ -96,17 +98,25 @@ fn transaction(n: usize, merchant: &str, network_merchant: &str) -> [Vec<u8>; 4]
     t.set_text(4, &format!("{:012}", 10_000 + n)).unwrap();
     t.set_text(11, &format!("{:06}", n + 1)).unwrap();
     let request = t.to_vec().unwrap();
-    let mut net = MessageBuilder::from_message(&iso8583_inspect::parse(&ISO87_ASCII, &request).unwrap());
-    net.set_text(11, &format!("{:06}", 500_000 + n + 1)).unwrap();
+    let mut net =
+        MessageBuilder::from_message(&iso8583_inspect::parse(&ISO87_ASCII, &request).unwrap());
+    net.set_text(11, &format!("{:06}", 500_000 + n + 1))
+        .unwrap();
     net.set_text(33, "49000000").unwrap();
-    net.set_text(37, &format!("{:012}", 332_700_000_000u64 + n as u64)).unwrap();
+    net.set_text(37, &format!("{:012}", 332_700_000_000u64 + n as u64))
+        .unwrap();
     net.set_text(42, network_merchant).unwrap();
+    if network_merchant == POOL {
+        // The pool clears as a supermarket: 跳码, a cheaper fee class.
+        net.set_text(18, "5411").unwrap();
+    }
     let forward = net.to_vec().unwrap();
     net.set_mti(Mti::FINANCIAL_RESPONSE);
     net.set_text(39, "00").unwrap();
     let network_response = net.to_vec().unwrap();
     t.set_mti(Mti::FINANCIAL_RESPONSE);
-    t.set_text(37, &format!("{:012}", 332_700_000_000u64 + n as u64)).unwrap();
+    t.set_text(37, &format!("{:012}", 332_700_000_000u64 + n as u64))
+        .unwrap();
     t.set_text(39, "00").unwrap();
     [request, forward, network_response, t.to_vec().unwrap()]
 }
@@ -127,13 +137,18 @@ fn capture(k: usize) -> (Vec<u8>, Vec<String>) {
     for i in 0..12 {
         let n = k * 100 + i;
         pans.push(pan(n));
-        let (merchant, network) = if i < 10 {
-            (OWN.to_string(), OWN.to_string())
+        let (terminal, merchant, network) = if i < 10 {
+            ("10000001".to_string(), OWN.to_string(), OWN.to_string())
         } else {
-            (pooled_merchant(k), POOL.to_string())
+            (format!("3000000{k}"), pooled_merchant(k), POOL.to_string())
         };
-        let [request, forward, net_rsp, rsp] = transaction(n, &merchant, &network);
-        let t = |ms: i64| Timestamp::new(base + i as i64 * 2 + ms / 1000, ((ms % 1000) * 1_000_000) as u32);
+        let [request, forward, net_rsp, rsp] = transaction(n, &terminal, &merchant, &network);
+        let t = |ms: i64| {
+            Timestamp::new(
+                base + i as i64 * 2 + ms / 1000,
+                ((ms % 1000) * 1_000_000) as u32,
+            )
+        };
         pcap.write(t(0), &t_up.send(&request)).unwrap();
         pcap.write(t(50), &n_up.send(&forward)).unwrap();
         pcap.write(t(300), &n_down.send(&net_rsp)).unwrap();
@@ -142,11 +157,19 @@ fn capture(k: usize) -> (Vec<u8>, Vec<String>) {
     (pcap.into_inner(), pans)
 }
 
-fn audit_into(ledger: &Path, k: usize, pcap: &[u8], book: &ProfileBook, fees: &FeeTable) -> Vec<serde_json::Value> {
+fn audit_into(
+    ledger: &Path,
+    k: usize,
+    pcap: &[u8],
+    book: &ProfileBook,
+    fees: &FeeTable,
+) -> Vec<serde_json::Value> {
     let mut audit = Audit::new(&ISO87_ASCII, book, fees);
     audit.set_legs(&[(Leg::Terminal, 8583), (Leg::Network, 9000)]);
     let key = LedgerKey::from_hex(KEY).unwrap();
-    audit.set_recorder(Box::new(Ledger::create(ledger, &format!("day{k}.pcap"), key).unwrap()));
+    audit.set_recorder(Box::new(
+        Ledger::create(ledger, &format!("day{k}.pcap"), key).unwrap(),
+    ));
     audit
         .run(Input::Capture(pcap, CaptureConfig::default()))
         .unwrap();
@@ -171,13 +194,27 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn duckdb(ledger: &Path) -> serde_json::Value {
-    let python = |args: &[&str]| std::process::Command::new("python3").args(args).output().unwrap();
+    let python = |args: &[&str]| {
+        std::process::Command::new("python3")
+            .args(args)
+            .output()
+            .unwrap()
+    };
     if !python(&["-c", "import duckdb"]).status.success() {
         let installed = python(&[
-            "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--root-user-action=ignore", "duckdb==1.4.2",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            "duckdb==1.4.2",
         ]);
-        assert!(installed.status.success(), "{}", String::from_utf8_lossy(&installed.stderr));
+        assert!(
+            installed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&installed.stderr)
+        );
     }
     let root = env!("CARGO_MANIFEST_DIR");
     let out = python(&[
@@ -185,7 +222,11 @@ fn duckdb(ledger: &Path) -> serde_json::Value {
         ledger.to_str().unwrap(),
         &format!("{root}/sql"),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -193,7 +234,20 @@ fn duckdb(ledger: &Path) -> serde_json::Value {
 fn three_captures_make_a_ledger_that_duckdb_reads_and_the_fleet_queries_find_the_pool() {
     let dir = std::env::temp_dir().join(format!("iso8583-ledger-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let book = ProfileBook::load(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/merchants.toml")).unwrap();
+    let mut profiles = String::new();
+    for (id, terminal) in [
+        (OWN.to_string(), "10000001".to_string()),
+        (pooled_merchant(0), "30000000".into()),
+        (pooled_merchant(1), "30000001".into()),
+        (pooled_merchant(2), "30000002".into()),
+    ] {
+        profiles.push_str(&format!(
+            "[[merchant]]\nid = \"{id}\"\nname = \"Restaurant {id}\"\nmcc = \"5812\"\n\
+             acquirer = \"822\"\nacquirer_ids = [\"48220000\"]\nterminals = [\"{terminal}\"]\n\
+             currency = \"156\"\n\n"
+        ));
+    }
+    let book = ProfileBook::from_toml_str(&profiles).unwrap();
     let fees = FeeTable::default();
     let mut all_pans = Vec::new();
     let mut findings = Vec::new();
@@ -232,19 +286,34 @@ fn three_captures_make_a_ledger_that_duckdb_reads_and_the_fleet_queries_find_the
     let mut want: Vec<Vec<String>> = findings
         .iter()
         .map(|(input, f)| {
-            let s = |k: &str| f[k].as_str().map(str::to_string).unwrap_or_else(|| "None".into());
-            vec![input.clone(), s("rule"), f["index"].to_string(), s("stan"), s("merchant")]
+            let s = |k: &str| {
+                f[k].as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "None".into())
+            };
+            vec![
+                input.clone(),
+                s("rule"),
+                f["index"].to_string(),
+                s("stan"),
+                s("merchant"),
+            ]
         })
         .collect();
     want.sort();
     let got: Vec<Vec<String>> = serde_json::from_value(seen["findings"].clone()).unwrap();
     let got: Vec<Vec<String>> = got
         .into_iter()
-        .map(|r| r.into_iter().map(|v| if v == "null" { "None".into() } else { v }).collect())
+        .map(|r| {
+            r.into_iter()
+                .map(|v| if v == "null" { "None".into() } else { v })
+                .collect()
+        })
         .collect();
     assert_eq!(got, want);
     // Every transaction joined across its legs, answered on both, its card hashed.
-    let rows: Vec<Vec<Option<String>>> = serde_json::from_value(seen["transactions"].clone()).unwrap();
+    let rows: Vec<Vec<Option<String>>> =
+        serde_json::from_value(seen["transactions"].clone()).unwrap();
     let mut by_merchant: BTreeMap<(String, String), usize> = BTreeMap::new();
     for r in &rows {
         assert_eq!(r[1].as_deref(), Some("terminal+network"), "{r:?}");
@@ -257,7 +326,10 @@ fn three_captures_make_a_ledger_that_duckdb_reads_and_the_fleet_queries_find_the
     }
     assert_eq!(by_merchant.get(&(OWN.into(), OWN.into())), Some(&30));
     for k in 0..3 {
-        assert_eq!(by_merchant.get(&(pooled_merchant(k), POOL.into())), Some(&2));
+        assert_eq!(
+            by_merchant.get(&(pooled_merchant(k), POOL.into())),
+            Some(&2)
+        );
     }
     // Across the captures, the fan-in query finds the pool: three terminal merchants, three
     // captures; and nothing else.
@@ -267,9 +339,110 @@ fn three_captures_make_a_ledger_that_duckdb_reads_and_the_fleet_queries_find_the
     assert_eq!(fan_in[0][1], "3");
     assert_eq!(fan_in[0][2], "6");
     assert_eq!(fan_in[0][3], "3");
-    // Every query runs.
-    for q in ["channel_rotation", "fee_spread", "mcc_drift", "swallowed_money", "top_routes"] {
+    // Every query runs, and gives rows somewhere.
+    for q in [
+        "channel_rotation",
+        "fee_spread",
+        "mcc_drift",
+        "swallowed_money",
+        "top_routes",
+    ] {
         assert!(seen["queries"][q].is_array(), "{q}: {seen}");
     }
+    for q in ["fee_spread", "mcc_drift", "top_routes"] {
+        assert!(
+            !seen["queries"][q].as_array().unwrap().is_empty(),
+            "{q}: {seen}"
+        );
+    }
+
+    // The same SQL on DataFusion (the fleet example) and on Spark: the same rows.
+    let duck = normalised(&seen["queries"]);
+    let fleet = run_json(
+        std::process::Command::new(example("fleet"))
+            .arg(&dir)
+            .args([
+                "--format",
+                "json",
+                "--sql",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/sql"),
+            ]),
+    );
+    assert_eq!(normalised(&fleet), duck, "DataFusion and DuckDB differ");
+    let spark = run_json(
+        std::process::Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/spark_sql.py"))
+            .arg(&dir)
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sql")),
+    );
+    assert_eq!(normalised(&spark), duck, "Spark and DuckDB differ");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run_json(cmd: &mut std::process::Command) -> serde_json::Value {
+    let out = cmd.output().expect("the engine runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Each query's rows with values written alike whatever the engine: times as
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]` (a date as its midnight), fractions to six places; rows
+/// sorted (ties in an ORDER BY may come in any order).
+fn normalised(queries: &serde_json::Value) -> BTreeMap<String, Vec<Vec<String>>> {
+    let value = |v: &serde_json::Value| -> String {
+        let Some(s) = v.as_str() else {
+            return "null".into();
+        };
+        let s = s.trim_end_matches('Z').trim_end_matches("+00:00");
+        let b = s.as_bytes();
+        let date =
+            b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit);
+        if date {
+            let (day, time) = (&s[..10], s.get(11..).unwrap_or("00:00:00"));
+            let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+            let micros: u32 = format!("{frac:0<6}")
+                .get(..6)
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(0);
+            return if micros == 0 {
+                format!("{day}T{hms}")
+            } else {
+                format!("{day}T{hms}.{micros:06}")
+            };
+        }
+        if s.contains('.') {
+            if let Ok(f) = s.parse::<f64>() {
+                return format!("{f:.6}");
+            }
+        }
+        s.to_string()
+    };
+    queries
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, rows)| {
+            let mut rows: Vec<Vec<String>> = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_array().unwrap().iter().map(value).collect())
+                .collect();
+            rows.sort();
+            (name.clone(), rows)
+        })
+        .collect()
 }

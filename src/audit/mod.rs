@@ -169,7 +169,11 @@ struct Slot<'b>(Option<Box<dyn Recorder + Send + 'b>>);
 
 impl std::fmt::Debug for Slot<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Some(recorder)" } else { "None" })
+        f.write_str(if self.0.is_some() {
+            "Some(recorder)"
+        } else {
+            "None"
+        })
     }
 }
 

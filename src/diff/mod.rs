@@ -34,8 +34,9 @@ mod key;
 #[cfg(test)]
 mod tests;
 
-pub use hop::{HopConfig, HopMatcher, Leg};
+#[cfg(feature = "ledger")]
 pub(crate) use hop::pan_digits as pan_digits_of;
+pub use hop::{HopConfig, HopMatcher, Leg};
 
 use crate::capture::{Flow, Timestamp};
 use crate::finding::{Finding, MessageRef, Rule};
