@@ -15,27 +15,9 @@ use std::hint::black_box;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-/// `count` request/response pairs with distinct STANs, RRNs and amounts: clean traffic (the same
-/// card and amount again under another STAN would be a replay, and a finding each).
-fn pairs(count: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
-    (0..count)
-        .map(|i| {
-            let mut b = common::typical_0200(&ISO87_ASCII);
-            b.set_text(11, &format!("{:06}", i % 1_000_000)).unwrap();
-            b.set_text(37, &format!("{:012}", i)).unwrap();
-            b.set_text(4, &format!("{:012}", 100 + i)).unwrap();
-            let request = b.to_vec().unwrap();
-            b.set_mti(Mti::FINANCIAL_RESPONSE)
-                .set_text(39, "00")
-                .unwrap();
-            (request, b.to_vec().unwrap())
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
     const N: usize = 10_000;
-    let traffic = pairs(N);
+    let traffic = common::sale_pairs(N, "5812");
     let book = ProfileBook::from_toml_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -17,29 +17,10 @@ use std::hint::black_box;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-/// `count` sales and their responses with distinct STANs, RRNs and amounts, cleared under
-/// `mcc`.
-fn pairs(count: usize, mcc: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    (0..count)
-        .map(|i| {
-            let mut b = common::typical_0200(&ISO87_ASCII);
-            b.set_text(11, &format!("{:06}", i % 1_000_000)).unwrap();
-            b.set_text(37, &format!("{:012}", i)).unwrap();
-            b.set_text(4, &format!("{:012}", 100 + i)).unwrap();
-            b.set_text(18, mcc).unwrap();
-            let request = b.to_vec().unwrap();
-            b.set_mti(Mti::FINANCIAL_RESPONSE)
-                .set_text(39, "00")
-                .unwrap();
-            (request, b.to_vec().unwrap())
-        })
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
     const N: usize = 10_000;
-    let clean = pairs(N, "5812");
-    let jumped = pairs(N, "5411");
+    let clean = common::sale_pairs(N, "5812");
+    let jumped = common::sale_pairs(N, "5411");
     let book = ProfileBook::load(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/data/merchants.toml"

@@ -3,7 +3,7 @@
 //! counts only this test's own thread-local work.)
 
 use iso8583_inspect::spec::{BUILTINS, ISO87_ASCII, Spec};
-use iso8583_inspect::{MessageBuilder, Mti, parse};
+use iso8583_inspect::{MessageBuilder, parse};
 
 mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -204,23 +204,7 @@ fn auditing_clean_traffic_in_line_allocates_nothing_once_warm() {
         server: "10.0.0.1:8583".parse().unwrap(),
     };
     // Transactions 200 ms apart: the 60 s reversal window holds 300 answered sales.
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = (1..=1000u32)
-        .map(|stan| {
-            let mut b = common::typical_0200(&ISO87_ASCII);
-            // Another amount each time: the same card debited again for the same amount would
-            // be a replay.
-            b.set_text(11, &format!("{stan:06}"))
-                .unwrap()
-                .set_text(4, &format!("{:012}", 1000 + stan))
-                .unwrap()
-                .set_text(37, &format!("3327{stan:08}"))
-                .unwrap();
-            let request = b.to_vec().unwrap();
-            b.set_mti(Mti::FINANCIAL_RESPONSE);
-            b.set_text(39, "00").unwrap();
-            (request, b.to_vec().unwrap())
-        })
-        .collect();
+    let pairs = common::sale_pairs(1000, "5812");
     let mut run = |from: usize, to: usize| {
         let mut requests = 0;
         let mut responses = 0;

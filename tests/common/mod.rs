@@ -42,6 +42,31 @@ pub fn typical_0200(spec: &'static Spec) -> MessageBuilder<'static> {
     b
 }
 
+/// `count` typical sales, each with its own STAN, RRN and amount (the same card and amount again
+/// would be a replay) and cleared under `mcc`, and their approvals: clean traffic when `mcc` is
+/// the merchant's registered one (5812).
+pub fn sale_pairs(count: usize, mcc: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use iso8583_inspect::spec::ISO87_ASCII;
+    (0..count)
+        .map(|i| {
+            let mut b = typical_0200(&ISO87_ASCII);
+            for (n, v) in [
+                (11, format!("{:06}", i % 1_000_000)),
+                (37, format!("{i:012}")),
+                (4, format!("{:012}", 100 + i)),
+                (18, mcc.to_string()),
+            ] {
+                b.set_text(n, &v).unwrap();
+            }
+            let request = b.to_vec().unwrap();
+            b.set_mti(Mti::FINANCIAL_RESPONSE)
+                .set_text(39, "00")
+                .unwrap();
+            (request, b.to_vec().unwrap())
+        })
+        .collect()
+}
+
 /// A CUPS network message: its 46-byte header (stating its own length), then a 0800 with field
 /// 11 = `stan`.
 pub fn cups_echo(stan: u32) -> Vec<u8> {
