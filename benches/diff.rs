@@ -7,9 +7,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use iso8583_inspect::capture::{Flow, Timestamp};
 use iso8583_inspect::diff::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
 use iso8583_inspect::mcc::FeeTable;
+use iso8583_inspect::parse;
 use iso8583_inspect::profile::ProfileBook;
 use iso8583_inspect::spec::ISO87_ASCII;
-use iso8583_inspect::{Mti, parse};
 use std::hint::black_box;
 
 #[path = "../tests/common/mod.rs"]

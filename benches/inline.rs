@@ -9,9 +9,9 @@ use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::{Direction, Flow, Timestamp};
 use iso8583_inspect::inline::{Frame, Inline};
 use iso8583_inspect::mcc::FeeTable;
+use iso8583_inspect::parse;
 use iso8583_inspect::profile::ProfileBook;
 use iso8583_inspect::spec::ISO87_ASCII;
-use iso8583_inspect::{Mti, parse};
 use std::hint::black_box;
 
 #[path = "../tests/common/mod.rs"]
