@@ -33,6 +33,7 @@ use crate::capture::{Flow, Timestamp};
 use crate::diff::{Leg, Link};
 use crate::finding::Finding;
 use crate::message::Message;
+use arrow_array::builder::StringBuilder;
 use arrow_array::{
     ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
     new_null_array,
@@ -42,10 +43,13 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// The version of the ledger's schema.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -251,45 +255,97 @@ impl LedgerKey {
     }
 }
 
-/// One transaction's row while it is held.
+/// A text column of a transaction's row: where its value lies in the row's one buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    ProcessingCode,
+    PanHash,
+    Currency,
+    TerminalId,
+    MerchantId,
+    MccFromCode,
+    Mcc,
+    NetworkTerminalId,
+    NetworkMerchantId,
+    NetworkMcc,
+    NetworkName,
+    AcquirerId,
+    ForwarderId,
+    Rrn,
+    Stan,
+    NetworkStan,
+    ResponseCode,
+    NetworkResponseCode,
+}
+
+/// How many [`Slot`]s a row has.
+const SLOTS: usize = 18;
+
+/// The slots of the network leg's message, copied when the legs are joined.
+const NETWORK_SLOTS: [Slot; 7] = [
+    Slot::NetworkTerminalId,
+    Slot::NetworkMerchantId,
+    Slot::NetworkMcc,
+    Slot::NetworkName,
+    Slot::NetworkStan,
+    Slot::NetworkResponseCode,
+    Slot::Rrn,
+];
+
+/// One transaction's row while it is held: its text values in one buffer (one allocation a
+/// row, not one a value).
 #[derive(Default)]
 struct Row {
     time_us: Option<i64>,
     terminal: bool,
     network: bool,
-    no_leg: bool,
     index: i64,
     network_index: Option<i64>,
-    mti: String,
-    processing_code: Option<String>,
-    transaction_type: String,
-    pan_hash: Option<String>,
+    mti: u16,
+    transaction_type: &'static str,
     amount_fen: Option<i64>,
-    currency: Option<String>,
-    terminal_id: Option<String>,
-    merchant_id: Option<String>,
-    mcc_from_code: Option<String>,
-    mcc: Option<String>,
-    network_terminal_id: Option<String>,
-    network_merchant_id: Option<String>,
-    network_mcc: Option<String>,
-    network_name: Option<String>,
-    acquirer_id: Option<String>,
-    forwarder_id: Option<String>,
-    rrn: Option<String>,
-    stan: Option<String>,
-    network_stan: Option<String>,
-    response_code: Option<String>,
-    network_response_code: Option<String>,
     latency_ms: Option<i64>,
     network_latency_ms: Option<i64>,
+    text: String,
+    /// Each slot's (start, end) in `text`; `None`: null.
+    spans: [Option<(u32, u32)>; SLOTS],
     rules: Vec<&'static str>,
     /// Capture time of its last message, ms.
     last_ms: i64,
+    /// The other messages that belong to it (responses, the network leg's): their entries in
+    /// [`Ledger::owner`], dropped with the row.
+    owned: Vec<usize>,
 }
 
-fn text(msg: &Message<'_>, n: usize) -> Option<String> {
-    msg.field(n).map(|f| f.to_text().trim_end().to_string())
+impl Row {
+    fn get(&self, slot: Slot) -> Option<&str> {
+        let (a, b) = self.spans.get(slot as usize).copied().flatten()?;
+        self.text.get(a as usize..b as usize)
+    }
+
+    /// Sets `slot` to what `write` appends to the buffer (trailing spaces trimmed).
+    fn set_with(&mut self, slot: Slot, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let end = start + self.text.get(start..).map_or(0, |t| t.trim_end().len());
+        self.text.truncate(end);
+        if let Some(span) = self.spans.get_mut(slot as usize) {
+            *span = Some((start as u32, end as u32));
+        }
+    }
+
+    fn set(&mut self, slot: Slot, value: Option<&str>) {
+        if let Some(v) = value {
+            self.set_with(slot, |t| t.push_str(v));
+        }
+    }
+
+    /// `slot` from field `n` of `msg`, its characters as they are (Latin-1).
+    fn set_field(&mut self, slot: Slot, msg: &Message<'_>, n: usize) {
+        if let Some(f) = msg.field(n) {
+            self.set_with(slot, |t| t.extend(f.chars().map(char::from)));
+        }
+    }
 }
 
 fn micros(t: Timestamp) -> i64 {
@@ -387,7 +443,7 @@ fn findings_schema() -> SchemaRef {
 
 /// Rows of `transactions` on their way to a batch.
 #[derive(Default)]
-struct TransactionRows(Vec<Row>);
+struct TransactionRows(Vec<Box<Row>>);
 
 impl Row {
     fn leg(&self) -> Option<&'static str> {
@@ -425,6 +481,7 @@ impl TransactionRows {
             .map(|r| (!r.rules.is_empty()).then(|| r.rules.join(",")))
             .collect();
         let r = rows.as_slice();
+        let slot = |s: Slot| strings(r, move |x: &Box<Row>| x.get(s));
         TRANSACTION_COLUMNS
             .iter()
             .map(|(name, _)| match *name {
@@ -434,27 +491,34 @@ impl TransactionRows {
                 "leg" => strings(r, |x| x.leg()),
                 "message_index" => ints(r, |x| Some(x.index)),
                 "network_index" => ints(r, |x| x.network_index),
-                "mti" => strings(r, |x| Some(x.mti.as_str())),
-                "processing_code" => strings(r, |x| x.processing_code.as_deref()),
-                "transaction_type" => strings(r, |x| Some(x.transaction_type.as_str())),
-                "pan_hash" => strings(r, |x| x.pan_hash.as_deref()),
+                "mti" => {
+                    let mut b = StringBuilder::with_capacity(r.len(), 4 * r.len());
+                    for x in r {
+                        let _ = write!(b, "{:04}", x.mti);
+                        b.append_value("");
+                    }
+                    Arc::new(b.finish())
+                }
+                "processing_code" => slot(Slot::ProcessingCode),
+                "transaction_type" => strings(r, |x| Some(x.transaction_type)),
+                "pan_hash" => slot(Slot::PanHash),
                 "amount_fen" => ints(r, |x| x.amount_fen),
-                "currency" => strings(r, |x| x.currency.as_deref()),
-                "terminal_id" => strings(r, |x| x.terminal_id.as_deref()),
-                "merchant_id" => strings(r, |x| x.merchant_id.as_deref()),
-                "mcc_from_code" => strings(r, |x| x.mcc_from_code.as_deref()),
-                "mcc" => strings(r, |x| x.mcc.as_deref()),
-                "network_terminal_id" => strings(r, |x| x.network_terminal_id.as_deref()),
-                "network_merchant_id" => strings(r, |x| x.network_merchant_id.as_deref()),
-                "network_mcc" => strings(r, |x| x.network_mcc.as_deref()),
-                "network_name" => strings(r, |x| x.network_name.as_deref()),
-                "acquirer_id" => strings(r, |x| x.acquirer_id.as_deref()),
-                "forwarder_id" => strings(r, |x| x.forwarder_id.as_deref()),
-                "rrn" => strings(r, |x| x.rrn.as_deref()),
-                "stan" => strings(r, |x| x.stan.as_deref()),
-                "network_stan" => strings(r, |x| x.network_stan.as_deref()),
-                "response_code" => strings(r, |x| x.response_code.as_deref()),
-                "network_response_code" => strings(r, |x| x.network_response_code.as_deref()),
+                "currency" => slot(Slot::Currency),
+                "terminal_id" => slot(Slot::TerminalId),
+                "merchant_id" => slot(Slot::MerchantId),
+                "mcc_from_code" => slot(Slot::MccFromCode),
+                "mcc" => slot(Slot::Mcc),
+                "network_terminal_id" => slot(Slot::NetworkTerminalId),
+                "network_merchant_id" => slot(Slot::NetworkMerchantId),
+                "network_mcc" => slot(Slot::NetworkMcc),
+                "network_name" => slot(Slot::NetworkName),
+                "acquirer_id" => slot(Slot::AcquirerId),
+                "forwarder_id" => slot(Slot::ForwarderId),
+                "rrn" => slot(Slot::Rrn),
+                "stan" => slot(Slot::Stan),
+                "network_stan" => slot(Slot::NetworkStan),
+                "response_code" => slot(Slot::ResponseCode),
+                "network_response_code" => slot(Slot::NetworkResponseCode),
                 "latency_ms" => ints(r, |x| x.latency_ms),
                 "network_latency_ms" => ints(r, |x| x.network_latency_ms),
                 "rules" => strings(&rules, Option::as_deref),
@@ -521,16 +585,24 @@ fn finding_columns(found: &[Finding], input: &str) -> Vec<ArrayRef> {
         .collect()
 }
 
+/// What the ledger hands its writer thread.
+enum ToWriter {
+    Rows(Vec<Box<Row>>),
+    Findings(Vec<Finding>),
+}
+
 /// The ledger of one input; see the module docs.
 pub struct Ledger {
     input: String,
     key: LedgerKey,
-    transactions: Table,
-    findings: Table,
+    /// The thread that turns rows into Parquet, and what goes to it (the audit does not wait
+    /// for the encoding: on two cores the two overlap).
+    to_writer: Option<SyncSender<ToWriter>>,
+    writer: Option<JoinHandle<io::Result<()>>>,
     rows: TransactionRows,
     finding_rows: Vec<Finding>,
     /// Rows held, by the index of their first request.
-    open: HashMap<usize, Row>,
+    open: HashMap<usize, Box<Row>>,
     /// Which held row each message of it belongs to (responses, the network leg's request).
     owner: HashMap<usize, usize>,
     /// Held rows in the order they were opened: (opened, ms; row).
@@ -568,17 +640,42 @@ impl Ledger {
                 }
             })
             .collect();
+        let mut transactions = Table::create(
+            dir.join("transactions").join(format!("{name}.parquet")),
+            transactions_schema(),
+        )?;
+        let mut findings = Table::create(
+            dir.join("findings").join(format!("{name}.parquet")),
+            findings_schema(),
+        )?;
+        let (to_writer, work) = sync_channel::<ToWriter>(2);
+        let label = input.to_string();
+        let writer = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || {
+                // The first failure is the one reported; what comes after is drained.
+                let mut result = Ok(());
+                for job in work {
+                    let written = match job {
+                        ToWriter::Rows(rows) => {
+                            transactions.write(TransactionRows(rows).columns(&label))
+                        }
+                        ToWriter::Findings(found) => {
+                            findings.write(finding_columns(&found, &label))
+                        }
+                    };
+                    if result.is_ok() {
+                        result = written;
+                    }
+                }
+                let closed = transactions.close().and(findings.close());
+                result.and(closed)
+            })?;
         Ok(Ledger {
             input: input.to_string(),
             key,
-            transactions: Table::create(
-                dir.join("transactions").join(format!("{name}.parquet")),
-                transactions_schema(),
-            )?,
-            findings: Table::create(
-                dir.join("findings").join(format!("{name}.parquet")),
-                findings_schema(),
-            )?,
+            to_writer: Some(to_writer),
+            writer: Some(writer),
             rows: TransactionRows::default(),
             finding_rows: Vec::new(),
             open: HashMap::new(),
@@ -597,7 +694,7 @@ impl Ledger {
 
     fn row_of(&mut self, index: usize) -> Option<&mut Row> {
         let key = self.owner.get(&index).copied().unwrap_or(index);
-        self.open.get_mut(&key)
+        self.open.get_mut(&key).map(|r| &mut **r)
     }
 
     /// Writes out the rows nothing more can join by `now_ms`.
@@ -621,12 +718,14 @@ impl Ledger {
 
     fn close_row(&mut self, key: usize) -> io::Result<()> {
         if let Some(row) = self.open.remove(&key) {
-            self.owner.retain(|_, k| *k != key);
+            for m in &row.owned {
+                self.owner.remove(m);
+            }
             self.rows.0.push(row);
             self.written += 1;
             if self.rows.0.len() >= BATCH_ROWS {
-                let columns = self.rows.columns(&self.input);
-                self.transactions.write(columns)?;
+                let rows = std::mem::take(&mut self.rows.0);
+                self.send(ToWriter::Rows(rows))?;
             }
         }
         Ok(())
@@ -637,8 +736,16 @@ impl Ledger {
         if found.is_empty() {
             return Ok(());
         }
-        let columns = finding_columns(&found, &self.input);
-        self.findings.write(columns)
+        self.send(ToWriter::Findings(found))
+    }
+
+    /// Hands a batch to the writer thread (waiting if it is two batches behind).
+    fn send(&mut self, job: ToWriter) -> io::Result<()> {
+        match &self.to_writer {
+            Some(tx) if tx.send(job).is_ok() => Ok(()),
+            // The thread stopped: its error comes from `finish`.
+            _ => Ok(()),
+        }
     }
 }
 
@@ -676,53 +783,64 @@ impl Recorder for Ledger {
         let _ = self.settle(now_ms);
         let mti = msg.mti();
         if mti.is_response() {
-            self.response = Some((index, leg, text(msg, 39)));
+            let code = msg.field(39).map(|f| f.chars().map(char::from).collect());
+            self.response = Some((index, leg, code));
             return;
         }
         if !matches!(mti.class(), 1 | 2 | 4) {
             return;
         }
-        let mut row = Row {
+        let mut row = Box::new(Row {
             time_us: at.map(|(t, _)| micros(t)),
             index: index as i64,
-            mti: mti.to_string(),
-            processing_code: text(msg, 3),
-            transaction_type: crate::txn::transaction_type(msg).name().to_string(),
-            pan_hash: crate::diff::pan_digits_of(msg)
-                .map(|(d, len)| self.key.pan_hash(d.get(..len).unwrap_or_default())),
+            mti: mti.value(),
+            transaction_type: crate::txn::transaction_type(msg).name(),
             amount_fen: msg
                 .amount()
                 .and_then(Result::ok)
                 .and_then(|a| i64::try_from(a).ok()),
-            currency: text(msg, 49),
-            acquirer_id: text(msg, 32),
-            forwarder_id: text(msg, 33),
-            rrn: text(msg, 37),
             last_ms: now_ms,
+            text: String::with_capacity(192),
             ..Row::default()
-        };
+        });
+        row.set_field(Slot::ProcessingCode, msg, 3);
+        if let Some((digits, len)) = crate::diff::pan_digits_of(msg) {
+            let hash = self.key.hash(digits.get(..len).unwrap_or_default());
+            row.set_with(Slot::PanHash, |t| {
+                let _ = write!(t, "{hash:016x}");
+            });
+        }
+        row.set_field(Slot::Currency, msg, 49);
+        row.set_field(Slot::AcquirerId, msg, 32);
+        row.set_field(Slot::ForwarderId, msg, 33);
+        row.set_field(Slot::Rrn, msg, 37);
+        let mcc = msg.mcc().and_then(Result::ok);
         match leg {
             Some(Leg::Network) => {
                 row.network = true;
-                row.network_terminal_id = text(msg, 41);
-                row.network_merchant_id = text(msg, 42);
-                row.network_mcc = msg.mcc().and_then(Result::ok).map(|m| m.to_string());
-                row.network_name = network_name(msg);
-                row.network_stan = text(msg, 11);
+                row.set_field(Slot::NetworkTerminalId, msg, 41);
+                row.set_field(Slot::NetworkMerchantId, msg, 42);
+                if let Some(m) = mcc {
+                    row.set_with(Slot::NetworkMcc, |t| {
+                        let _ = write!(t, "{m}");
+                    });
+                }
+                row.set(Slot::NetworkName, network_name(msg).as_deref());
+                row.set_field(Slot::NetworkStan, msg, 11);
             }
             _ => {
                 row.terminal = leg == Some(Leg::Terminal);
-                row.no_leg = leg.is_none();
-                row.terminal_id = text(msg, 41);
-                row.merchant_id = text(msg, 42);
-                row.mcc_from_code = row
-                    .merchant_id
-                    .as_deref()
-                    .filter(|m| m.len() == 15)
-                    .and_then(|m| m.get(7..11))
-                    .map(str::to_string);
-                row.mcc = msg.mcc().and_then(Result::ok).map(|m| m.to_string());
-                row.stan = text(msg, 11);
+                row.set_field(Slot::TerminalId, msg, 41);
+                row.set_field(Slot::MerchantId, msg, 42);
+                let code = row.get(Slot::MerchantId).filter(|m| m.len() == 15);
+                let from_code = code.and_then(|m| m.get(7..11)).map(str::to_string);
+                row.set(Slot::MccFromCode, from_code.as_deref());
+                if let Some(m) = mcc {
+                    row.set_with(Slot::Mcc, |t| {
+                        let _ = write!(t, "{m}");
+                    });
+                }
+                row.set_field(Slot::Stan, msg, 11);
             }
         }
         self.open.insert(index, row);
@@ -743,12 +861,13 @@ impl Recorder for Ledger {
                 let key = self.owner.get(&request).copied().unwrap_or(request);
                 if let Some(row) = self.open.get_mut(&key) {
                     if leg == Some(Leg::Network) {
-                        row.network_response_code = code;
+                        row.set(Slot::NetworkResponseCode, code.as_deref());
                         row.network_latency_ms = Some(latency_ms);
                     } else {
-                        row.response_code = code;
+                        row.set(Slot::ResponseCode, code.as_deref());
                         row.latency_ms = Some(latency_ms);
                     }
+                    row.owned.push(response);
                     self.owner.insert(response, key);
                 }
             }
@@ -763,25 +882,25 @@ impl Recorder for Ledger {
                 };
                 row.network = true;
                 row.network_index = Some(n_row.index);
-                row.network_terminal_id = n_row.network_terminal_id;
-                row.network_merchant_id = n_row.network_merchant_id;
-                row.network_mcc = n_row.network_mcc;
-                row.network_name = n_row.network_name;
-                row.network_stan = n_row.network_stan;
-                row.network_response_code = n_row.network_response_code;
-                row.network_latency_ms = n_row.network_latency_ms;
                 // The network leg carries the IDs and the RRN the acquirer assigned.
-                row.acquirer_id = n_row.acquirer_id.or(row.acquirer_id.take());
-                row.forwarder_id = n_row.forwarder_id.or(row.forwarder_id.take());
-                row.rrn = n_row.rrn.or(row.rrn.take());
+                for slot in NETWORK_SLOTS
+                    .into_iter()
+                    .chain([Slot::AcquirerId, Slot::ForwarderId])
+                {
+                    if let Some(v) = n_row.get(slot) {
+                        let v = v.to_string();
+                        row.set(slot, Some(&v));
+                    }
+                }
+                row.network_latency_ms = n_row.network_latency_ms;
                 row.rules.extend(n_row.rules);
                 row.last_ms = row.last_ms.max(n_row.last_ms);
                 // Its messages now belong to the joined row.
-                for k in self.owner.values_mut() {
-                    if *k == network {
-                        *k = t_key;
-                    }
+                for m in &n_row.owned {
+                    self.owner.insert(*m, t_key);
                 }
+                row.owned.extend(n_row.owned);
+                row.owned.push(network);
                 self.owner.insert(network, t_key);
             }
         }
@@ -810,12 +929,17 @@ impl Recorder for Ledger {
         }
         self.order.clear();
         if !self.rows.0.is_empty() {
-            let columns = self.rows.columns(&self.input);
-            self.transactions.write(columns)?;
+            let rows = std::mem::take(&mut self.rows.0);
+            self.send(ToWriter::Rows(rows))?;
         }
         self.write_findings()?;
-        self.transactions.close()?;
-        self.findings.close()
+        // Closing the channel ends the writer, which closes the files.
+        self.to_writer = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the ledger writer thread failed")),
+            None => Ok(()),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `--ledger` beside the same audit without it, in the same run (alternating, median of 5),
 //! and the rows written a second; the ledgers are left in DIR for the fleet queries.
 //!
-//! `cargo run --release --manifest-path benches/compare/Cargo.toml --bin ledger [SALES] [DIR]`
+//! `cargo run --release --manifest-path benches/compare/Cargo.toml --bin ledger [SALES] [DIR] [RUNS]`
 
 use iso8583_compare::median;
 use iso8583_compare::traffic::{PROFILES, write_capture};
@@ -22,12 +22,13 @@ fn main() {
     let dir = args
         .next()
         .unwrap_or_else(|| format!("/tmp/iso8583-ledger-bench-{sales}"));
+    let runs: usize = args.next().map_or(5, |a| a.parse().expect("runs"));
     let book = ProfileBook::load(PROFILES).expect("profiles");
     let fees = FeeTable::default();
     let (pcap, messages) = write_capture(Vec::new(), sales, 64, 2000, 0, 1).expect("in memory");
     let key = LedgerKey::from_hex("00112233445566778899aabbccddeeff").expect("a key");
     println!(
-        "Capture: {sales} sales, {messages} messages, {} bytes; median of 5 runs, alternating.\n",
+        "Capture: {sales} sales, {messages} messages, {} bytes; median of {runs} runs, alternating.\n",
         pcap.len()
     );
     let run = |ledger: bool| {
@@ -43,7 +44,7 @@ fn main() {
         (t.elapsed().as_secs_f64(), a.findings().len())
     };
     let (mut without, mut with) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
+    for _ in 0..runs {
         without.push(run(false).0);
         with.push(run(true).0);
     }
