@@ -1,13 +1,13 @@
 //! Decodes the comparison's 0200 `N` times (default ten million) with one decoder (`ours`,
-//! the default, or `i8583`): a steady loop for a profiler, and an instruction count that does
-//! not depend on the machine's load.
+//! the default, or `i8583`; `ours-bcd` is ours on the same values in `ISO87_BCD`): a steady
+//! loop for a profiler, and an instruction count that does not depend on the machine's load.
 //!
 //! `perf record -e cpu-clock -g target/release/parse_loop` or
 //! `valgrind --tool=callgrind target/release/parse_loop 100000 i8583`
 
 use iso8583_compare::sale_0200;
 use iso8583_inspect::parse;
-use iso8583_inspect::spec::ISO87_ASCII;
+use iso8583_inspect::spec::{ISO87_ASCII, ISO87_BCD};
 use std::hint::black_box;
 
 fn main() {
@@ -24,13 +24,19 @@ fn main() {
                 ok += usize::from(parse(&ISO87_ASCII, black_box(&bytes)).is_ok());
             }
         }
+        "ours-bcd" => {
+            let bcd = sale_0200(&ISO87_BCD);
+            for _ in 0..n {
+                ok += usize::from(parse(&ISO87_BCD, black_box(&bcd)).is_ok());
+            }
+        }
         "i8583" => {
             for _ in 0..n {
                 let mut u = i8583::Unpacker::new(black_box(&bytes));
                 ok += usize::from(u.unpack(&i8583::v1987::SPEC).is_ok());
             }
         }
-        other => panic!("unknown decoder {other}: ours or i8583"),
+        other => panic!("unknown decoder {other}: ours, ours-bcd or i8583"),
     }
     println!("{ok} of {n} decoded by {decoder}");
 }
