@@ -42,7 +42,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io;
@@ -312,9 +312,8 @@ struct Row {
     rules: Vec<&'static str>,
     /// Capture time of its last message, ms.
     last_ms: i64,
-    /// The other messages that belong to it (responses, the network leg's): their entries in
-    /// [`Ledger::owner`], dropped with the row.
-    owned: Vec<usize>,
+    /// The response paired with it, whose entry must follow the row if it is joined.
+    reply: Option<usize>,
 }
 
 impl Row {
@@ -587,6 +586,14 @@ fn finding_columns(found: &[Finding], input: &str) -> Vec<ArrayRef> {
         .collect()
 }
 
+/// What the ledger holds of one message.
+enum Held {
+    Nothing,
+    Row(Box<Row>),
+    /// Belongs to the row of this message index.
+    Owned(usize),
+}
+
 /// What the ledger hands its writer thread.
 #[allow(clippy::vec_box)]
 enum ToWriter {
@@ -604,12 +611,11 @@ pub struct Ledger {
     writer: Option<JoinHandle<io::Result<()>>>,
     rows: TransactionRows,
     finding_rows: Vec<Finding>,
-    /// Rows held, by the index of their first request.
-    open: HashMap<usize, Box<Row>>,
-    /// Which held row each message of it belongs to (responses, the network leg's request).
-    owner: HashMap<usize, usize>,
-    /// Held rows in the order they were opened: (opened, ms; row).
-    order: VecDeque<(i64, usize)>,
+    /// What is held of each message from `base` on, in input order: its transaction's row
+    /// (a request), the row it belongs to (a response, a joined network request), or nothing.
+    /// Rows leave from the front once nothing more can join them.
+    held: VecDeque<Held>,
+    base: usize,
     /// The last response seen: its index, leg and response code (its link comes next).
     response: Option<(usize, Option<Leg>, Option<String>)>,
     written: u64,
@@ -619,7 +625,7 @@ impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger")
             .field("input", &self.input)
-            .field("held", &self.open.len())
+            .field("held", &self.held.len())
             .field("written", &self.written)
             .finish_non_exhaustive()
     }
@@ -681,9 +687,8 @@ impl Ledger {
             writer: Some(writer),
             rows: TransactionRows::default(),
             finding_rows: Vec::new(),
-            open: HashMap::new(),
-            owner: HashMap::new(),
-            order: VecDeque::new(),
+            held: VecDeque::new(),
+            base: 0,
             response: None,
             written: 0,
         })
@@ -695,41 +700,51 @@ impl Ledger {
         self.written
     }
 
-    fn row_of(&mut self, index: usize) -> Option<&mut Row> {
-        let key = self.owner.get(&index).copied().unwrap_or(index);
-        self.open.get_mut(&key).map(|r| &mut **r)
+    /// The held entry of message `index`.
+    fn entry(&mut self, index: usize) -> Option<&mut Held> {
+        let i = index.checked_sub(self.base)?;
+        self.held.get_mut(i)
     }
 
-    /// Writes out the rows nothing more can join by `now_ms`.
+    /// The row message `index` is part of (its own, or the one it was joined to).
+    fn key_of(&mut self, index: usize) -> Option<usize> {
+        match self.entry(index)? {
+            Held::Row(_) => Some(index),
+            Held::Owned(k) => Some(*k),
+            Held::Nothing => None,
+        }
+    }
+
+    fn row_of(&mut self, index: usize) -> Option<&mut Row> {
+        let key = self.key_of(index)?;
+        match self.entry(key)? {
+            Held::Row(r) => Some(&mut **r),
+            _ => None,
+        }
+    }
+
+    /// Writes out the rows nothing more can join by `now_ms`, from the front.
     fn settle(&mut self, now_ms: i64) -> io::Result<()> {
-        while let Some(&(opened, key)) = self.order.front() {
-            let last = self.open.get(&key).map_or(opened, |r| r.last_ms);
-            if now_ms.saturating_sub(last) < HOLD_MS {
-                if last > opened {
-                    // Touched since: wait behind the others for its own time.
-                    self.order.pop_front();
-                    self.order.push_back((last, key));
-                    continue;
-                }
-                break;
+        loop {
+            match self.held.front() {
+                Some(Held::Row(r)) if now_ms.saturating_sub(r.last_ms) < HOLD_MS => break,
+                None => break,
+                _ => {}
             }
-            self.order.pop_front();
-            self.close_row(key)?;
+            if let Some(Held::Row(row)) = self.held.pop_front() {
+                self.close_row(row)?;
+            }
+            self.base += 1;
         }
         Ok(())
     }
 
-    fn close_row(&mut self, key: usize) -> io::Result<()> {
-        if let Some(row) = self.open.remove(&key) {
-            for m in &row.owned {
-                self.owner.remove(m);
-            }
-            self.rows.0.push(row);
-            self.written += 1;
-            if self.rows.0.len() >= BATCH_ROWS {
-                let rows = std::mem::take(&mut self.rows.0);
-                self.send(ToWriter::Rows(rows))?;
-            }
+    fn close_row(&mut self, row: Box<Row>) -> io::Result<()> {
+        self.rows.0.push(row);
+        self.written += 1;
+        if self.rows.0.len() >= BATCH_ROWS {
+            let rows = std::mem::take(&mut self.rows.0);
+            self.send(ToWriter::Rows(rows))?;
         }
         Ok(())
     }
@@ -784,6 +799,12 @@ impl Recorder for Ledger {
         let now_ms = at.map_or(0, |(t, _)| t.millis());
         // A failing file shows at the end; the rows are kept until then.
         let _ = self.settle(now_ms);
+        if self.held.is_empty() {
+            self.base = index;
+        }
+        while self.base + self.held.len() <= index {
+            self.held.push_back(Held::Nothing);
+        }
         let mti = msg.mti();
         if mti.is_response() {
             let code = msg.field(39).map(|f| f.chars().map(char::from).collect());
@@ -846,8 +867,9 @@ impl Recorder for Ledger {
                 row.set_field(Slot::Stan, msg, 11);
             }
         }
-        self.open.insert(index, row);
-        self.order.push_back((now_ms, index));
+        if let Some(slot) = self.entry(index) {
+            *slot = Held::Row(row);
+        }
     }
 
     fn link(&mut self, link: Link) {
@@ -861,8 +883,10 @@ impl Recorder for Ledger {
                     Some((i, leg, code)) if *i == response => (*leg, code.clone()),
                     _ => (None, None),
                 };
-                let key = self.owner.get(&request).copied().unwrap_or(request);
-                if let Some(row) = self.open.get_mut(&key) {
+                let Some(key) = self.key_of(request) else {
+                    return;
+                };
+                if let Some(row) = self.row_of(key) {
                     if leg == Some(Leg::Network) {
                         row.set(Slot::NetworkResponseCode, code.as_deref());
                         row.network_latency_ms = Some(latency_ms);
@@ -870,17 +894,31 @@ impl Recorder for Ledger {
                         row.set(Slot::ResponseCode, code.as_deref());
                         row.latency_ms = Some(latency_ms);
                     }
-                    row.owned.push(response);
-                    self.owner.insert(response, key);
+                    row.reply = Some(response);
+                    if let Some(slot) = self.entry(response) {
+                        *slot = Held::Owned(key);
+                    }
                 }
             }
             Link::Hop { terminal, network } => {
-                let t_key = self.owner.get(&terminal).copied().unwrap_or(terminal);
-                let Some(n_row) = self.open.remove(&network) else {
+                let Some(t_key) = self.key_of(terminal) else {
                     return;
                 };
-                let Some(row) = self.open.get_mut(&t_key) else {
-                    self.open.insert(network, n_row);
+                if t_key == network || !matches!(self.entry(t_key), Some(Held::Row(_))) {
+                    return;
+                }
+                let Some(slot) = self.entry(network) else {
+                    return;
+                };
+                let Held::Row(n_row) = std::mem::replace(slot, Held::Owned(t_key)) else {
+                    // Not a row of its own (already joined): as it was.
+                    return;
+                };
+                // The network response, paired before the join, belongs to the joined row too.
+                if let Some(slot) = n_row.reply.and_then(|r| self.entry(r)) {
+                    *slot = Held::Owned(t_key);
+                }
+                let Some(row) = self.row_of(t_key) else {
                     return;
                 };
                 row.network = true;
@@ -898,13 +936,6 @@ impl Recorder for Ledger {
                 row.network_latency_ms = n_row.network_latency_ms;
                 row.rules.extend(n_row.rules);
                 row.last_ms = row.last_ms.max(n_row.last_ms);
-                // Its messages now belong to the joined row.
-                for m in &n_row.owned {
-                    self.owner.insert(*m, t_key);
-                }
-                row.owned.extend(n_row.owned);
-                row.owned.push(network);
-                self.owner.insert(network, t_key);
             }
         }
     }
@@ -925,12 +956,12 @@ impl Recorder for Ledger {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        let mut keys: Vec<usize> = self.open.keys().copied().collect();
-        keys.sort_unstable();
-        for k in keys {
-            self.close_row(k)?;
+        while let Some(held) = self.held.pop_front() {
+            if let Held::Row(row) = held {
+                self.close_row(row)?;
+            }
+            self.base += 1;
         }
-        self.order.clear();
         if !self.rows.0.is_empty() {
             let rows = std::mem::take(&mut self.rows.0);
             self.send(ToWriter::Rows(rows))?;
