@@ -56,7 +56,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::audit::Audit;
+use crate::audit::{Audit, seen_text};
 use crate::capture::{Direction, Flow, Timestamp};
 use crate::finding::Finding;
 use crate::leg::Leg;
@@ -125,14 +125,9 @@ impl<'b> Inline<'b> {
     pub fn observe(&mut self, frame: Frame<'_>) -> &[Finding] {
         self.audit.clear_findings();
         let slot = frame.leg.and_then(|l| self.audit.leg_slot(l));
-        let (src, dst) = match frame.direction {
-            Direction::Request => (frame.flow.client, frame.flow.server),
-            Direction::Response => (frame.flow.server, frame.flow.client),
-        };
-        let time = frame.time;
         self.audit
             .check_on(slot, frame.bytes, Some((frame.time, frame.flow)), || {
-                Some((time.to_string(), format!("{src} -> {dst}")))
+                Some(seen_text(frame.time, frame.flow, frame.direction))
             });
         self.audit.findings()
     }

@@ -16,7 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Flow, Timestamp};
+use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
 use crate::diff::{DiffConfig, HopConfig, HopMatcher, Link, Pairer, Roles, Seen};
 use crate::finding::{Finding, Rule};
 use crate::leg::{Leg, LegConfig};
@@ -117,6 +117,12 @@ fn tally(
             }
         }
     }
+}
+
+/// A captured message's time and `src -> dst`, as validation findings carry them.
+pub(crate) fn seen_text(time: Timestamp, flow: Flow, direction: Direction) -> (String, String) {
+    let (src, dst) = flow.ends(direction);
+    (time.to_string(), format!("{src} -> {dst}"))
 }
 
 /// What the audit saw of one merchant.
@@ -319,11 +325,14 @@ impl<'b> Audit<'b> {
         at: Option<(Timestamp, Flow)>,
         describe: impl FnOnce() -> Option<(String, String)>,
     ) {
-        let slot = at.and_then(|(_, f)| {
-            let port = f.server.port();
-            self.legs.iter().position(|l| l.ports.contains(&port))
-        });
+        let slot = at.and_then(|(_, f)| self.slot_of(f));
         self.check_on(slot, bytes, at, describe);
+    }
+
+    /// The leg a flow is on, by its server port: its place in [`Audit::legs`].
+    pub(crate) fn slot_of(&self, flow: Flow) -> Option<usize> {
+        let port = flow.server.port();
+        self.legs.iter().position(|l| l.ports.contains(&port))
     }
 
     /// The leg configured as `leg`, by its place in [`Audit::legs`].
@@ -566,10 +575,7 @@ impl<'b> Audit<'b> {
                         match &event {
                             CaptureEvent::Message(m) => {
                                 self.check(&m.bytes, Some((m.time, m.flow)), || {
-                                    Some((
-                                        m.time.to_string(),
-                                        format!("{} -> {}", m.src(), m.dst()),
-                                    ))
+                                    Some(seen_text(m.time, m.flow, m.direction))
                                 });
                             }
                             other => self.event(other),

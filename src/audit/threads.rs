@@ -19,7 +19,7 @@
 //! same findings. Two things differ, both documented on [`Audit::run_threads`]: the order
 //! findings are handed on in, and the bound on requests in flight, which holds per shard.
 
-use super::{Audit, MerchantStats, Share, tally};
+use super::{Audit, MerchantStats, Share, seen_text, tally};
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
 use crate::diff::{DiffConfig, Roles, pointed_stan};
 use crate::finding::Finding;
@@ -87,11 +87,8 @@ impl Job {
             return Some((c.0.clone(), c.1.clone()));
         }
         let (time, flow) = self.at?;
-        let (src, dst) = match self.direction {
-            Some(Direction::Response) => (flow.server, flow.client),
-            _ => (flow.client, flow.server),
-        };
-        Some((time.to_string(), format!("{src} -> {dst}")))
+        let direction = self.direction.unwrap_or(Direction::Request);
+        Some(seen_text(time, flow, direction))
     }
 }
 
@@ -434,8 +431,7 @@ impl<'b> Audit<'b> {
                 for event in events {
                     match event {
                         CaptureEvent::Message(m) => {
-                            let port = m.flow.server.port();
-                            let slot = self.legs.iter().position(|l| l.ports.contains(&port));
+                            let slot = self.slot_of(m.flow);
                             dispatch(
                                 self,
                                 slot,

@@ -134,23 +134,28 @@ pub struct CapturedMessage {
     pub bytes: Bytes,
 }
 
+impl Flow {
+    /// The sender and the receiver of a message travelling `direction`.
+    #[must_use]
+    pub const fn ends(&self, direction: Direction) -> (SocketAddr, SocketAddr) {
+        match direction {
+            Direction::Request => (self.client, self.server),
+            Direction::Response => (self.server, self.client),
+        }
+    }
+}
+
 impl CapturedMessage {
     /// The sender.
     #[must_use]
     pub fn src(&self) -> SocketAddr {
-        match self.direction {
-            Direction::Request => self.flow.client,
-            Direction::Response => self.flow.server,
-        }
+        self.flow.ends(self.direction).0
     }
 
     /// The receiver.
     #[must_use]
     pub fn dst(&self) -> SocketAddr {
-        match self.direction {
-            Direction::Request => self.flow.server,
-            Direction::Response => self.flow.client,
-        }
+        self.flow.ends(self.direction).1
     }
 }
 
