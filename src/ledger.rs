@@ -38,7 +38,7 @@ use arrow_array::{
     ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
     new_null_array,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -400,44 +400,24 @@ impl Table {
     }
 }
 
-fn utf8(name: &str) -> Field {
-    Field::new(name, DataType::Utf8, true)
-}
-
-fn int64(name: &str) -> Field {
-    Field::new(name, DataType::Int64, true)
-}
-
-fn timestamp(name: &str) -> Field {
-    Field::new(
-        name,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        true,
-    )
+/// The schema of a table: each column named as `columns` lists it, typed as the column
+/// builder makes it (so the two cannot disagree); only `ledger_version` is never null.
+fn schema(columns: &[(&str, &str)], arrays: &[ArrayRef]) -> SchemaRef {
+    let fields = columns.iter().zip(arrays).map(|((name, _), array)| {
+        Field::new(*name, array.data_type().clone(), *name != "ledger_version")
+    });
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
 }
 
 fn transactions_schema() -> SchemaRef {
-    let fields = TRANSACTION_COLUMNS.iter().map(|(name, _)| match *name {
-        "ledger_version" => Field::new(*name, DataType::Int32, false),
-        "capture_time" => timestamp(name),
-        "message_index" | "network_index" | "amount_fen" | "latency_ms" | "network_latency_ms" => {
-            int64(name)
-        }
-        _ => utf8(name),
-    });
-    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+    schema(
+        &TRANSACTION_COLUMNS,
+        &TransactionRows::default().columns(""),
+    )
 }
 
 fn findings_schema() -> SchemaRef {
-    let fields = FINDING_COLUMNS.iter().map(|(name, _)| match *name {
-        "ledger_version" => Field::new(*name, DataType::Int32, false),
-        "capture_time" => timestamp(name),
-        "index" | "message_index" | "fee_amount_fen" | "fee_pre2016_fen" | "fee_post2016_fen" => {
-            int64(name)
-        }
-        _ => utf8(name),
-    });
-    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+    schema(&FINDING_COLUMNS, &finding_columns(&[], ""))
 }
 
 /// Rows of `transactions` on their way to a batch.
