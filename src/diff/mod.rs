@@ -253,14 +253,20 @@ fn points_back(msg: &Message<'_>) -> bool {
     mti.class() == 4 || (mti.function() == 2 && msg.field(90).is_some())
 }
 
+/// A STAN (field 90's original) as the six digits field 11 holds.
+fn trace_digits(stan: u32) -> [u8; 6] {
+    let mut trace = [0u8; 6];
+    let digits = format!("{stan:06}");
+    trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
+    trace
+}
+
 /// The STAN of the original a void points at: field 90's, else the trace in field 61 (batch,
 /// trace, date), as six digits.
 fn void_trace(msg: &Message<'_>) -> Option<[u8; 6]> {
     let mut trace = [0u8; 6];
     if let Some(o) = msg.original_data().and_then(Result::ok) {
-        let digits = format!("{:06}", o.stan);
-        trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
-        Some(trace)
+        Some(trace_digits(o.stan))
     } else if let Some(f61) = msg.field(61).filter(|f| f.spec().content == Content::N) {
         // 61: original batch (6 digits), original trace (6 digits), original date.
         let mut n = 0;
@@ -285,10 +291,7 @@ pub(crate) fn pointed_stan(msg: &Message<'_>) -> Option<[u8; 6]> {
     }
     if points_back(msg) {
         let o = msg.original_data().and_then(Result::ok)?;
-        let digits = format!("{:06}", o.stan);
-        let mut trace = [0u8; 6];
-        trace.copy_from_slice(digits.as_bytes().get(..6).unwrap_or(b"000000"));
-        return Some(trace);
+        return Some(trace_digits(o.stan));
     }
     match transaction_type(msg) {
         T::Void | T::CompletionVoid | T::PreAuthVoid => void_trace(msg),
@@ -835,14 +838,14 @@ impl<'s> Pairer<'s> {
         let original = msg.original_data().and_then(Result::ok);
         let found = match &original {
             Some(o) => {
-                let stan = format!("{:06}", o.stan);
+                let stan = trace_digits(o.stan);
                 let f7 = o.transmission.as_bytes();
                 let f7 = (!f7.iter().all(|&c| c == b'0')).then_some(f7);
                 self.find(Self::keys(
                     seen.flow,
                     o.mti.class(),
                     msg,
-                    Some(stan.as_bytes()),
+                    Some(&stan[..]),
                     f7,
                 ))
             }
