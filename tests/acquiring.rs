@@ -10,13 +10,10 @@ use acquiring::{Link, NETWORK_PORT, NETWORK_RETURN_PORT, TERMINAL_PORT, generate
 use std::collections::BTreeSet;
 use std::process::Command;
 
+mod common;
+
 fn audit_example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("examples")
-        .join(format!("audit{}", std::env::consts::EXE_SUFFIX))
+    common::example("audit")
 }
 
 /// The transaction a finding's STAN names (see the generator's identities).

@@ -264,12 +264,7 @@ fn every_rule_but_eviction_is_in_the_sample() {
 }
 
 fn audit_example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("examples")
-        .join(format!("audit{}", std::env::consts::EXE_SUFFIX))
+    common::example("audit")
 }
 
 #[test]

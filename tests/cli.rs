@@ -8,11 +8,7 @@ use std::process::{Command, Output, Stdio};
 mod common;
 
 fn inspect_binary() -> PathBuf {
-    // target/<profile>/deps/cli-<hash> -> target/<profile>/examples/inspect
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    dir.join("examples")
-        .join(format!("inspect{}", std::env::consts::EXE_SUFFIX))
+    common::example("inspect")
 }
 
 fn data(name: &str) -> String {

@@ -25,6 +25,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
+mod common;
+
 /// The network merchant that clears for a different terminal merchant in each capture.
 const POOL: &str = "822581054110088";
 /// The terminal merchant of capture `k` whose sales go through the pool.
@@ -359,7 +361,7 @@ fn three_captures_make_a_ledger_that_duckdb_reads_and_the_fleet_queries_find_the
     // The same SQL on DataFusion (the fleet example) and on Spark: the same rows.
     let duck = normalised(&seen["queries"]);
     let fleet = run_json(
-        std::process::Command::new(example("fleet"))
+        std::process::Command::new(common::example("fleet"))
             .arg(&dir)
             .args([
                 "--format",
@@ -377,15 +379,6 @@ fn three_captures_make_a_ledger_that_duckdb_reads_and_the_fleet_queries_find_the
     );
     assert_eq!(normalised(&spark), duck, "Spark and DuckDB differ");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn example(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn run_json(cmd: &mut std::process::Command) -> serde_json::Value {

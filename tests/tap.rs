@@ -29,10 +29,7 @@ const ALTER_EVERY: usize = 125;
 const PATIENCE: Duration = Duration::from_secs(20);
 
 fn tap_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    dir.join("examples")
-        .join(format!("tap{}", std::env::consts::EXE_SUFFIX))
+    common::example("tap")
 }
 
 /// The tap process, stopped (SIGINT) when dropped if the test fails before it stops it.

@@ -42,6 +42,16 @@ pub fn typical_0200(spec: &'static Spec) -> MessageBuilder<'static> {
     b
 }
 
+/// An example binary cargo built beside the test binary (`cargo test` builds the examples;
+/// a test run alone needs `cargo build --example NAME` first).
+pub fn example(name: &str) -> std::path::PathBuf {
+    // target/<profile>/deps/<test>-<hash> -> target/<profile>/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    dir.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// `count` typical sales, each with its own STAN, RRN and amount (the same card and amount again
 /// would be a replay) and cleared under `mcc`, and their approvals: clean traffic when `mcc` is
 /// the merchant's registered one (5812).
