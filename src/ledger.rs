@@ -48,7 +48,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
 /// The version of the ledger's schema.
@@ -410,23 +410,29 @@ fn schema(columns: &[(&str, &str)], arrays: &[ArrayRef]) -> SchemaRef {
 }
 
 fn transactions_schema() -> SchemaRef {
-    schema(
-        &TRANSACTION_COLUMNS,
-        &TransactionRows::default().columns(""),
-    )
+    schema(&TRANSACTION_COLUMNS, &transaction_columns(&[], ""))
 }
 
 fn findings_schema() -> SchemaRef {
     schema(&FINDING_COLUMNS, &finding_columns(&[], ""))
 }
 
-/// Rows of `transactions` on their way to a batch.
-#[derive(Default)]
-// Boxed: a row moves from the table of held rows to the batch without copying it.
-#[allow(clippy::vec_box)]
-struct TransactionRows(Vec<Box<Row>>);
-
 impl Row {
+    /// Empties the row for another transaction, keeping its buffers.
+    fn clear(&mut self) {
+        let (mut text, mut rules) = (
+            std::mem::take(&mut self.text),
+            std::mem::take(&mut self.rules),
+        );
+        text.clear();
+        rules.clear();
+        *self = Row {
+            text,
+            rules,
+            ..Row::default()
+        };
+    }
+
     fn leg(&self) -> Option<&'static str> {
         match (self.terminal, self.network) {
             (true, true) => Some("terminal+network"),
@@ -453,60 +459,92 @@ fn times(values: Vec<Option<i64>>) -> ArrayRef {
     Arc::new(TimestampMicrosecondArray::from(values).with_timezone("UTC"))
 }
 
-impl TransactionRows {
-    /// The rows held, as the columns of [`TRANSACTION_COLUMNS`] in order.
-    fn columns(&mut self, input: &str) -> Vec<ArrayRef> {
-        let rows = std::mem::take(&mut self.0);
-        let rules: Vec<Option<String>> = rows
-            .iter()
-            .map(|r| (!r.rules.is_empty()).then(|| r.rules.join(",")))
-            .collect();
-        let r = rows.as_slice();
-        let slot = |s: Slot| strings(r, move |x| Row::get(x, s));
-        TRANSACTION_COLUMNS
-            .iter()
-            .map(|(name, _)| match *name {
-                "ledger_version" => versions(r.len()),
-                "input" => strings(r, |_| Some(input)),
-                "capture_time" => times(r.iter().map(|x| x.time_us).collect()),
-                "leg" => strings(r, |x| x.leg()),
-                "message_index" => ints(r, |x| Some(x.index)),
-                "network_index" => ints(r, |x| x.network_index),
-                "mti" => {
-                    let mut b = StringBuilder::with_capacity(r.len(), 4 * r.len());
-                    for x in r {
-                        let _ = write!(b, "{:04}", x.mti);
-                        b.append_value("");
-                    }
-                    Arc::new(b.finish())
+/// Rows as the columns of [`TRANSACTION_COLUMNS`] in order. One pass over the rows fills every
+/// column (a pass a column would visit each row 30 times, each a cache miss).
+#[allow(clippy::vec_box)]
+fn transaction_columns(rows: &[Box<Row>], input: &str) -> Vec<ArrayRef> {
+    let n = rows.len();
+    let text = |per_row: usize| StringBuilder::with_capacity(n, per_row * n);
+    let mut slots: [StringBuilder; SLOTS] = std::array::from_fn(|_| text(16));
+    let (mut leg, mut mti, mut kind, mut rules) = (text(8), text(4), text(4), text(0));
+    let mut time = Vec::with_capacity(n);
+    let (mut index, mut network_index) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut amount, mut latency, mut network_latency) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in rows {
+        for (b, span) in slots.iter_mut().zip(r.spans) {
+            let value = span.and_then(|(a, b)| r.text.get(a as usize..b as usize));
+            b.append_option(value);
+        }
+        leg.append_option(r.leg());
+        let _ = write!(mti, "{:04}", r.mti);
+        mti.append_value("");
+        kind.append_value(r.transaction_type);
+        if r.rules.is_empty() {
+            rules.append_null();
+        } else {
+            for (i, rule) in r.rules.iter().enumerate() {
+                if i > 0 {
+                    rules.write_str(",").ok();
                 }
-                "processing_code" => slot(Slot::ProcessingCode),
-                "transaction_type" => strings(r, |x| Some(x.transaction_type)),
-                "pan_hash" => slot(Slot::PanHash),
-                "amount_fen" => ints(r, |x| x.amount_fen),
-                "currency" => slot(Slot::Currency),
-                "terminal_id" => slot(Slot::TerminalId),
-                "merchant_id" => slot(Slot::MerchantId),
-                "mcc_from_code" => slot(Slot::MccFromCode),
-                "mcc" => slot(Slot::Mcc),
-                "network_terminal_id" => slot(Slot::NetworkTerminalId),
-                "network_merchant_id" => slot(Slot::NetworkMerchantId),
-                "network_mcc" => slot(Slot::NetworkMcc),
-                "network_name" => slot(Slot::NetworkName),
-                "acquirer_id" => slot(Slot::AcquirerId),
-                "forwarder_id" => slot(Slot::ForwarderId),
-                "rrn" => slot(Slot::Rrn),
-                "stan" => slot(Slot::Stan),
-                "network_stan" => slot(Slot::NetworkStan),
-                "response_code" => slot(Slot::ResponseCode),
-                "network_response_code" => slot(Slot::NetworkResponseCode),
-                "latency_ms" => ints(r, |x| x.latency_ms),
-                "network_latency_ms" => ints(r, |x| x.network_latency_ms),
-                "rules" => strings(&rules, Option::as_deref),
-                _ => Arc::new(new_null_array(&DataType::Utf8, r.len())),
-            })
-            .collect()
+                rules.write_str(rule).ok();
+            }
+            rules.append_value("");
+        }
+        time.push(r.time_us);
+        index.push(Some(r.index));
+        network_index.push(r.network_index);
+        amount.push(r.amount_fen);
+        latency.push(r.latency_ms);
+        network_latency.push(r.network_latency_ms);
     }
+    let mut slot = |s: Slot| -> ArrayRef {
+        match slots.get_mut(s as usize) {
+            Some(b) => Arc::new(b.finish()),
+            None => Arc::new(new_null_array(&DataType::Utf8, n)),
+        }
+    };
+    let int =
+        |v: &mut Vec<Option<i64>>| -> ArrayRef { Arc::new(Int64Array::from(std::mem::take(v))) };
+    TRANSACTION_COLUMNS
+        .iter()
+        .map(|(name, _)| match *name {
+            "ledger_version" => versions(n),
+            "input" => strings(rows, |_| Some(input)),
+            "capture_time" => times(std::mem::take(&mut time)),
+            "leg" => Arc::new(leg.finish()),
+            "message_index" => int(&mut index),
+            "network_index" => int(&mut network_index),
+            "mti" => Arc::new(mti.finish()),
+            "processing_code" => slot(Slot::ProcessingCode),
+            "transaction_type" => Arc::new(kind.finish()),
+            "pan_hash" => slot(Slot::PanHash),
+            "amount_fen" => int(&mut amount),
+            "currency" => slot(Slot::Currency),
+            "terminal_id" => slot(Slot::TerminalId),
+            "merchant_id" => slot(Slot::MerchantId),
+            "mcc_from_code" => slot(Slot::MccFromCode),
+            "mcc" => slot(Slot::Mcc),
+            "network_terminal_id" => slot(Slot::NetworkTerminalId),
+            "network_merchant_id" => slot(Slot::NetworkMerchantId),
+            "network_mcc" => slot(Slot::NetworkMcc),
+            "network_name" => slot(Slot::NetworkName),
+            "acquirer_id" => slot(Slot::AcquirerId),
+            "forwarder_id" => slot(Slot::ForwarderId),
+            "rrn" => slot(Slot::Rrn),
+            "stan" => slot(Slot::Stan),
+            "network_stan" => slot(Slot::NetworkStan),
+            "response_code" => slot(Slot::ResponseCode),
+            "network_response_code" => slot(Slot::NetworkResponseCode),
+            "latency_ms" => int(&mut latency),
+            "network_latency_ms" => int(&mut network_latency),
+            "rules" => Arc::new(rules.finish()),
+            _ => Arc::new(new_null_array(&DataType::Utf8, n)),
+        })
+        .collect()
 }
 
 /// Findings as the columns of [`FINDING_COLUMNS`] in order.
@@ -574,14 +612,27 @@ enum Held {
     Owned(usize),
 }
 
-/// What the ledger hands its writer thread.
+/// What the ledger hands its writer thread. Rows are boxed so that they move from the held
+/// queue to a batch, and back to the ledger's spares once written, without being copied.
 #[allow(clippy::vec_box)]
 enum ToWriter {
+    /// Rows to turn into columns and write; the emptied rows come back.
     Rows(Vec<Box<Row>>),
+    /// Transaction columns built by the ledger itself (at the end of the input, when the audit
+    /// has nothing left to do and the two threads share the work).
+    Columns(Vec<ArrayRef>),
     Findings(Vec<Finding>),
 }
 
+/// Rows in a batch built at the end of the input: small enough that building one batch and
+/// writing the one before overlap.
+const END_BATCH_ROWS: usize = 8_192;
+
+/// Emptied rows kept for reuse at most (the rest are freed).
+const SPARE_ROWS: usize = 2 * BATCH_ROWS;
+
 /// The ledger of one input; see the module docs.
+#[allow(clippy::vec_box)] // see `ToWriter`
 pub struct Ledger {
     input: String,
     key: LedgerKey,
@@ -589,15 +640,23 @@ pub struct Ledger {
     /// for the encoding: on two cores the two overlap).
     to_writer: Option<SyncSender<ToWriter>>,
     writer: Option<JoinHandle<io::Result<()>>>,
-    rows: TransactionRows,
+    /// Rows written and emptied by the writer, for the ledger to fill again (no allocation a
+    /// row, and no row freed on another thread than the one that allocated it).
+    written_rows: Receiver<Vec<Box<Row>>>,
+    spare: Vec<Box<Row>>,
+    rows: Vec<Box<Row>>,
+    /// Rows a batch ([`BATCH_ROWS`]; smaller in tests, to exercise the spares).
+    batch_rows: usize,
     finding_rows: Vec<Finding>,
     /// What is held of each message from `base` on, in input order: its transaction's row
     /// (a request), the row it belongs to (a response, a joined network request), or nothing.
     /// Rows leave from the front once nothing more can join them.
     held: VecDeque<Held>,
     base: usize,
-    /// The last response seen: its index, leg and response code (its link comes next).
-    response: Option<(usize, Option<Leg>, Option<String>)>,
+    /// The last response seen: its index, leg and whether it has a response code, which is in
+    /// `response_code` (its link comes next; one buffer for every response).
+    response: Option<(usize, Option<Leg>, bool)>,
+    response_code: String,
     written: u64,
 }
 
@@ -638,6 +697,7 @@ impl Ledger {
             findings_schema(),
         )?;
         let (to_writer, work) = sync_channel::<ToWriter>(2);
+        let (give_back, written_rows) = channel();
         let label = input.to_string();
         let writer = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -646,9 +706,14 @@ impl Ledger {
                 let mut result = Ok(());
                 for job in work {
                     let written = match job {
-                        ToWriter::Rows(rows) => {
-                            transactions.write(TransactionRows(rows).columns(&label))
+                        ToWriter::Rows(mut rows) => {
+                            let columns = transaction_columns(&rows, &label);
+                            rows.iter_mut().for_each(|r| r.clear());
+                            // The ledger may have finished: then the rows are freed here.
+                            let _ = give_back.send(rows);
+                            transactions.write(columns)
                         }
+                        ToWriter::Columns(columns) => transactions.write(columns),
                         ToWriter::Findings(found) => {
                             findings.write(finding_columns(&found, &label))
                         }
@@ -665,11 +730,15 @@ impl Ledger {
             key,
             to_writer: Some(to_writer),
             writer: Some(writer),
-            rows: TransactionRows::default(),
+            written_rows,
+            spare: Vec::new(),
+            rows: Vec::new(),
+            batch_rows: BATCH_ROWS,
             finding_rows: Vec::new(),
             held: VecDeque::new(),
             base: 0,
             response: None,
+            response_code: String::new(),
             written: 0,
         })
     }
@@ -720,13 +789,29 @@ impl Ledger {
     }
 
     fn close_row(&mut self, row: Box<Row>) -> io::Result<()> {
-        self.rows.0.push(row);
+        self.rows.push(row);
         self.written += 1;
-        if self.rows.0.len() >= BATCH_ROWS {
-            let rows = std::mem::take(&mut self.rows.0);
+        if self.rows.len() >= self.batch_rows {
+            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(self.batch_rows));
             self.send(ToWriter::Rows(rows))?;
         }
         Ok(())
+    }
+
+    /// An empty row: a spare one the writer gave back where there is one.
+    fn new_row(&mut self) -> Box<Row> {
+        if self.spare.is_empty() {
+            while let Ok(rows) = self.written_rows.try_recv() {
+                let room = SPARE_ROWS.saturating_sub(self.spare.len());
+                self.spare.extend(rows.into_iter().take(room));
+            }
+        }
+        self.spare.pop().unwrap_or_else(|| {
+            Box::new(Row {
+                text: String::with_capacity(192),
+                ..Row::default()
+            })
+        })
     }
 
     fn write_findings(&mut self) -> io::Result<()> {
@@ -787,26 +872,27 @@ impl Recorder for Ledger {
         }
         let mti = msg.mti();
         if mti.is_response() {
-            let code = msg.field(39).map(|f| f.chars().map(char::from).collect());
-            self.response = Some((index, leg, code));
+            self.response_code.clear();
+            let code = msg.field(39);
+            if let Some(f) = code {
+                self.response_code.extend(f.chars().map(char::from));
+            }
+            self.response = Some((index, leg, code.is_some()));
             return;
         }
         if !matches!(mti.class(), 1 | 2 | 4) {
             return;
         }
-        let mut row = Box::new(Row {
-            time_us: at.map(|(t, _)| micros(t)),
-            index: index as i64,
-            mti: mti.value(),
-            transaction_type: crate::txn::transaction_type(msg).name(),
-            amount_fen: msg
-                .amount()
-                .and_then(Result::ok)
-                .and_then(|a| i64::try_from(a).ok()),
-            last_ms: now_ms,
-            text: String::with_capacity(192),
-            ..Row::default()
-        });
+        let mut row = self.new_row();
+        row.time_us = at.map(|(t, _)| micros(t));
+        row.index = index as i64;
+        row.mti = mti.value();
+        row.transaction_type = crate::txn::transaction_type(msg).name();
+        row.amount_fen = msg
+            .amount()
+            .and_then(Result::ok)
+            .and_then(|a| i64::try_from(a).ok());
+        row.last_ms = now_ms;
         row.set_field(Slot::ProcessingCode, msg, 3);
         if let Some((digits, len)) = crate::diff::pan_digits_of(msg) {
             let hash = self.key.hash(digits.get(..len).unwrap_or_default());
@@ -836,9 +922,15 @@ impl Recorder for Ledger {
                 row.terminal = leg == Some(Leg::Terminal);
                 row.set_field(Slot::TerminalId, msg, 41);
                 row.set_field(Slot::MerchantId, msg, 42);
-                let code = row.get(Slot::MerchantId).filter(|m| m.len() == 15);
-                let from_code = code.and_then(|m| m.get(7..11)).map(str::to_string);
-                row.set(Slot::MccFromCode, from_code.as_deref());
+                // Digits 8-11 of a 15-digit merchant code: a slice of the text already held.
+                if let Some(Some((a, b))) = row.spans.get(Slot::MerchantId as usize).copied() {
+                    let code = row.text.get(a as usize..b as usize).unwrap_or_default();
+                    if b - a == 15 && code.is_char_boundary(7) && code.is_char_boundary(11) {
+                        if let Some(span) = row.spans.get_mut(Slot::MccFromCode as usize) {
+                            *span = Some((a + 7, a + 11));
+                        }
+                    }
+                }
                 if let Some(m) = mcc {
                     row.set_with(Slot::Mcc, |t| {
                         let _ = write!(t, "{m}");
@@ -859,26 +951,28 @@ impl Recorder for Ledger {
                 response,
                 latency_ms,
             } => {
-                let (leg, code) = match &self.response {
-                    Some((i, leg, code)) if *i == response => (*leg, code.clone()),
-                    _ => (None, None),
+                let (leg, has_code) = match self.response {
+                    Some((i, leg, has_code)) if i == response => (leg, has_code),
+                    _ => (None, false),
                 };
-                let Some(key) = self.key_of(request) else {
-                    return;
-                };
-                if let Some(row) = self.row_of(key) {
-                    if leg == Some(Leg::Network) {
-                        row.set(Slot::NetworkResponseCode, code.as_deref());
-                        row.network_latency_ms = Some(latency_ms);
-                    } else {
-                        row.set(Slot::ResponseCode, code.as_deref());
-                        row.latency_ms = Some(latency_ms);
-                    }
-                    row.reply = Some(response);
-                    if let Some(slot) = self.entry(response) {
-                        *slot = Held::Owned(key);
+                let buffer = std::mem::take(&mut self.response_code);
+                let code = has_code.then_some(buffer.as_str());
+                if let Some(key) = self.key_of(request) {
+                    if let Some(row) = self.row_of(key) {
+                        if leg == Some(Leg::Network) {
+                            row.set(Slot::NetworkResponseCode, code);
+                            row.network_latency_ms = Some(latency_ms);
+                        } else {
+                            row.set(Slot::ResponseCode, code);
+                            row.latency_ms = Some(latency_ms);
+                        }
+                        row.reply = Some(response);
+                        if let Some(slot) = self.entry(response) {
+                            *slot = Held::Owned(key);
+                        }
                     }
                 }
+                self.response_code = buffer;
             }
             Link::Hop { terminal, network } => {
                 let Some(t_key) = self.key_of(terminal) else {
@@ -936,15 +1030,20 @@ impl Recorder for Ledger {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        while let Some(held) = self.held.pop_front() {
+        // Every row left, in order; the audit is done, so this thread builds their columns
+        // while the writer encodes the batch before.
+        let mut rest = std::mem::take(&mut self.rows);
+        let closed = rest.len();
+        self.base += self.held.len();
+        for held in self.held.drain(..) {
             if let Held::Row(row) = held {
-                self.close_row(row)?;
+                rest.push(row);
             }
-            self.base += 1;
         }
-        if !self.rows.0.is_empty() {
-            let rows = std::mem::take(&mut self.rows.0);
-            self.send(ToWriter::Rows(rows))?;
+        self.written += (rest.len() - closed) as u64;
+        for batch in rest.chunks(END_BATCH_ROWS) {
+            let columns = transaction_columns(batch, &self.input);
+            self.send(ToWriter::Columns(columns))?;
         }
         self.write_findings()?;
         // Closing the channel ends the writer, which closes the files.
@@ -994,5 +1093,95 @@ mod tests {
         assert_eq!(parse_rfc3339_micros("1970-01-01T00:00:00.000000Z"), Some(0));
         let t = Timestamp::new(1_795_397_403, 500_000_000);
         assert_eq!(parse_rfc3339_micros(&t.to_string()), Some(micros(t)));
+    }
+
+    /// Rows the writer gives back are filled again: a reused row carries nothing of the
+    /// transaction it held before. Even transactions have field 32 and an answer, odd ones
+    /// neither; a row reused across the two kinds would show the other's values.
+    #[test]
+    fn reused_rows_hold_only_their_own_transaction() {
+        use crate::{MessageBuilder, Mti, parse, spec::ISO87_ASCII};
+        use arrow_array::Array;
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let dir =
+            std::env::temp_dir().join(format!("iso8583-ledger-spares-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let key = LedgerKey::from_hex("000102030405060708090a0b0c0d0e0f").unwrap();
+        let mut ledger = Ledger::create(&dir, "spares", key).unwrap();
+        ledger.batch_rows = 10;
+        let flow = Flow {
+            client: "10.0.0.1:40000".parse().unwrap(),
+            server: "10.0.0.2:8583".parse().unwrap(),
+        };
+        let (mut index, mut reused) = (0, 0);
+        for n in 0..200u32 {
+            let at = Some((Timestamp::new(1_795_397_400 + i64::from(n) * 10, 0), flow));
+            let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::new(200));
+            b.set_text(3, "000000").unwrap();
+            b.set_text(4, &format!("{:012}", 100 + n)).unwrap();
+            b.set_text(11, &format!("{n:06}")).unwrap();
+            b.set_text(41, "10000001").unwrap();
+            b.set_text(42, "822440158120001").unwrap();
+            if n % 2 == 0 {
+                b.set_text(32, "48220000").unwrap();
+            }
+            let bytes = b.to_vec().unwrap();
+            if n == 100 {
+                // Rows written by now come back before the next is made.
+                let back = ledger.written_rows.recv().unwrap();
+                ledger.spare.extend(back);
+            }
+            let spares = ledger.spare.len();
+            ledger.message(index, None, at, &parse(&ISO87_ASCII, &bytes).unwrap());
+            reused += usize::from(ledger.spare.len() < spares);
+            let request = index;
+            index += 1;
+            if n % 2 == 0 {
+                let mut r = MessageBuilder::new(&ISO87_ASCII, Mti::new(210));
+                r.set_text(11, &format!("{n:06}")).unwrap();
+                r.set_text(39, "00").unwrap();
+                let bytes = r.to_vec().unwrap();
+                ledger.message(index, None, at, &parse(&ISO87_ASCII, &bytes).unwrap());
+                ledger.link(Link::Answered {
+                    request,
+                    response: index,
+                    latency_ms: 5,
+                });
+                index += 1;
+            }
+        }
+        ledger.finish().unwrap();
+        assert!(reused > 0, "no row was reused");
+        let file = File::open(dir.join("transactions").join("spares.parquet")).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut seen = 0;
+        for batch in reader {
+            let batch = batch.unwrap();
+            let text = |name: &str| {
+                let c = batch.column_by_name(name).unwrap();
+                c.as_any().downcast_ref::<StringArray>().unwrap().clone()
+            };
+            let (stan, acquirer, code) = (text("stan"), text("acquirer_id"), text("response_code"));
+            let latency = batch.column_by_name("latency_ms").unwrap();
+            let latency = latency.as_any().downcast_ref::<Int64Array>().unwrap();
+            for i in 0..batch.num_rows() {
+                let n: u32 = stan.value(i).parse().unwrap();
+                assert_eq!(usize::try_from(n).unwrap(), seen, "rows in input order");
+                if n % 2 == 0 {
+                    assert_eq!(acquirer.value(i), "48220000");
+                    assert_eq!(code.value(i), "00");
+                    assert_eq!(latency.value(i), 5);
+                } else {
+                    assert!(acquirer.is_null(i), "row {n}: {:?}", acquirer.value(i));
+                    assert!(code.is_null(i) && latency.is_null(i), "row {n}");
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 200);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
