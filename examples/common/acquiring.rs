@@ -40,6 +40,12 @@ const ACQUIRER_ID: &str = "48225810";
 const CUPS_STATION: &str = "00010000";
 const REGION: &str = "5810";
 
+/// A STAN (field 11): six digits, wrapping as a switch's counter does (captures of more than
+/// 500,000 transactions reuse numbers far apart in time).
+fn stan(n: u32) -> String {
+    format!("{:06}", n % 1_000_000)
+}
+
 /// The bundled sample's size and link: about 200 transactions, one-way network connections
 /// with length-prefixed CUPS frames.
 pub const SAMPLE_TRANSACTIONS: u32 = 200;
@@ -316,7 +322,7 @@ impl Builder {
         if t.processing != "310000" {
             b.set_text(4, &format!("{:012}", t.amount)).expect("4");
         }
-        b.set_text(11, &format!("{:06}", t.id)).expect("11");
+        b.set_text(11, &stan(t.id)).expect("11");
         b.set_text(14, "2912").expect("14");
         b.set_text(22, "021").expect("22");
         b.set_text(25, "00").expect("25");
@@ -363,7 +369,7 @@ impl Builder {
         b
     }
 
-    fn network_request(&self, t: &Txn, mti: Mti, stan: u32) -> MessageBuilder<'static> {
+    fn network_request(&self, t: &Txn, mti: Mti, number: u32) -> MessageBuilder<'static> {
         let m = &self.merchants[t.merchant];
         let (f7, hms, mmdd) = clock(t.micros + 50_000);
         let mut b = MessageBuilder::new(&CUPS, mti);
@@ -373,7 +379,7 @@ impl Builder {
             b.set_text(4, &format!("{:012}", t.amount)).expect("4");
         }
         b.set_text(7, &f7).expect("7");
-        b.set_text(11, &format!("{stan:06}")).expect("11");
+        b.set_text(11, &stan(number)).expect("11");
         b.set_text(12, &hms).expect("12");
         b.set_text(13, &mmdd).expect("13");
         b.set_text(14, "2912").expect("14");
@@ -497,7 +503,7 @@ impl Builder {
             terminal,
             pan,
             amount: 1_000 + self.rng.below(300_000),
-            rrn: format!("{:06}{:06}", 332_700 + id / 1_000_000, id),
+            rrn: format!("{:06}{:06}", 332_700 + id / 1_000_000, id % 1_000_000),
             auth: format!("{:06}", 100_000 + self.rng.below(900_000)),
             micros,
             processing: "000000",
@@ -592,15 +598,14 @@ impl Builder {
         let mut rev = nreq.clone();
         rev.set_mti(Mti::new(420));
         rev.remove(35).remove(52);
-        rev.set_text(11, &format!("{:06}", 800_000 + t.id))
-            .expect("11");
+        rev.set_text(11, &stan(800_000 + t.id)).expect("11");
         rev.set_text(39, "98").expect("39");
         rev.set_text(60, "43510000000000000000").expect("60");
         rev.set_text(
             90,
             &format!(
-                "0200{:06}{f7}{:0>11}{:0>11}",
-                500_000 + t.id,
+                "0200{}{f7}{:0>11}{:0>11}",
+                stan(500_000 + t.id),
                 ACQUIRER_ID,
                 "0"
             ),
@@ -658,7 +663,7 @@ impl Builder {
                     0x60, 0x00, 0x06, 0x00, 0x00, 0x60, 0x31, 0x00, 0x31, 0x10, 0x03,
                 ])
                 .expect("a header");
-                b.set_text(11, &format!("{id:06}")).expect("11");
+                b.set_text(11, &stan(id)).expect("11");
                 b.set_text(41, &t.terminal).expect("41");
                 b.set_text(42, &m.id).expect("42");
                 b.set_text(60, &format!("00{:06}003", self.batch))
@@ -696,7 +701,7 @@ impl Builder {
                 let original_rrn = t.rrn.clone();
                 let mut treq = self.terminal_request(&u, mti);
                 treq.set_text(37, &original_rrn).expect("37");
-                treq.set_text(61, &format!("{:06}{:06}1123", self.batch, t.id))
+                treq.set_text(61, &format!("{:06}{}1123", self.batch, stan(t.id)))
                     .expect("61");
                 let conn = self.terminal_conn(&u.terminal.clone(), u.micros);
                 self.send(conn, true, u.micros, Self::terminal_frame(&treq));
@@ -715,8 +720,8 @@ impl Builder {
                     nreq.set_text(
                         90,
                         &format!(
-                            "0200{:06}{f7}{:0>11}{:0>11}",
-                            500_000 + t.id,
+                            "0200{}{f7}{:0>11}{:0>11}",
+                            stan(500_000 + t.id),
                             ACQUIRER_ID,
                             "0"
                         ),
@@ -827,7 +832,11 @@ impl Builder {
                 let mut again = t.clone();
                 again.id = id + 1;
                 again.micros = micros + 10_000_000;
-                again.rrn = format!("{:06}{:06}", 332_700, id + 1);
+                again.rrn = format!(
+                    "{:06}{:06}",
+                    332_700 + (id + 1) / 1_000_000,
+                    (id + 1) % 1_000_000
+                );
                 self.purchase(&again, Mti::FINANCIAL_REQUEST, |_| {}, "00", ok, home);
                 self.clean.push(id);
                 self.expect("duplicate-or-replay", "terminal", id + 1);
