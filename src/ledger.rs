@@ -146,7 +146,8 @@ pub const TRANSACTION_COLUMNS: [(&str, &str); 30] = [
 ];
 
 /// The columns of `findings`, in order: the NDJSON keys, `fields` as comma-separated numbers,
-/// `fee_impact` spread over `fee_*` columns.
+/// `fee_impact` spread over `fee_*` columns. Not the masked card number (`pan`): a ledger names
+/// cards only by `transactions.pan_hash`, which `message_index` joins.
 pub const FINDING_COLUMNS: [(&str, &str); 23] = [
     ("ledger_version", "the schema version (1)"),
     ("input", "the capture or dump the finding comes from"),
@@ -345,12 +346,6 @@ impl Row {
             self.set_with(slot, |t| t.extend(f.chars().map(char::from)));
         }
     }
-}
-
-fn micros(t: Timestamp) -> i64 {
-    t.secs
-        .saturating_mul(1_000_000)
-        .saturating_add(i64::from(t.nanos / 1000))
 }
 
 /// A Parquet file being written, a batch of rows at a time.
@@ -832,25 +827,9 @@ impl Ledger {
     }
 }
 
-/// Microseconds since 1970 of an RFC 3339 UTC time as the crate prints it
-/// (`2026-11-23T01:30:03.500000Z`).
+/// Microseconds since 1970 of an RFC 3339 UTC time as the crate prints it.
 fn parse_rfc3339_micros(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |from: usize, to: usize| -> Option<i64> {
-        std::str::from_utf8(b.get(from..to)?).ok()?.parse().ok()
-    };
-    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    let frac = num(20, 26).unwrap_or(0);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + mi * 60 + sec) * 1_000_000) + frac)
+    Timestamp::parse_rfc3339(s).map(Timestamp::micros)
 }
 
 impl Recorder for Ledger {
@@ -884,7 +863,7 @@ impl Recorder for Ledger {
             return;
         }
         let mut row = self.new_row();
-        row.time_us = at.map(|(t, _)| micros(t));
+        row.time_us = at.map(|(t, _)| t.micros());
         row.index = index as i64;
         row.mti = mti.value();
         row.transaction_type = crate::txn::transaction_type(msg).name();
@@ -1092,7 +1071,7 @@ mod tests {
     fn capture_times_read_back_as_microseconds() {
         assert_eq!(parse_rfc3339_micros("1970-01-01T00:00:00.000000Z"), Some(0));
         let t = Timestamp::new(1_795_397_403, 500_000_000);
-        assert_eq!(parse_rfc3339_micros(&t.to_string()), Some(micros(t)));
+        assert_eq!(parse_rfc3339_micros(&t.to_string()), Some(t.micros()));
     }
 
     /// Rows the writer gives back are filled again: a reused row carries nothing of the

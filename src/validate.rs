@@ -632,5 +632,15 @@ pub fn message_ref(msg: &Message<'_>, at: &Where<'_>) -> MessageRef {
         terminal: s(41),
         merchant: s(42),
         rrn: s(37),
+        pan: masked_pan(msg),
     }
+}
+
+/// The message's card number masked as everywhere else ([`crate::mask::write_masked_pan`]).
+#[must_use]
+pub fn masked_pan(msg: &Message<'_>) -> Option<String> {
+    let (digits, len) = crate::diff::pan_digits_of(msg)?;
+    let mut text = String::with_capacity(len);
+    crate::mask::write_masked_pan(&mut text, digits.get(..len)?).ok()?;
+    Some(text)
 }

@@ -93,7 +93,7 @@ impl Share {
 
 /// The ID a merchant is reported under: its profile's (a declared network ID counts as the
 /// merchant's), else field 42 as it came.
-fn canonical(book: &ProfileBook, merchant: &str) -> String {
+pub(crate) fn canonical(book: &ProfileBook, merchant: &str) -> String {
     book.merchant(merchant.as_bytes())
         .map_or_else(|| merchant.trim_end().to_string(), |p| p.id.clone())
 }
@@ -156,6 +156,8 @@ pub struct Audit<'b> {
     merchants: BTreeMap<String, MerchantStats>,
     messages: usize,
     unreadable: usize,
+    /// The first and last capture time seen.
+    span: Option<(Timestamp, Timestamp)>,
     events: BTreeMap<&'static str, usize>,
     /// How many findings have been handed on by [`Audit::run_with`].
     handed: usize,
@@ -226,6 +228,7 @@ impl<'b> Audit<'b> {
             merchants: BTreeMap::new(),
             messages: 0,
             unreadable: 0,
+            span: None,
             events: BTreeMap::new(),
             handed: 0,
             keep: true,
@@ -350,6 +353,9 @@ impl<'b> Audit<'b> {
     ) {
         let index = self.messages;
         self.messages += 1;
+        if let Some((time, _)) = at {
+            self.saw(time);
+        }
         self.check_share(index, slot, bytes, at, Share::ALL, describe);
     }
 
@@ -690,6 +696,26 @@ impl<'b> Audit<'b> {
     #[must_use]
     pub fn book(&self) -> &'b ProfileBook {
         self.book
+    }
+
+    /// The fee classes and rates the fee impacts were priced with.
+    #[must_use]
+    pub fn fees(&self) -> &'b FeeTable {
+        self.fees
+    }
+
+    /// The capture time of the first and the last message read (none for hex dumps).
+    #[must_use]
+    pub fn time_span(&self) -> Option<(Timestamp, Timestamp)> {
+        self.span
+    }
+
+    /// Widens the time span to take in `time`.
+    pub(crate) fn saw(&mut self, time: Timestamp) {
+        self.span = Some(match self.span {
+            Some((first, last)) => (first.min(time), last.max(time)),
+            None => (time, time),
+        });
     }
 
     /// Writes one finding a line as JSON ([`crate::report::write_audit_ndjson`]).

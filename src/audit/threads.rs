@@ -390,6 +390,7 @@ impl<'b> Audit<'b> {
             let index = audit.messages;
             audit.messages += 1;
             if let Some((time, _)) = at {
+                audit.saw(time);
                 router.clock(slot.map_or(0, |i| i + 1), time);
             }
             let Ok(msg) = parse(audit.spec_on(slot), bytes) else {

@@ -59,6 +59,47 @@ impl Timestamp {
             .saturating_mul(1000)
             .saturating_add((self.nanos / 1_000_000) as i64)
     }
+
+    /// Microseconds since 1970 (saturating).
+    #[must_use]
+    pub const fn micros(self) -> i64 {
+        self.secs
+            .saturating_mul(1_000_000)
+            .saturating_add((self.nanos / 1000) as i64)
+    }
+
+    /// Reads back a time as [`Timestamp`]'s `Display` writes it (RFC 3339, UTC,
+    /// `2026-11-23T01:30:03.500000Z`; the fraction may be left out), to the microsecond.
+    #[must_use]
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        let num = |from: usize, to: usize| -> Option<i64> {
+            let digits = b.get(from..to)?;
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            std::str::from_utf8(digits).ok()?.parse().ok()
+        };
+        let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+            return None;
+        }
+        let frac = num(20, 26).unwrap_or(0);
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y = if mo <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (mo + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let nanos = u32::try_from(frac * 1000).ok()?;
+        Some(Timestamp::new(
+            days * 86_400 + h * 3600 + mi * 60 + sec,
+            nanos,
+        ))
+    }
 }
 
 /// RFC 3339 with microseconds, e.g. `2026-11-23T09:30:15.123456Z`.
@@ -615,5 +656,35 @@ fn packet_of<'b>(
             Some((Timestamp::default(), linktype, spb.data))
         }
         PcapBlockOwned::NG(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn times_read_back_as_they_are_written() {
+        // Across leap days, month ends, centuries and before 1970, to the microsecond.
+        let mut secs: i64 = -2_208_988_800; // 1900-01-01
+        while secs < 4_102_444_800 {
+            let t = Timestamp::new(secs, 123_456_000);
+            assert_eq!(Timestamp::parse_rfc3339(&t.to_string()), Some(t), "{t}");
+            secs += 86_400 * 17 + 3_671;
+        }
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-11-23T02:00:08Z"),
+            Some(Timestamp::new(1_795_399_208, 0))
+        );
+        for bad in [
+            "",
+            "2026-11-23",
+            "2026-13-01T00:00:00Z",
+            "2026-11-23T25:00:00Z",
+            "2026-1a-23T02:00:08Z",
+            "２０２６-11-23T02:00:08Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
     }
 }

@@ -34,7 +34,6 @@ mod key;
 #[cfg(test)]
 mod tests;
 
-#[cfg(feature = "ledger")]
 pub(crate) use hop::pan_digits as pan_digits_of;
 pub use hop::{HopConfig, HopMatcher, Leg};
 

@@ -375,6 +375,10 @@ pub struct MessageRef {
     pub merchant: Option<String>,
     /// Field 37.
     pub rrn: Option<String>,
+    /// The card number (field 2, or track 2's), masked: at most its first 6 and last 4 digits
+    /// (`622202*********0123`). Where the message names a card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pan: Option<String>,
 }
 
 /// The fee of one regime on both sides of an MCC change.
