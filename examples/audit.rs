@@ -1,6 +1,6 @@
 //! Validates every message of a capture or hex dump against merchant profiles and reports what
 //! was altered: by merchant (transactions, findings by rule, estimated fee impact), then the
-//! findings; or one finding a line as NDJSON.
+//! findings; or one finding a line as NDJSON; or (feature `html`) one HTML page with charts.
 //!
 //! ```text
 //! cargo run --release --example audit -- --profiles examples/data/merchants.toml --input pcap examples/data/sample.pcap
@@ -32,6 +32,8 @@ enum OutFormat {
     Text,
     /// One finding a line.
     Ndjson,
+    /// One self-contained HTML page with charts (needs the `html` feature).
+    Html,
 }
 
 /// Audit ISO 8583 traffic against merchant profiles.
@@ -99,6 +101,13 @@ struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: OutFormat,
+    /// With --format html: the findings table's rows at most, the most serious first (the
+    /// counts and charts cover every finding).
+    #[arg(long = "html-findings", value_name = "N", default_value_t = 5_000)]
+    html_findings: usize,
+    /// With --format html: the page's title.
+    #[arg(long = "title", value_name = "TEXT", default_value = "ISO 8583 audit")]
+    title: String,
     /// The input file, or - for standard input.
     file: String,
 }
@@ -134,6 +143,24 @@ fn set_ledger(
     Ok(())
 }
 
+/// Writes the audit as one HTML page.
+#[cfg(feature = "html")]
+fn write_html(audit: &Audit<'_>, out: &mut impl Write, title: &str, rows: usize) -> io::Result<()> {
+    use iso8583_inspect::report::{HtmlOptions, write_audit_html};
+    let options = HtmlOptions {
+        title: title.to_string(),
+        max_findings: rows,
+    };
+    write_audit_html(audit, out, &options)
+}
+
+#[cfg(not(feature = "html"))]
+fn write_html(_: &Audit<'_>, _: &mut impl Write, _: &str, _: usize) -> io::Result<()> {
+    Err(io::Error::other(
+        "--format html: this build has no HTML report (build with --features html)",
+    ))
+}
+
 #[cfg(not(feature = "ledger"))]
 fn set_ledger(_: &mut Audit<'_>, _: &str, _: Option<&str>, _: &str) -> Result<(), String> {
     Err("--ledger: this build has no ledger (build with --features ledger)".into())
@@ -146,6 +173,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if matches!(args.format, OutFormat::Html) && !cfg!(feature = "html") {
+        return fail("--format html: this build has no HTML report (build with --features html)");
+    }
     let legs = match Legs::from_args(&args.specs, &args.framings, &args.legs) {
         Ok(l) => l,
         Err(e) => return fail(e),
@@ -215,7 +245,9 @@ fn main() -> ExitCode {
                 out.flush()
             })
         }
-        OutFormat::Text => audit.run_threads(input, args.threads as usize, |_| Ok(())),
+        OutFormat::Text | OutFormat::Html => {
+            audit.run_threads(input, args.threads as usize, |_| Ok(()))
+        }
     };
     match run {
         Err(CaptureError::Output {
@@ -232,6 +264,7 @@ fn main() -> ExitCode {
     }
     let written = match args.format {
         OutFormat::Text => audit.write_text(&mut out),
+        OutFormat::Html => write_html(&audit, &mut out, &args.title, args.html_findings),
         OutFormat::Ndjson => Ok(()),
     }
     .and_then(|()| out.flush());

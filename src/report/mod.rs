@@ -1,7 +1,8 @@
 //! Output for people (text) and programs (NDJSON), card data masked unless the caller asks to
 //! reveal it: parsed messages (a table a field, or one object a message) as the `inspect`
 //! example writes them over hex dumps ([`inspect_hex`]) and captures ([`inspect_capture`],
-//! [`inspect_legs`]), and an audit's report ([`write_audit_text`], [`write_audit_ndjson`]).
+//! [`inspect_legs`]), and an audit's report ([`write_audit_text`], [`write_audit_ndjson`], and
+//! with the feature `html` one HTML page with charts, `write_audit_html`).
 //! Reading input is [`crate::input`]'s business.
 //!
 //! ```
@@ -28,7 +29,14 @@ use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
 
+#[cfg(feature = "html")]
+mod charts;
+#[cfg(feature = "html")]
+pub mod html;
 mod ndjson;
+
+#[cfg(feature = "html")]
+pub use html::{HtmlOptions, write_audit_html};
 
 /// How messages are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -486,7 +494,7 @@ pub fn inspect_legs<'s, R: BufRead + Send + 's>(
 
 /// Writes an audit's findings, one JSON object a line (the keys `rule`, `severity`, `index`,
 /// `time`, `flow`, `leg` where legs are configured, `mti`, `stan`, `terminal`, `merchant`,
-/// `rrn`, `fields`, `expected`, `observed`, `fee_impact`).
+/// `rrn`, `pan` (masked), `fields`, `expected`, `observed`, `fee_impact`).
 pub fn write_audit_ndjson(audit: &Audit<'_>, out: &mut impl Write) -> io::Result<()> {
     write_findings_ndjson(audit.findings(), out)
 }
