@@ -180,23 +180,10 @@ fn pcap_input_with_framing_and_ports() {
 fn a_spec_and_a_framing_for_each_leg() {
     let capture = data("acquiring.pcap");
     let legs = [
-        "--input",
-        "pcap",
-        "--format",
-        "ndjson",
-        "--leg",
-        "terminal=8583",
-        "--leg",
-        "network=9000,9001",
-        "--spec",
-        "terminal=cup-pos",
-        "--spec",
-        "network=cups",
-        "--framing",
-        "terminal=len2",
-        "--framing",
-        "network=cups",
-    ];
+        &["--input", "pcap", "--format", "ndjson"][..],
+        &common::ACQUIRING_LEGS[..],
+    ]
+    .concat();
     let out = run(&[&legs[..], &[capture.as_str()]].concat(), "");
     assert!(
         out.status.success(),

@@ -83,22 +83,11 @@ fn the_two_dialect_sample_report_renders_and_agrees_with_the_ndjson() {
         "acquiring",
         &profiles,
         &[
-            "--input",
-            "pcap",
-            "--leg",
-            "terminal=8583",
-            "--leg",
-            "network=9000,9001",
-            "--spec",
-            "terminal=cup-pos",
-            "--spec",
-            "network=cups",
-            "--framing",
-            "terminal=len2",
-            "--framing",
-            "network=cups",
-            &data("acquiring.pcap"),
-        ],
+            &["--input", "pcap"][..],
+            &common::ACQUIRING_LEGS[..],
+            &[data("acquiring.pcap").as_str()][..],
+        ]
+        .concat(),
     );
     // The sample's figures (the README's report): 42 findings, the top merchant the one the
     // network leg substituted.

@@ -6,16 +6,14 @@
 #[path = "../examples/common/acquiring.rs"]
 mod acquiring;
 
-use acquiring::{Link, NETWORK_PORT, NETWORK_RETURN_PORT, TERMINAL_PORT, generate};
+use acquiring::{Link, generate, leg_configs};
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
 use iso8583_inspect::diff::Leg;
-use iso8583_inspect::frame::Framing;
-use iso8583_inspect::leg::LegConfig;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
 use iso8583_inspect::report::Input;
-use iso8583_inspect::spec::{CUP_POS, CUPS, ISO87_ASCII};
+use iso8583_inspect::spec::{CUP_POS, ISO87_ASCII};
 use std::io::BufReader;
 
 fn data(name: &str) -> String {
@@ -161,20 +159,7 @@ fn two_dialect_traffic_on_one_way_links_gives_the_same_findings_on_every_thread_
         let g = generate(seed, 400, link);
         let book = ProfileBook::from_toml_str(&g.profiles).unwrap();
         let fees = FeeTable::default();
-        let legs = [
-            LegConfig {
-                leg: Leg::Terminal,
-                ports: vec![TERMINAL_PORT],
-                spec: &CUP_POS,
-                framing: Some(Framing::Len2),
-            },
-            LegConfig {
-                leg: Leg::Network,
-                ports: vec![NETWORK_PORT, NETWORK_RETURN_PORT],
-                spec: &CUPS,
-                framing: Some(Framing::Cups),
-            },
-        ];
+        let legs = leg_configs();
         let one = same_on_every_thread_count(&g.pcap, false, || {
             let mut a = Audit::new(&CUP_POS, &book, &fees);
             a.configure_legs(&legs);

@@ -12,7 +12,8 @@
 //! demands exactly the expected findings.
 //!
 //! Identities: transaction `i` has terminal trace `i` and network STAN `500000 + i`; a network
-//! reversal advice has STAN `800000 + i`. A finding's STAN names its transaction.
+//! reversal advice has STAN `800000 + i` (all six digits, wrapping past 999999). A finding's
+//! STAN names its transaction.
 
 #![allow(dead_code)]
 
@@ -32,6 +33,26 @@ pub const TERMINAL_PORT: u16 = 8583;
 pub const NETWORK_PORT: u16 = 9000;
 /// The port the acquirer listens on for the network's responses on a one-way link.
 pub const NETWORK_RETURN_PORT: u16 = 9001;
+
+/// The legs of a generated capture, each with its dialect and framing: the terminal leg
+/// (UnionPay POS, 2-byte length) and the network leg on both of its ports (CUPS).
+pub fn leg_configs() -> Vec<iso8583_inspect::leg::LegConfig<'static>> {
+    use iso8583_inspect::leg::{Leg, LegConfig};
+    vec![
+        LegConfig {
+            leg: Leg::Terminal,
+            ports: vec![TERMINAL_PORT],
+            spec: &CUP_POS,
+            framing: Some(Framing::Len2),
+        },
+        LegConfig {
+            leg: Leg::Network,
+            ports: vec![NETWORK_PORT, NETWORK_RETURN_PORT],
+            spec: &CUPS,
+            framing: Some(Framing::Cups),
+        },
+    ]
+}
 
 const POSP: &str = "10.10.0.1";
 const CUPS_HOST: &str = "10.30.0.1";

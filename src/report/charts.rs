@@ -284,7 +284,12 @@ mod tests {
         };
         let svg = matrix_svg(&m).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
-        for text in ["5812 餐娱类", "5411 民生类", "\n37\n</text>", "\n3\n</text>"] {
+        for text in [
+            "5812 餐娱类",
+            "5411 民生类",
+            "\n37\n</text>",
+            "\n3\n</text>",
+        ] {
             assert!(svg.contains(text), "{text} missing");
         }
         let t = Timeline {

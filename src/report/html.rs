@@ -263,20 +263,8 @@ fn summary(audit: &Audit<'_>) -> SummaryView {
 fn merchant_views(audit: &Audit<'_>, moves: &MccMoves) -> Vec<MerchantView> {
     let book = audit.book();
     let fees = audit.fees();
-    let mut flagged: Vec<(&String, &crate::audit::MerchantStats)> = audit
-        .merchants()
-        .iter()
-        .filter(|(_, s)| !s.by_rule.is_empty())
-        .collect();
-    // The text report's order: fee impact, then findings, then ID.
-    flagged.sort_by_key(|(id, s)| {
-        (
-            std::cmp::Reverse(s.fee_pre2016_fen),
-            std::cmp::Reverse(s.by_rule.values().sum::<usize>()),
-            (*id).clone(),
-        )
-    });
-    flagged
+    // The text report's order.
+    super::flagged_merchants(audit)
         .into_iter()
         .enumerate()
         .map(|(i, (id, stats))| {

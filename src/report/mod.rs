@@ -541,6 +541,24 @@ fn yuan(fen: i64) -> String {
     )
 }
 
+/// The merchants with findings, in the reports' order: estimated fee impact (pre-2016 rates),
+/// then number of findings, then ID.
+fn flagged_merchants<'a>(audit: &'a Audit<'_>) -> Vec<(&'a String, &'a MerchantStats)> {
+    let mut flagged: Vec<(&String, &MerchantStats)> = audit
+        .merchants()
+        .iter()
+        .filter(|(_, s)| !s.by_rule.is_empty())
+        .collect();
+    flagged.sort_by_key(|(id, s)| {
+        (
+            std::cmp::Reverse(s.fee_pre2016_fen),
+            std::cmp::Reverse(s.by_rule.values().sum::<usize>()),
+            (*id).clone(),
+        )
+    });
+    flagged
+}
+
 /// Writes an audit's readable report: the counts, the merchants with findings (ordered by
 /// estimated fee impact, then by number of findings), one line for the clean merchants, then
 /// the findings.
@@ -556,19 +574,7 @@ pub fn write_audit_text(audit: &Audit<'_>, out: &mut impl Write) -> io::Result<(
         writeln!(out, "  capture: {}", event_words(kind, *n))?;
     }
     let book = audit.book();
-    let mut flagged: Vec<(&String, &MerchantStats)> = audit
-        .merchants()
-        .iter()
-        .filter(|(_, s)| !s.by_rule.is_empty())
-        .collect();
-    flagged.sort_by_key(|(id, s)| {
-        (
-            std::cmp::Reverse(s.fee_pre2016_fen),
-            std::cmp::Reverse(s.by_rule.values().sum::<usize>()),
-            (*id).clone(),
-        )
-    });
-    for (id, stats) in &flagged {
+    for (id, stats) in &flagged_merchants(audit) {
         writeln!(out)?;
         match book.merchant(id.as_bytes()) {
             Some(p) => writeln!(

@@ -42,6 +42,23 @@ pub fn typical_0200(spec: &'static Spec) -> MessageBuilder<'static> {
     b
 }
 
+/// The flags that read the two-dialect sample (`examples/data/acquiring.pcap`): its legs by
+/// server port, and each leg's dialect and framing.
+pub const ACQUIRING_LEGS: [&str; 12] = [
+    "--leg",
+    "terminal=8583",
+    "--leg",
+    "network=9000,9001",
+    "--spec",
+    "terminal=cup-pos",
+    "--spec",
+    "network=cups",
+    "--framing",
+    "terminal=len2",
+    "--framing",
+    "network=cups",
+];
+
 /// An example binary cargo built beside the test binary (`cargo test` builds the examples;
 /// a test run alone needs `cargo build --example NAME` first).
 pub fn example(name: &str) -> std::path::PathBuf {

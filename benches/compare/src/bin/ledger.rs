@@ -16,13 +16,12 @@ use iso8583_compare::median;
 use iso8583_compare::traffic::{PROFILES, write_capture};
 use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::CaptureConfig;
-use iso8583_inspect::frame::Framing;
 use iso8583_inspect::ledger::{Ledger, LedgerKey};
-use iso8583_inspect::leg::{Leg, LegConfig};
+use iso8583_inspect::leg::LegConfig;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
 use iso8583_inspect::report::Input;
-use iso8583_inspect::spec::{CUP_POS, CUPS, ISO87_ASCII, Spec};
+use iso8583_inspect::spec::{CUP_POS, ISO87_ASCII, Spec};
 use std::path::Path;
 use std::time::Instant;
 
@@ -33,23 +32,6 @@ struct Capture {
     book: ProfileBook,
     spec: &'static Spec,
     legs: Vec<LegConfig<'static>>,
-}
-
-fn two_leg_config() -> Vec<LegConfig<'static>> {
-    vec![
-        LegConfig {
-            leg: Leg::Terminal,
-            ports: vec![acquiring::TERMINAL_PORT],
-            spec: &CUP_POS,
-            framing: Some(Framing::Len2),
-        },
-        LegConfig {
-            leg: Leg::Network,
-            ports: vec![acquiring::NETWORK_PORT, acquiring::NETWORK_RETURN_PORT],
-            spec: &CUPS,
-            framing: Some(Framing::Cups),
-        },
-    ]
 }
 
 fn main() {
@@ -72,7 +54,7 @@ fn main() {
                 name: format!("two-legs-{seed}.pcap"),
                 book: ProfileBook::from_toml_str(&g.profiles).expect("profiles"),
                 spec: &CUP_POS,
-                legs: two_leg_config(),
+                legs: acquiring::leg_configs(),
             }
         } else {
             let (pcap, _) = write_capture(Vec::new(), sales, 64, 2000, 0, 1).expect("in memory");

@@ -14,7 +14,7 @@ use iso8583_inspect::audit::Audit;
 use iso8583_inspect::capture::{CaptureConfig, CaptureEvent, CaptureReader};
 use iso8583_inspect::frame::Framing;
 use iso8583_inspect::input::Input;
-use iso8583_inspect::leg::{Leg, LegConfig};
+use iso8583_inspect::leg::Leg;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::parse;
 use iso8583_inspect::profile::ProfileBook;
@@ -22,27 +22,10 @@ use iso8583_inspect::spec::{CUP_POS, CUPS};
 use std::hint::black_box;
 use std::time::Instant;
 
-fn legs() -> Vec<LegConfig<'static>> {
-    vec![
-        LegConfig {
-            leg: Leg::Terminal,
-            ports: vec![acquiring::TERMINAL_PORT],
-            spec: &CUP_POS,
-            framing: Some(Framing::Len2),
-        },
-        LegConfig {
-            leg: Leg::Network,
-            ports: vec![acquiring::NETWORK_PORT, acquiring::NETWORK_RETURN_PORT],
-            spec: &CUPS,
-            framing: Some(Framing::Cups),
-        },
-    ]
-}
-
 fn audit(book: &ProfileBook, fees: &FeeTable, pcap: &[u8], with_legs: bool) -> usize {
     let mut audit = Audit::new(&CUP_POS, book, fees);
     if with_legs {
-        audit.configure_legs(&legs());
+        audit.configure_legs(&acquiring::leg_configs());
     }
     let config = CaptureConfig {
         framing: (!with_legs).then_some(Framing::Len2),
@@ -55,7 +38,7 @@ fn audit(book: &ProfileBook, fees: &FeeTable, pcap: &[u8], with_legs: bool) -> u
 }
 
 fn capture_parse(pcap: &[u8]) -> usize {
-    let legs = legs();
+    let legs = acquiring::leg_configs();
     CaptureReader::with_legs(pcap, &CUP_POS, CaptureConfig::default(), &legs)
         .expect("capture")
         .filter(|e| match e {
