@@ -42,6 +42,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -59,6 +60,10 @@ pub const KEY_VARIABLE: &str = "ISO8583_LEDGER_KEY";
 
 /// Capture time a transaction's row is held after its last message.
 const HOLD_MS: i64 = 180_000;
+
+/// Columns whose values are each row's own (times, indexes, reference numbers): written
+/// without a dictionary (card hashes keep theirs: cards come back).
+const UNIQUE_COLUMNS: [&str; 4] = ["capture_time", "message_index", "network_index", "rrn"];
 
 /// Rows written to Parquet at once.
 const BATCH_ROWS: usize = 65_536;
@@ -361,12 +366,19 @@ impl Table {
             std::fs::create_dir_all(dir)?;
         }
         let file = File::create(&path)?;
-        let props = WriterProperties::builder()
-            .set_key_value_metadata(Some(vec![KeyValue::new(
+        let mut props =
+            WriterProperties::builder().set_key_value_metadata(Some(vec![KeyValue::new(
                 "iso8583_inspect.ledger_version".to_string(),
                 SCHEMA_VERSION.to_string(),
-            )]))
-            .build();
+            )]));
+        // A column whose values are (nearly) all different gains nothing from a dictionary:
+        // the writer would build one, find it too large and start over without.
+        for column in UNIQUE_COLUMNS {
+            if schema.column_with_name(column).is_some() {
+                props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
+            }
+        }
+        let props = props.build();
         let writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))
             .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
         Ok(Table {
