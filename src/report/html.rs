@@ -19,6 +19,7 @@
 //! browser test) reads the numbers rather than their formatting.
 
 use super::charts::{self, Matrix, Timeline};
+use super::yuan;
 use crate::audit::{Audit, canonical};
 use crate::capture::Timestamp;
 use crate::finding::{Finding, Rule, Severity};
@@ -137,11 +138,6 @@ struct Page<'a> {
     rule_options: Vec<(&'static str, usize)>,
     severity_options: Vec<(String, usize)>,
     merchant_options: Vec<String>,
-}
-
-/// Money in fen as yuan: `-12.05`.
-fn yuan(fen: i64) -> String {
-    super::yuan(fen)
 }
 
 /// A span of time in words: `2 h 05 min`, `3 min 20 s`, `12.5 s`.
