@@ -727,4 +727,11 @@ impl<'b> Audit<'b> {
     pub fn write_text(&self, out: &mut impl Write) -> io::Result<()> {
         crate::report::write_audit_text(self, out)
     }
+
+    /// Writes the audit as one HTML page with the default options
+    /// ([`crate::report::write_audit_html`]; feature `html`).
+    #[cfg(feature = "html")]
+    pub fn write_html(&self, out: &mut impl Write) -> io::Result<()> {
+        crate::report::write_audit_html(self, out, &crate::report::HtmlOptions::default())
+    }
 }

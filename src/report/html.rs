@@ -17,6 +17,24 @@
 //!
 //! Every figure the page shows also sits in a `data-value` attribute, so that a script (the
 //! browser test) reads the numbers rather than their formatting.
+//!
+//! ```
+//! use iso8583_inspect::audit::Audit;
+//! use iso8583_inspect::mcc::FeeTable;
+//! use iso8583_inspect::profile::ProfileBook;
+//! use iso8583_inspect::report::{HtmlOptions, write_audit_html};
+//! use iso8583_inspect::spec::ISO87_ASCII;
+//! let book = ProfileBook::from_toml_str("")?;
+//! let fees = FeeTable::default();
+//! let mut audit = Audit::new(&ISO87_ASCII, &book, &fees);
+//! audit.message(b"0800822000000000000004000000000000001123093015000001301", None);
+//! audit.finish();
+//! let mut page = Vec::new();
+//! write_audit_html(&audit, &mut page, &HtmlOptions { title: "Night shift".into(), ..HtmlOptions::default() })?;
+//! let page = String::from_utf8(page)?;
+//! assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<title>Night shift</title>"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use super::charts::{self, Matrix, Timeline};
 use super::yuan;
