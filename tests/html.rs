@@ -144,6 +144,16 @@ fn sample_page(options: &HtmlOptions, profiles: &str) -> String {
 fn the_page_masks_cards_escapes_the_traffic_and_caps_a_long_table() {
     let profiles = std::fs::read_to_string(data("merchants.toml")).unwrap();
     let page = sample_page(&HtmlOptions::default(), &profiles);
+    // The capture's time span, from its first message to its last.
+    let first = page.split("id=\"span-first\">").nth(1).unwrap();
+    let last = page.split("id=\"span-last\">").nth(1).unwrap();
+    assert!(first.starts_with("2026-") && last.starts_with("2026-"));
+    assert!(
+        first[..27] < last[..27],
+        "{} .. {}",
+        &first[..27],
+        &last[..27]
+    );
     // Self-contained: no request leaves the file.
     for outside in ["src=\"http", "href=\"http", "<link", "@import", "url("] {
         assert!(!page.contains(outside), "{outside}");

@@ -8,7 +8,7 @@ mod acquiring;
 
 use acquiring::{Link, generate, leg_configs};
 use iso8583_inspect::audit::Audit;
-use iso8583_inspect::capture::CaptureConfig;
+use iso8583_inspect::capture::{CaptureConfig, Timestamp};
 use iso8583_inspect::diff::Leg;
 use iso8583_inspect::mcc::FeeTable;
 use iso8583_inspect::profile::ProfileBook;
@@ -21,8 +21,8 @@ fn data(name: &str) -> String {
 }
 
 /// What an audit ends with, in a form to compare: every finding as its NDJSON line, sorted
-/// (threads hand them on in another order); the merchant counts; messages, unreadable ones
-/// and capture events.
+/// (threads hand them on in another order); the merchant counts; messages, unreadable ones,
+/// capture events and time span.
 #[derive(Debug, PartialEq)]
 struct Outcome {
     findings: Vec<String>,
@@ -30,6 +30,8 @@ struct Outcome {
     messages: usize,
     unreadable: usize,
     events: String,
+    /// The capture's first and last time.
+    span: Option<(Timestamp, Timestamp)>,
     /// Findings handed on while the audit ran, as lines, sorted.
     streamed: Vec<String>,
 }
@@ -52,6 +54,7 @@ fn outcome(audit: &Audit<'_>, mut streamed: Vec<String>) -> Outcome {
         messages: audit.messages(),
         unreadable: audit.unreadable(),
         events: format!("{:?}", audit.events()),
+        span: audit.time_span(),
         streamed,
     }
 }

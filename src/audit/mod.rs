@@ -710,12 +710,15 @@ impl<'b> Audit<'b> {
         self.span
     }
 
-    /// Widens the time span to take in `time`.
+    /// Widens the time span to take in `time` (mostly a later time than the last).
+    #[inline]
     pub(crate) fn saw(&mut self, time: Timestamp) {
-        self.span = Some(match self.span {
-            Some((first, last)) => (first.min(time), last.max(time)),
-            None => (time, time),
-        });
+        match &mut self.span {
+            Some((_, last)) if time >= *last => *last = time,
+            Some((first, _)) if time < *first => *first = time,
+            Some(_) => {}
+            None => self.span = Some((time, time)),
+        }
     }
 
     /// Writes one finding a line as JSON ([`crate::report::write_audit_ndjson`]).
