@@ -122,6 +122,28 @@ fn the_iso87_sample_reports_render_and_agree_with_the_ndjson() {
     assert!(hex["findings"].as_u64().unwrap() > 5, "{hex}");
 }
 
+#[test]
+fn a_report_with_nothing_to_report_renders_too() {
+    // One echo test, as hex: no transaction, no finding, no capture time.
+    let dump = out_dir().join("quiet.hex");
+    std::fs::write(
+        &dump,
+        "30383030383232303030303030303030303030303034303030303030303030303030303031313233303933303135303030303031333031\n",
+    )
+    .unwrap();
+    let checked = check_in_browser(
+        "quiet",
+        &data("merchants.toml"),
+        &["--input", "hex", dump.to_str().unwrap()],
+    );
+    assert_eq!(checked["findings"], 0, "{checked}");
+    assert_eq!(checked["rows"], 0, "{checked}");
+    let page = std::fs::read_to_string(out_dir().join("quiet.html")).unwrap();
+    assert!(page.contains("id=\"messages\" data-value=\"1\""));
+    // Read, not unreadable.
+    assert!(page.contains("messages (0 unreadable)"));
+}
+
 /// The page of the sample capture, made by the library.
 fn sample_page(options: &HtmlOptions, profiles: &str) -> String {
     let book = ProfileBook::from_toml_str(profiles).unwrap();
