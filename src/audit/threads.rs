@@ -121,7 +121,7 @@ fn chars(msg: &Message<'_>, n: usize) -> ([u8; 32], usize) {
 
 /// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg); the
 /// replay window is the reader's own.
-fn route(msg: &Message<'_>, hop: bool, shards: usize) -> Vec<(usize, Share)> {
+fn route(msg: &Message<'_>, hop: bool, shards: usize) -> impl Iterator<Item = (usize, Share)> {
     let (stan, stan_len) = chars(msg, 11);
     let own = stan.get(..stan_len).unwrap_or_default();
     let pointed = pointed_stan(msg);
@@ -149,20 +149,28 @@ fn route(msg: &Message<'_>, hop: bool, shards: usize) -> Vec<(usize, Share)> {
         ),
         (0, Share { hop, ..Share::NONE }),
     ];
-    let mut out: Vec<(usize, Share)> = Vec::with_capacity(3);
+    // At most three shards, on the stack.
+    let mut out: [Option<(usize, Share)>; 3] = [None; 3];
     for (s, share) in parts.into_iter().filter(|(_, share)| share.any()) {
-        match out.iter_mut().find(|(o, _)| *o == s) {
+        match out.iter_mut().flatten().find(|(o, _)| *o == s) {
             Some((_, have)) => *have = have.or(share),
-            None => out.push((s, share)),
+            None => {
+                if let Some(free) = out.iter_mut().find(|o| o.is_none()) {
+                    *free = Some((s, share));
+                }
+            }
         }
     }
-    out
+    out.into_iter().flatten()
 }
 
 /// The reader's side: a batch a worker, filled and sent.
 struct Router {
     batches: Vec<(Vec<Job>, Arena)>,
     senders: Vec<SyncSender<Batch>>,
+    /// Batches the workers are done with, emptied, to fill again (no allocation a batch, and
+    /// no buffer freed on another thread than the one that allocated it).
+    spares: Receiver<(Vec<Job>, Arena)>,
     /// The latest message time of each pairer (by place), for [`Batch::End`].
     clocks: Vec<Timestamp>,
 }
@@ -180,9 +188,13 @@ impl Router {
         job.starts = from..arena.starts.len();
         jobs.push(job);
         if jobs.len() >= BATCH {
+            let (fresh_jobs, fresh_arena) = self
+                .spares
+                .try_recv()
+                .unwrap_or_else(|_| (Vec::with_capacity(BATCH), Arena::with_capacity()));
             let full = (
-                std::mem::replace(jobs, Vec::with_capacity(BATCH)),
-                std::mem::replace(arena, Arena::with_capacity()),
+                std::mem::replace(jobs, fresh_jobs),
+                std::mem::replace(arena, fresh_arena),
             );
             if let Some(tx) = self.senders.get(worker) {
                 // A worker that is gone has stopped with the others: nothing to hand it.
@@ -224,7 +236,12 @@ impl<'b> Audit<'b> {
 
     /// A worker: its share of each message, then the end of the input; findings go back to
     /// the reader a batch at a time.
-    fn work(&mut self, jobs: Receiver<Batch>, found: Sender<Vec<Finding>>) {
+    fn work(
+        &mut self,
+        jobs: Receiver<Batch>,
+        found: Sender<Vec<Finding>>,
+        spent: Sender<(Vec<Job>, Arena)>,
+    ) {
         for batch in jobs {
             let (batch, arena) = match batch {
                 Batch::Jobs(batch, arena) => (batch, arena),
@@ -240,6 +257,7 @@ impl<'b> Audit<'b> {
                     break;
                 }
             };
+            let (mut batch, mut arena) = (batch, arena);
             for job in &batch {
                 let bytes = arena.bytes.get(job.range.clone()).unwrap_or_default();
                 let starts = arena.starts.get(job.starts.clone()).unwrap_or_default();
@@ -248,6 +266,11 @@ impl<'b> Audit<'b> {
                     job.describe()
                 });
             }
+            batch.clear();
+            arena.bytes.clear();
+            arena.starts.clear();
+            // The reader may be done: then the batch is freed here.
+            let _ = spent.send((batch, arena));
             if !self.findings.is_empty() && found.send(std::mem::take(&mut self.findings)).is_err()
             {
                 return;
@@ -290,23 +313,25 @@ impl<'b> Audit<'b> {
         let counting = std::mem::replace(&mut self.counting, false);
         let (result, failed, done, tallied) = std::thread::scope(|scope| {
             let (found_tx, found_rx) = channel::<Vec<Finding>>();
+            let (spent_tx, spares) = channel::<(Vec<Job>, Arena)>();
             let mut senders = Vec::with_capacity(threads);
             let mut handles = Vec::with_capacity(threads);
             for mut worker in workers {
                 let (tx, rx) = sync_channel::<Batch>(QUEUE);
-                let found_tx = found_tx.clone();
+                let (found_tx, spent_tx) = (found_tx.clone(), spent_tx.clone());
                 senders.push(tx);
                 handles.push(scope.spawn(move || {
-                    worker.work(rx, found_tx);
+                    worker.work(rx, found_tx, spent_tx);
                     worker
                 }));
             }
-            drop(found_tx);
+            drop((found_tx, spent_tx));
             let mut router = Router {
                 batches: (0..threads)
                     .map(|_| (Vec::with_capacity(BATCH), Arena::with_capacity()))
                     .collect(),
                 senders,
+                spares,
                 clocks: vec![Timestamp::default(); self.pairers.len()],
             };
             let mut failed: Option<io::Error> = None;
