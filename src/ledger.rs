@@ -895,39 +895,37 @@ impl Recorder for Ledger {
         row.set_field(Slot::AcquirerId, msg, 32);
         row.set_field(Slot::ForwarderId, msg, 33);
         row.set_field(Slot::Rrn, msg, 37);
-        let mcc = msg.mcc().and_then(Result::ok);
-        match leg {
-            Some(Leg::Network) => {
-                row.network = true;
-                row.set_field(Slot::NetworkTerminalId, msg, 41);
-                row.set_field(Slot::NetworkMerchantId, msg, 42);
-                if let Some(m) = mcc {
-                    row.set_with(Slot::NetworkMcc, |t| {
-                        let _ = write!(t, "{m}");
-                    });
+        // The leg's own columns: the network leg's, or the terminal leg's (also with no legs).
+        let network = leg == Some(Leg::Network);
+        let (terminal_id, merchant_id, mcc_slot, stan) = if network {
+            (
+                Slot::NetworkTerminalId,
+                Slot::NetworkMerchantId,
+                Slot::NetworkMcc,
+                Slot::NetworkStan,
+            )
+        } else {
+            (Slot::TerminalId, Slot::MerchantId, Slot::Mcc, Slot::Stan)
+        };
+        row.network = network;
+        row.terminal = leg == Some(Leg::Terminal);
+        row.set_field(terminal_id, msg, 41);
+        row.set_field(merchant_id, msg, 42);
+        if let Some(m) = msg.mcc().and_then(Result::ok) {
+            row.set_with(mcc_slot, |t| {
+                let _ = write!(t, "{m}");
+            });
+        }
+        row.set_field(stan, msg, 11);
+        if network {
+            row.set(Slot::NetworkName, network_name(msg).as_deref());
+        } else if let Some(Some((a, b))) = row.spans.get(Slot::MerchantId as usize).copied() {
+            // Digits 8-11 of a 15-digit merchant code: a slice of the text already held.
+            let code = row.text.get(a as usize..b as usize).unwrap_or_default();
+            if b - a == 15 && code.is_char_boundary(7) && code.is_char_boundary(11) {
+                if let Some(span) = row.spans.get_mut(Slot::MccFromCode as usize) {
+                    *span = Some((a + 7, a + 11));
                 }
-                row.set(Slot::NetworkName, network_name(msg).as_deref());
-                row.set_field(Slot::NetworkStan, msg, 11);
-            }
-            _ => {
-                row.terminal = leg == Some(Leg::Terminal);
-                row.set_field(Slot::TerminalId, msg, 41);
-                row.set_field(Slot::MerchantId, msg, 42);
-                // Digits 8-11 of a 15-digit merchant code: a slice of the text already held.
-                if let Some(Some((a, b))) = row.spans.get(Slot::MerchantId as usize).copied() {
-                    let code = row.text.get(a as usize..b as usize).unwrap_or_default();
-                    if b - a == 15 && code.is_char_boundary(7) && code.is_char_boundary(11) {
-                        if let Some(span) = row.spans.get_mut(Slot::MccFromCode as usize) {
-                            *span = Some((a + 7, a + 11));
-                        }
-                    }
-                }
-                if let Some(m) = mcc {
-                    row.set_with(Slot::Mcc, |t| {
-                        let _ = write!(t, "{m}");
-                    });
-                }
-                row.set_field(Slot::Stan, msg, 11);
             }
         }
         if let Some(slot) = self.entry(index) {
@@ -993,10 +991,7 @@ impl Recorder for Ledger {
                     .into_iter()
                     .chain([Slot::AcquirerId, Slot::ForwarderId])
                 {
-                    if let Some(v) = n_row.get(slot) {
-                        let v = v.to_string();
-                        row.set(slot, Some(&v));
-                    }
+                    row.set(slot, n_row.get(slot));
                 }
                 row.network_latency_ms = n_row.network_latency_ms;
                 row.rules.extend(n_row.rules);
