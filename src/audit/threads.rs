@@ -243,7 +243,7 @@ impl<'b> Audit<'b> {
         spent: Sender<(Vec<Job>, Arena)>,
     ) {
         for batch in jobs {
-            let (batch, arena) = match batch {
+            let (mut batch, mut arena) = match batch {
                 Batch::Jobs(batch, arena) => (batch, arena),
                 Batch::End(clocks) => {
                     self.close_waits(
@@ -257,7 +257,6 @@ impl<'b> Audit<'b> {
                     break;
                 }
             };
-            let (mut batch, mut arena) = (batch, arena);
             for job in &batch {
                 let bytes = arena.bytes.get(job.range.clone()).unwrap_or_default();
                 let starts = arena.starts.get(job.starts.clone()).unwrap_or_default();
