@@ -38,7 +38,7 @@
 
 use super::charts::{self, Matrix, Timeline};
 use super::yuan;
-use crate::audit::{Audit, canonical};
+use crate::audit::{Audit, MerchantStats, canonical};
 use crate::capture::Timestamp;
 use crate::finding::{Finding, Rule, Severity};
 use askama::Template;
@@ -184,6 +184,22 @@ struct MccMoves {
     pairs: BTreeMap<(String, String), usize>,
 }
 
+impl MccMoves {
+    /// The requests of merchant `id` counted under its registered MCC: those without an MCC
+    /// finding.
+    fn own(&self, id: &str, stats: &MerchantStats) -> usize {
+        let moved: usize = self.by_merchant.get(id).map_or(0, |m| m.values().sum());
+        stats.transactions.saturating_sub(moved)
+    }
+}
+
+/// A finding's estimated fee difference at the pre-2016 rates, fen.
+fn fee_fen(f: &Finding) -> Option<i64> {
+    f.fee_impact
+        .as_ref()
+        .and_then(|fi| fi.pre2016.difference_fen)
+}
+
 fn mcc_moves(audit: &Audit<'_>) -> MccMoves {
     let book = audit.book();
     let mut seen = HashSet::new();
@@ -285,14 +301,11 @@ fn merchant_views(audit: &Audit<'_>, moves: &MccMoves) -> Vec<MerchantView> {
             let profile = book.merchant(id.as_bytes());
             let registered = profile.map(|p| format!("{:04}", p.mcc)).unwrap_or_default();
             let classes = profile.map(|p| fees.classes(p.mcc));
-            let moved = moves.by_merchant.get(id.as_str());
-            let moved_total: usize = moved.map_or(0, |m| m.values().sum());
             let mut cleared: Vec<(String, usize, bool)> = Vec::new();
             if profile.is_some() {
-                let own = stats.transactions.saturating_sub(moved_total);
-                cleared.push((registered.clone(), own, true));
+                cleared.push((registered.clone(), moves.own(id, stats), true));
             }
-            for (mcc, n) in moved.into_iter().flatten() {
+            for (mcc, n) in moves.by_merchant.get(id.as_str()).into_iter().flatten() {
                 cleared.push((mcc.clone(), *n, *mcc == registered));
             }
             cleared.retain(|c| c.1 > 0);
@@ -325,11 +338,7 @@ fn matrix(audit: &Audit<'_>, moves: &MccMoves) -> Matrix {
         let Some(p) = book.merchant(id.as_bytes()) else {
             continue;
         };
-        let moved: usize = moves
-            .by_merchant
-            .get(id.as_str())
-            .map_or(0, |m| m.values().sum());
-        let own = stats.transactions.saturating_sub(moved);
+        let own = moves.own(id, stats);
         if own > 0 {
             let mcc = format!("{:04}", p.mcc);
             *counts.entry((mcc.clone(), mcc)).or_default() += own;
@@ -388,9 +397,9 @@ fn timeline(audit: &Audit<'_>) -> Timeline {
     } else {
         (0, i64::try_from(audit.messages()).unwrap_or(i64::MAX))
     };
-    let width = ((end - start) / BUCKETS as i64 + 1).max(1);
+    let width = (end.saturating_sub(start) / BUCKETS as i64 + 1).max(1);
     let bucket = |p: i64| {
-        usize::try_from((p - start).max(0) / width)
+        usize::try_from(p.saturating_sub(start).max(0) / width)
             .unwrap_or(0)
             .min(BUCKETS - 1)
     };
@@ -420,7 +429,7 @@ fn timeline(audit: &Audit<'_>) -> Timeline {
     }
     let buckets = (0..BUCKETS)
         .map(|b| {
-            let at = start + width * b as i64;
+            let at = start.saturating_add(width.saturating_mul(b as i64));
             if by_time {
                 let t = Timestamp::new(at.div_euclid(1000), 0).to_string();
                 // HH:MM:SS of the bucket's start.
@@ -476,10 +485,7 @@ fn swallowed(audit: &Audit<'_>) -> (Vec<&'static str>, Vec<TerminalView>) {
 }
 
 fn finding_view(f: &Finding, book: &crate::profile::ProfileBook) -> FindingView {
-    let fee_fen = f
-        .fee_impact
-        .as_ref()
-        .and_then(|fi| fi.pre2016.difference_fen);
+    let fee_fen = fee_fen(f);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     FindingView {
         rule: f.rule.id(),
@@ -529,14 +535,9 @@ pub fn write_audit_html(
     // The most serious first, then the largest fee impact, then input order.
     let mut order: Vec<&Finding> = found.iter().collect();
     order.sort_by_key(|f| {
-        let fee = f
-            .fee_impact
-            .as_ref()
-            .and_then(|fi| fi.pre2016.difference_fen)
-            .unwrap_or(0);
         (
             std::cmp::Reverse(f.severity),
-            std::cmp::Reverse(fee),
+            std::cmp::Reverse(fee_fen(f).unwrap_or(0)),
             f.message.index,
         )
     });
@@ -547,19 +548,25 @@ pub fn write_audit_html(
         .map(|f| finding_view(f, book))
         .collect();
     let mut rule_counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut severity_counts: BTreeMap<Severity, usize> = BTreeMap::new();
     let mut merchant_options: BTreeSet<String> = BTreeSet::new();
     for f in found {
         *rule_counts.entry(f.rule.id()).or_default() += 1;
-        *severity_counts.entry(f.severity).or_default() += 1;
         merchant_options.insert(canonical(
             book,
             f.message.merchant.as_deref().unwrap_or("-"),
         ));
     }
+    let summary = summary(audit);
+    // The severities found, most serious first: the summary's counts.
+    let severity_options = summary
+        .by_severity
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .cloned()
+        .collect();
     let page = Page {
         title: &options.title,
-        summary: summary(audit),
+        summary,
         merchants: merchant_views(audit, &moves),
         matrix_empty: m.cells.is_empty(),
         matrix_svg: charts::matrix_svg(&m)?,
@@ -571,11 +578,7 @@ pub fn write_audit_html(
         rows,
         total_findings: found.len(),
         rule_options: rule_counts.into_iter().collect(),
-        severity_options: severity_counts
-            .into_iter()
-            .rev()
-            .map(|(s, n)| (s.to_string(), n))
-            .collect(),
+        severity_options,
         merchant_options: merchant_options.into_iter().collect(),
     };
     page.write_into(out)
