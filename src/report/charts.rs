@@ -2,6 +2,7 @@
 //! (no image files, no script, no network). Text is SVG `<text>`: the browser sets it in its
 //! own fonts, Chinese class names included.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::io;
@@ -40,6 +41,21 @@ fn segment_label(v: &SegmentValue<i32>, labels: &[String]) -> String {
     }
 }
 
+/// An SVG of `size` pixels on white, drawn by `draw`.
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> io::Result<()>,
+) -> io::Result<String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing_error)?;
+        draw(&root)?;
+        root.present().map_err(drawing_error)?;
+    }
+    Ok(out)
+}
+
 fn count_i32(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -61,11 +77,8 @@ pub(crate) fn matrix_svg(m: &Matrix) -> io::Result<String> {
     let width = 260 + 96 * u32::try_from(columns.min(40)).unwrap_or(40);
     let height = 120 + 34 * u32::try_from(rows.min(60)).unwrap_or(60);
     let most = m.cells.iter().map(|c| c.2).max().unwrap_or(1).max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
+    svg((width, height), |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(56)
             .y_label_area_size(200)
@@ -127,9 +140,8 @@ pub(crate) fn matrix_svg(m: &Matrix) -> io::Result<String> {
                 )
             }))
             .map_err(drawing_error)?;
-        root.present().map_err(drawing_error)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Counts a time bucket, one series a rule, stacked.
@@ -156,11 +168,8 @@ pub(crate) fn timeline_svg(t: &Timeline) -> io::Result<String> {
         .max()
         .unwrap_or(0)
         .max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (960, 360)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
+    svg((960, 360), |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
@@ -219,9 +228,8 @@ pub(crate) fn timeline_svg(t: &Timeline) -> io::Result<String> {
             .label_font(("sans-serif", 12))
             .draw()
             .map_err(drawing_error)?;
-        root.present().map_err(drawing_error)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Horizontal bars: (label, count), top to bottom.
@@ -230,11 +238,8 @@ pub(crate) fn bars_svg(items: &[(String, usize)], axis: &str) -> io::Result<Stri
     let most = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
     let labels: Vec<String> = items.iter().rev().map(|i| i.0.clone()).collect();
     let height = 90 + 26 * u32::try_from(n.min(60)).unwrap_or(60);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (720, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
-        let mut chart = ChartBuilder::on(&root)
+    svg((720, height), |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(130)
@@ -266,9 +271,8 @@ pub(crate) fn bars_svg(items: &[(String, usize)], axis: &str) -> io::Result<Stri
                 bar
             }))
             .map_err(drawing_error)?;
-        root.present().map_err(drawing_error)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 #[cfg(test)]
