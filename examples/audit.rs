@@ -105,9 +105,9 @@ struct Args {
     /// counts and charts cover every finding).
     #[arg(long = "html-findings", value_name = "N", default_value_t = 5_000)]
     html_findings: usize,
-    /// With --format html: the page's title.
-    #[arg(long = "title", value_name = "TEXT", default_value = "ISO 8583 audit")]
-    title: String,
+    /// With --format html: the page's title (default "ISO 8583 audit").
+    #[arg(long = "title", value_name = "TEXT")]
+    title: Option<String>,
     /// The input file, or - for standard input.
     file: String,
 }
@@ -143,22 +143,29 @@ fn set_ledger(
     Ok(())
 }
 
+/// What `--format html` says in a build without the HTML report.
+const NO_HTML: &str = "--format html: this build has no HTML report (build with --features html)";
+
 /// Writes the audit as one HTML page.
 #[cfg(feature = "html")]
-fn write_html(audit: &Audit<'_>, out: &mut impl Write, title: &str, rows: usize) -> io::Result<()> {
+fn write_html(
+    audit: &Audit<'_>,
+    out: &mut impl Write,
+    title: Option<&str>,
+    rows: usize,
+) -> io::Result<()> {
     use iso8583_inspect::report::{HtmlOptions, write_audit_html};
+    let defaults = HtmlOptions::default();
     let options = HtmlOptions {
-        title: title.to_string(),
+        title: title.map_or(defaults.title, str::to_string),
         max_findings: rows,
     };
     write_audit_html(audit, out, &options)
 }
 
 #[cfg(not(feature = "html"))]
-fn write_html(_: &Audit<'_>, _: &mut impl Write, _: &str, _: usize) -> io::Result<()> {
-    Err(io::Error::other(
-        "--format html: this build has no HTML report (build with --features html)",
-    ))
+fn write_html(_: &Audit<'_>, _: &mut impl Write, _: Option<&str>, _: usize) -> io::Result<()> {
+    Err(io::Error::other(NO_HTML))
 }
 
 #[cfg(not(feature = "ledger"))]
@@ -174,7 +181,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     if matches!(args.format, OutFormat::Html) && !cfg!(feature = "html") {
-        return fail("--format html: this build has no HTML report (build with --features html)");
+        return fail(NO_HTML);
     }
     let legs = match Legs::from_args(&args.specs, &args.framings, &args.legs) {
         Ok(l) => l,
@@ -264,7 +271,7 @@ fn main() -> ExitCode {
     }
     let written = match args.format {
         OutFormat::Text => audit.write_text(&mut out),
-        OutFormat::Html => write_html(&audit, &mut out, &args.title, args.html_findings),
+        OutFormat::Html => write_html(&audit, &mut out, args.title.as_deref(), args.html_findings),
         OutFormat::Ndjson => Ok(()),
     }
     .and_then(|()| out.flush());
