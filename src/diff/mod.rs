@@ -109,6 +109,10 @@ struct Entry {
     relaxed: u64,
     /// Bumped on each state change, so stale deadlines are ignored.
     generation: u64,
+    /// Its full key's value, under which the table finds its slot.
+    key: u64,
+    /// The generation it was first held at: tells it from a later entry in the same slot.
+    born: u64,
 }
 
 impl Entry {
@@ -147,7 +151,7 @@ static ECHO: [(usize, Rule); 13] = [
 /// queue's latest deadline instead of an earlier one: a wait is never cut short.
 #[derive(Debug, Default)]
 struct Deadlines {
-    queues: [VecDeque<(i64, u64, u64)>; 3],
+    queues: [VecDeque<(i64, usize, u64)>; 3],
 }
 
 impl Deadlines {
@@ -155,15 +159,15 @@ impl Deadlines {
     const WINDOW: usize = 1;
     const REVERSAL: usize = 2;
 
-    fn push(&mut self, kind: usize, deadline: i64, key: u64, generation: u64) {
+    fn push(&mut self, kind: usize, deadline: i64, slot: usize, generation: u64) {
         if let Some(q) = self.queues.get_mut(kind) {
             let deadline = q.back().map_or(deadline, |b| deadline.max(b.0));
-            q.push_back((deadline, key, generation));
+            q.push_back((deadline, slot, generation));
         }
     }
 
-    /// The earliest deadline at or before `now`, taken off its queue: (key, generation).
-    fn pop_until(&mut self, now: i64) -> Option<(u64, u64)> {
+    /// The earliest deadline at or before `now`, taken off its queue: (slot, generation).
+    fn pop_until(&mut self, now: i64) -> Option<(usize, u64)> {
         let (kind, _) = self
             .queues
             .iter()
@@ -171,8 +175,8 @@ impl Deadlines {
             .filter_map(|(i, q)| q.front().map(|f| (i, f.0)))
             .filter(|(_, d)| *d <= now)
             .min_by_key(|(_, d)| *d)?;
-        let (_, key, generation) = self.queues.get_mut(kind)?.pop_front()?;
-        Some((key, generation))
+        let (_, slot, generation) = self.queues.get_mut(kind)?.pop_front()?;
+        Some((slot, generation))
     }
 
     fn clear(&mut self) {
@@ -331,14 +335,22 @@ impl Pool {
 pub struct Pairer<'s> {
     spec: &'s Spec,
     config: DiffConfig,
-    table: KeyMap<Entry>,
-    /// Relaxed key -> key: finds a request whose response changed its terminal, merchant or
+    /// Full key -> the slot of its entry.
+    table: KeyMap<usize>,
+    /// The entries held, each in a slot that stays put while it is held: the tables map keys
+    /// to slots and deadlines name slots, so a table grows by moving a few bytes an entry,
+    /// and a deadline finds its entry without a lookup.
+    slab: Vec<Option<Entry>>,
+    /// Slots free for the next entries.
+    free: Vec<usize>,
+    /// Relaxed key -> slot: finds a request whose response changed its terminal, merchant or
     /// transmission time.
-    relaxed: KeyMap<u64>,
-    /// (deadline in ms, key, generation) of each kind, earliest first.
+    relaxed: KeyMap<usize>,
+    /// (deadline in ms, slot, generation) of each kind, earliest first.
     deadlines: Deadlines,
-    /// Keys in arrival order, for eviction (those already gone are dropped from the front).
-    arrivals: VecDeque<u64>,
+    /// (slot, birth) in arrival order, for eviction (those already gone are dropped from the
+    /// front).
+    arrivals: VecDeque<(usize, u64)>,
     generation: u64,
     now: i64,
     /// Debits by card, amount, terminal and merchant: (the key's bytes, the STAN's, time ms,
@@ -361,6 +373,8 @@ impl<'s> Pairer<'s> {
             spec,
             config,
             table: KeyMap::default(),
+            slab: Vec::new(),
+            free: Vec::new(),
             relaxed: KeyMap::default(),
             deadlines: Deadlines::default(),
             arrivals: VecDeque::new(),
@@ -517,36 +531,74 @@ impl<'s> Pairer<'s> {
         (k.id(), r.id())
     }
 
-    /// The key of a held request found by its full key, else by its relaxed one; a match is
-    /// confirmed on the key's bytes, never on its 64-bit value alone.
-    fn find(&self, (key, relaxed): (KeyId, KeyId)) -> Option<u64> {
-        if self
-            .table
-            .get(&key.value)
-            .is_some_and(|e| e.confirms(0, &key.ident))
-        {
-            return Some(key.value);
-        }
-        let k = self.relaxed.get(&relaxed.value).copied()?;
-        self.table
-            .get(&k)
-            .is_some_and(|e| e.confirms(1, &relaxed.ident))
-            .then_some(k)
+    fn entry(&self, slot: usize) -> Option<&Entry> {
+        self.slab.get(slot)?.as_ref()
     }
 
-    fn remove(&mut self, key: u64) -> Option<Entry> {
-        let e = self.table.remove(&key)?;
-        if self.relaxed.get(&e.relaxed) == Some(&key) {
+    fn entry_mut(&mut self, slot: usize) -> Option<&mut Entry> {
+        self.slab.get_mut(slot)?.as_mut()
+    }
+
+    /// The slot of the entry held under `key`, if its bytes are `ident`'s.
+    fn held(&self, key: &KeyId) -> Option<usize> {
+        let slot = *self.table.get(&key.value)?;
+        self.entry(slot)
+            .is_some_and(|e| e.confirms(0, &key.ident))
+            .then_some(slot)
+    }
+
+    /// The slot of a held request found by its full key, else by its relaxed one; a match is
+    /// confirmed on the key's bytes, never on its 64-bit value alone.
+    fn find(&self, (key, relaxed): (KeyId, KeyId)) -> Option<usize> {
+        if let Some(slot) = self.held(&key) {
+            return Some(slot);
+        }
+        let slot = *self.relaxed.get(&relaxed.value)?;
+        self.entry(slot)
+            .is_some_and(|e| e.confirms(1, &relaxed.ident))
+            .then_some(slot)
+    }
+
+    /// Takes the entry out of `slot`, and its keys out of the tables (where they still name
+    /// it).
+    fn remove(&mut self, slot: usize) -> Option<Entry> {
+        let e = self.slab.get_mut(slot)?.take()?;
+        self.free.push(slot);
+        if self.table.get(&e.key) == Some(&slot) {
+            self.table.remove(&e.key);
+        }
+        if self.relaxed.get(&e.relaxed) == Some(&slot) {
             self.relaxed.remove(&e.relaxed);
         }
         Some(e)
     }
 
     /// Removes an entry and keeps its buffer for the next one.
-    fn discard(&mut self, key: u64) {
-        if let Some(e) = self.remove(key) {
+    fn discard(&mut self, slot: usize) {
+        if let Some(e) = self.remove(slot) {
             self.recycle(e);
         }
+    }
+
+    /// Puts `entry` in a free slot (or a new one).
+    fn place(&mut self, entry: Entry) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                if let Some(s) = self.slab.get_mut(slot) {
+                    *s = Some(entry);
+                }
+                slot
+            }
+            None => {
+                self.slab.push(Some(entry));
+                self.slab.len() - 1
+            }
+        }
+    }
+
+    /// Whether the entry born at `born` is still in `slot`.
+    fn alive(&self, (slot, born): (usize, u64)) -> bool {
+        self.entry(slot).is_some_and(|e| e.born == born)
     }
 
     fn recycle(&mut self, e: Entry) {
@@ -618,12 +670,10 @@ impl<'s> Pairer<'s> {
         let (key, relaxed) = (full.value, relaxed_id.value);
         // Another request under the same 64-bit value (not a retransmission: its key's bytes
         // differ) loses its place, and says so: never a wrong pairing.
-        if self
-            .table
-            .get(&key)
-            .is_some_and(|e| !e.confirms(0, &full.ident))
-        {
-            if let Some(e) = self.remove(key) {
+        let same_value = self.table.get(&key).copied();
+        let retransmitted = self.held(&full);
+        if let (Some(slot), None) = (same_value, retransmitted) {
+            if let Some(e) = self.remove(slot) {
                 out.push(self.lifecycle(
                     &e,
                     Rule::Evicted,
@@ -647,33 +697,54 @@ impl<'s> Pairer<'s> {
             reversed: false,
             relaxed,
             generation: self.generation,
+            key,
+            // A retransmission keeps its first sending's place in the arrivals.
+            born: retransmitted
+                .and_then(|slot| self.entry(slot))
+                .map_or(self.generation, |e| e.born),
         };
-        if self.table.insert(key, entry).is_none() {
-            self.arrivals.push_back(key);
-        }
+        let slot = match retransmitted {
+            // A retransmission takes its first sending's place.
+            Some(slot) => {
+                let old = self.slab.get_mut(slot).and_then(|s| s.replace(entry));
+                if let Some(old) = old {
+                    if self.relaxed.get(&old.relaxed) == Some(&slot) {
+                        self.relaxed.remove(&old.relaxed);
+                    }
+                    self.recycle(old);
+                }
+                slot
+            }
+            None => {
+                let born = entry.born;
+                let slot = self.place(entry);
+                self.table.insert(key, slot);
+                self.arrivals.push_back((slot, born));
+                slot
+            }
+        };
         // Forget arrivals whose entries have already gone (answered and past their window):
         // the queue stays as long as what is held, not as long as the input.
-        while self
-            .arrivals
-            .front()
-            .is_some_and(|k| !self.table.contains_key(k))
-        {
+        while self.arrivals.front().is_some_and(|&a| !self.alive(a)) {
             self.arrivals.pop_front();
         }
-        self.relaxed.insert(relaxed, key);
+        self.relaxed.insert(relaxed, slot);
         self.deadlines.push(
             Deadlines::TIMEOUT,
             seen.time
                 .millis()
                 .saturating_add(self.config.timeout_ms as i64),
-            key,
+            slot,
             self.generation,
         );
         while self.table.len() > self.config.max_pending {
             let Some(oldest) = self.arrivals.pop_front() else {
                 break;
             };
-            if let Some(e) = self.remove(oldest) {
+            if !self.alive(oldest) {
+                continue;
+            }
+            if let Some(e) = self.remove(oldest.0) {
                 out.push(self.lifecycle(
                     &e,
                     Rule::Evicted,
@@ -694,7 +765,7 @@ impl<'s> Pairer<'s> {
         let found = classes
             .map(|c| Self::keys(seen.flow, c, msg, None, None))
             .find_map(|k| self.find(k));
-        let Some(key) = found else {
+        let Some(slot) = found else {
             out.push(with_time(
                 finding(
                     msg,
@@ -716,7 +787,7 @@ impl<'s> Pairer<'s> {
         self.generation += 1;
         let generation = self.generation;
         let window = self.config.reversal_window_ms as i64;
-        let Some(entry) = self.table.get_mut(&key) else {
+        let Some(Some(entry)) = self.slab.get_mut(slot) else {
             return;
         };
         let prior = entry.state;
@@ -765,10 +836,10 @@ impl<'s> Pairer<'s> {
         self.deadlines.push(
             Deadlines::WINDOW,
             seen.time.millis().saturating_add(window),
-            key,
+            slot,
             generation,
         );
-        let Some(entry) = self.table.get(&key) else {
+        let Some(entry) = self.entry(slot) else {
             return;
         };
         let expected = request_mti.response();
@@ -822,7 +893,7 @@ impl<'s> Pairer<'s> {
         // Answered: its bytes are not needed again (a reversal needs only the entry), so the
         // table keeps a few dozen bytes a transaction over the reversal window, not the
         // message.
-        if let Some(e) = self.table.get_mut(&key) {
+        if let Some(Some(e)) = self.slab.get_mut(slot) {
             let kept = e.bytes.get(e.request..).unwrap_or_default();
             let mut small = self.keys.take(kept.len());
             small.extend_from_slice(kept);
@@ -854,8 +925,7 @@ impl<'s> Pairer<'s> {
                 .into_iter()
                 .find_map(|c| self.find(Self::keys(seen.flow, c, msg, None, None))),
         };
-        let Some(key) = found else { return };
-        let Some(entry) = self.table.get_mut(&key) else {
+        let Some(entry) = found.and_then(|slot| self.entry_mut(slot)) else {
             return;
         };
         if entry.reversed {
@@ -890,24 +960,23 @@ impl<'s> Pairer<'s> {
         let stan = void_trace(msg);
         let Some(stan) = stan else { return };
         let (key, _) = Self::keys(None, class, msg, Some(&stan), None);
-        if let Some(e) = self
-            .table
-            .get_mut(&key.value)
-            .filter(|e| e.confirms(0, &key.ident))
-        {
+        if let Some(e) = self.held(&key).and_then(|slot| self.entry_mut(slot)) {
             e.reversed = true;
         }
     }
 
     /// Fires the deadlines that have passed.
     fn expire(&mut self, out: &mut Vec<Finding>) {
-        while let Some((key, generation)) = self.deadlines.pop_until(self.now) {
-            self.deadline(key, generation, out);
+        while let Some((slot, generation)) = self.deadlines.pop_until(self.now) {
+            self.deadline(slot, generation, out);
         }
     }
 
-    fn deadline(&mut self, key: u64, generation: u64, out: &mut Vec<Finding>) {
-        let Some(entry) = self.table.get(&key) else {
+    /// A deadline of the entry in `slot`: stale (ignored) unless the entry is still at
+    /// `generation` (generations are never reused, so neither a later state of the entry nor
+    /// a later entry in the slot answers to it).
+    fn deadline(&mut self, slot: usize, generation: u64, out: &mut Vec<Finding>) {
+        let Some(Some(entry)) = self.slab.get(slot) else {
             return;
         };
         if entry.generation != generation {
@@ -917,7 +986,7 @@ impl<'s> Pairer<'s> {
             State::Pending => {
                 let asks = matches!(entry.mti.value(), 100 | 200);
                 if !asks {
-                    self.discard(key);
+                    self.discard(slot);
                     return;
                 }
                 let f = self.lifecycle(
@@ -932,11 +1001,11 @@ impl<'s> Pairer<'s> {
                 let until = entry.seen.time.millis().saturating_add(
                     (self.config.timeout_ms + self.config.reversal_window_ms) as i64,
                 );
-                if let Some(e) = self.table.get_mut(&key) {
+                if let Some(e) = self.entry_mut(slot) {
                     e.state = State::TimedOut;
                     e.generation = g;
                 }
-                self.deadlines.push(Deadlines::REVERSAL, until, key, g);
+                self.deadlines.push(Deadlines::REVERSAL, until, slot, g);
             }
             State::TimedOut => {
                 if !entry.reversed {
@@ -948,10 +1017,10 @@ impl<'s> Pairer<'s> {
                     );
                     out.push(f);
                 }
-                self.discard(key);
+                self.discard(slot);
             }
             State::Answered { .. } => {
-                self.discard(key);
+                self.discard(slot);
             }
         }
     }
@@ -962,17 +1031,23 @@ impl<'s> Pairer<'s> {
     /// before their window did).
     pub fn finish(&mut self, out: &mut Vec<Finding>) {
         self.relaxed.clear();
-        let mut rest: Vec<Entry> = self.table.drain().map(|(_, e)| e).collect();
+        self.table.clear();
+        self.free.clear();
+        // Only unanswered requests that asked for approval are reported, in input order.
+        let mut rest: Vec<Entry> = self
+            .slab
+            .drain(..)
+            .flatten()
+            .filter(|e| e.state == State::Pending && matches!(e.mti.value(), 100 | 200))
+            .collect();
         rest.sort_by_key(|e| e.seen.index);
         for e in rest {
-            if e.state == State::Pending && matches!(e.mti.value(), 100 | 200) {
-                out.push(self.lifecycle(
-                    &e,
-                    Rule::NoResponse,
-                    "a response".into(),
-                    "none by the end of the input".into(),
-                ));
-            }
+            out.push(self.lifecycle(
+                &e,
+                Rule::NoResponse,
+                "a response".into(),
+                "none by the end of the input".into(),
+            ));
         }
         self.deadlines.clear();
         self.arrivals.clear();

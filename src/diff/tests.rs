@@ -1,6 +1,7 @@
 //! Forced collisions: every pairing key given the same 64-bit value, so that the tables can
 //! tell transactions apart only by the keys' bytes. Nothing may be paired or correlated with
-//! another transaction's message.
+//! another transaction's message. And the slots entries are held in: a retransmission takes its
+//! first sending's, a slot taken again answers to none of its former entry's deadlines.
 
 use super::key::with_forced_collisions;
 use super::{DiffConfig, HopConfig, HopMatcher, Leg, Pairer, Seen};
@@ -166,4 +167,69 @@ fn colliding_keys_never_correlate_two_transactions_across_legs() {
     let found = with_forced_collisions(|| run(&same));
     assert_eq!(rules(&found), rules(&run(&same)));
     assert!(!found.is_empty(), "the altered amount is found");
+}
+
+#[test]
+fn a_retransmission_takes_its_first_sendings_place() {
+    let mut p = Pairer::new(&ISO87_ASCII, DiffConfig::default());
+    let mut out = Vec::new();
+    let sale = msg(200, &[]);
+    for (i, (t, bytes)) in [(0, &sale), (1, &sale)].into_iter().enumerate() {
+        p.push(
+            &parse(&ISO87_ASCII, bytes).unwrap(),
+            bytes,
+            seen(i, t),
+            &mut out,
+        );
+    }
+    assert_eq!(p.pending(), 1, "one transaction, one entry");
+    let answer = msg(210, &[]);
+    p.push(
+        &parse(&ISO87_ASCII, &answer).unwrap(),
+        &answer,
+        seen(2, 2),
+        &mut out,
+    );
+    // Past the first sending's timeout and the answer's reversal window.
+    p.tick(seen(3, 200).time, &mut out);
+    assert_eq!(p.pending(), 0);
+    assert_eq!(rules(&out), [], "{out:#?}");
+}
+
+#[test]
+fn a_slot_taken_again_answers_to_none_of_its_former_entrys_deadlines() {
+    // One request held at most: each new sale evicts the one before and frees its slot.
+    let config = DiffConfig {
+        max_pending: 1,
+        ..DiffConfig::default()
+    };
+    let mut p = Pairer::new(&ISO87_ASCII, config);
+    let mut out = Vec::new();
+    let sales = [
+        (0, msg(200, &[(11, "000001"), (4, "000000000100")])),
+        (1, msg(200, &[(11, "000002"), (4, "000000000200")])),
+        // Takes the slot the first sale left, whose timeout deadline (at 30 s) still waits.
+        (2, msg(200, &[(11, "000003"), (4, "000000000300")])),
+    ];
+    for (i, (t, bytes)) in sales.iter().enumerate() {
+        p.push(
+            &parse(&ISO87_ASCII, bytes).unwrap(),
+            bytes,
+            seen(i, *t),
+            &mut out,
+        );
+    }
+    p.tick(seen(3, 31).time, &mut out);
+    assert_eq!(rules(&out), [Rule::Evicted, Rule::Evicted], "{out:#?}");
+    assert_eq!(p.pending(), 1, "the third sale still waits for its answer");
+    let answer = msg(210, &[(11, "000003"), (4, "000000000300")]);
+    p.push(
+        &parse(&ISO87_ASCII, &answer).unwrap(),
+        &answer,
+        seen(4, 31),
+        &mut out,
+    );
+    p.finish(&mut out);
+    assert_eq!(rules(&out), [Rule::Evicted, Rule::Evicted], "{out:#?}");
+    assert_eq!((out[0].message.index, out[1].message.index), (0, 1));
 }
