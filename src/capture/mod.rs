@@ -129,13 +129,72 @@ impl fmt::Display for Timestamp {
 }
 
 /// A TCP connection: the side that opened it, and the side it connected to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Flow {
     /// The side that opened the connection (or, without its SYN, the side not on a server
     /// port).
     pub client: SocketAddr,
     /// The side it connected to.
     pub server: SocketAddr,
+}
+
+/// Hashed as its two addresses' packed bytes ([`Packed`]), written at once: the flow tables
+/// and pairing keys hash a flow a message, and the derived hash wrote each part of each
+/// address on its own.
+impl std::hash::Hash for Flow {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut p = Packed::default();
+        p.addr(&self.client);
+        p.addr(&self.server);
+        state.write(p.bytes());
+    }
+}
+
+/// Socket addresses as bytes: for each, its IP version (4 or 6), its address's octets and its
+/// port. Equal addresses give equal bytes, and different ones (IPv6 flow label and scope
+/// aside) different bytes, so that a sequence of them can be told apart by its bytes alone.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Packed {
+    buf: [u8; 38],
+    len: usize,
+}
+
+impl Default for Packed {
+    fn default() -> Packed {
+        Packed {
+            buf: [0; 38],
+            len: 0,
+        }
+    }
+}
+
+impl Packed {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(slot) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            slot.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    /// Appends an address (room for two).
+    pub(crate) fn addr(&mut self, a: &SocketAddr) -> &mut Packed {
+        match a.ip() {
+            std::net::IpAddr::V4(ip) => {
+                self.put(&[4]);
+                self.put(&ip.octets());
+            }
+            std::net::IpAddr::V6(ip) => {
+                self.put(&[6]);
+                self.put(&ip.octets());
+            }
+        }
+        self.put(&a.port().to_be_bytes());
+        self
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// Which way a message travelled.

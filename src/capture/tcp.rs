@@ -12,6 +12,7 @@ use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, DropReason,
 use crate::frame::{Deframer, Framing, frames_parse, frames_tile};
 use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 
 /// One direction of a flow.
@@ -216,9 +217,10 @@ impl<'s> Reassembler<'s> {
         distance(end, next) >= 0
     }
 
-    /// Which flow and direction a segment belongs to; a new flow's client is the side that
-    /// sent the SYN, else the side not on a configured server port, else the higher port.
-    fn classify(&self, seg: &Segment<'_>) -> (Flow, Direction) {
+    /// Which flow and direction a segment belongs to, and whether the flow is held; a new
+    /// flow's client is the side that sent the SYN, else the side not on a configured server
+    /// port, else the higher port.
+    fn classify(&self, seg: &Segment<'_>) -> (Flow, Direction, bool) {
         let forward = Flow {
             client: seg.src,
             server: seg.dst,
@@ -228,10 +230,10 @@ impl<'s> Reassembler<'s> {
             server: seg.src,
         };
         if self.flows.contains_key(&forward) {
-            return (forward, Direction::Request);
+            return (forward, Direction::Request, true);
         }
         if self.flows.contains_key(&backward) {
-            return (backward, Direction::Response);
+            return (backward, Direction::Response, true);
         }
         let syn = seg.flags & flags::SYN != 0;
         let ack = seg.flags & flags::ACK != 0;
@@ -246,9 +248,9 @@ impl<'s> Reassembler<'s> {
             seg.src.port() >= seg.dst.port()
         };
         if src_is_client {
-            (forward, Direction::Request)
+            (forward, Direction::Request, false)
         } else {
-            (backward, Direction::Response)
+            (backward, Direction::Response, false)
         }
     }
 
@@ -272,7 +274,7 @@ impl<'s> Reassembler<'s> {
     }
 
     fn reassemble(&mut self, time: Timestamp, seg: Segment<'_>, out: &mut VecDeque<CaptureEvent>) {
-        let (flow, dir) = self.classify(&seg);
+        let (flow, dir, known) = self.classify(&seg);
         if seg.flags & flags::RST != 0 {
             if let Some(state) = self.flows.remove(&flow) {
                 self.remember_closed(flow, &state);
@@ -280,29 +282,30 @@ impl<'s> Reassembler<'s> {
             }
             return;
         }
-        let known = self.flows.contains_key(&flow);
         if !known && self.is_after_close(flow, dir, &seg) {
             return;
         }
         self.evict(time, usize::from(!known), out);
         let now = time.millis();
-        if !self.flows.contains_key(&flow) {
-            self.activity.push_back((now, flow));
-        }
         let config = &self.config;
         let (default_spec, routes) = (self.spec, &self.routes);
-        let state = self.flows.entry(flow).or_insert_with(|| {
-            let port = flow.server.port();
-            let (spec, framing) = leg_of(routes, port)
-                .map_or((default_spec, config.framing), |l| (l.spec, l.framing));
-            Box::new(FlowState {
-                streams: Default::default(),
-                framing,
-                spec,
-                last_seen: now,
-                queued: now,
-            })
-        });
+        // One lookup: the flow may be new, or have been let go just now.
+        let state = match self.flows.entry(flow) {
+            Entry::Occupied(held) => held.into_mut(),
+            Entry::Vacant(free) => {
+                self.activity.push_back((now, flow));
+                let port = flow.server.port();
+                let (spec, framing) = leg_of(routes, port)
+                    .map_or((default_spec, config.framing), |l| (l.spec, l.framing));
+                free.insert(Box::new(FlowState {
+                    streams: Default::default(),
+                    framing,
+                    spec,
+                    last_seen: now,
+                    queued: now,
+                }))
+            }
+        };
         state.last_seen = state.last_seen.max(now);
         let spec = state.spec;
         let Some(stream) = state.streams.get_mut(index(dir)) else {

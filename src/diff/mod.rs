@@ -37,7 +37,7 @@ mod tests;
 pub(crate) use hop::pan_digits as pan_digits_of;
 pub use hop::{HopConfig, HopMatcher, Leg};
 
-use crate::capture::{Flow, Timestamp};
+use crate::capture::{Flow, Packed, Timestamp};
 use crate::finding::{Finding, MessageRef, Rule};
 use crate::message::{Message, Mti};
 use crate::parse::parse;
@@ -428,9 +428,13 @@ impl<'s> Pairer<'s> {
         };
         // The server the request went to tells the legs apart where no legs are configured:
         // a sale and its forward to the network are not a replay.
+        let mut server = Packed::default();
+        if let Some(f) = seen.flow {
+            server.addr(&f.server);
+        }
         let key = Key::new()
             .present(b"debit")
-            .hash(&seen.flow.map(|f| f.server))
+            .present(server.bytes())
             .hash(&mti.class())
             // A void or refund repeats its sale's card and amount: another kind, not a replay.
             .hash(&kind)
