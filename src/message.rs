@@ -837,14 +837,19 @@ impl<'a> Message<'a> {
     /// without parsing it again ([`Message::from_layout`]): the MTI and bitmaps, and the
     /// starts of the elements in use appended to `starts`.
     pub(crate) fn layout(&self, starts: &mut Vec<u32>) -> (Mti, [u64; 3]) {
+        starts.extend_from_slice(self.used_starts());
+        (self.mti, self.bitmap)
+    }
+
+    /// The element starts in use (one more than the fields present).
+    pub(crate) fn used_starts(&self) -> &[u32] {
         let used = self
             .bitmap
             .iter()
             .map(|w| w.count_ones() as usize)
             .sum::<usize>()
             + 1;
-        starts.extend_from_slice(self.starts.get(..used).unwrap_or(&self.starts));
-        (self.mti, self.bitmap)
+        self.starts.get(..used).unwrap_or(&self.starts)
     }
 
     /// The message a [`Message::layout`] describes over `input`: the bytes it was taken from
@@ -853,10 +858,10 @@ impl<'a> Message<'a> {
         spec: &'a Spec,
         input: &'a [u8],
         (mti, bitmap): (Mti, [u64; 3]),
-        used: &[u32],
+        used: impl IntoIterator<Item = u32>,
     ) -> Message<'a> {
         let mut starts: Starts = [0; MAX_FIELD + 2];
-        for (slot, &v) in starts.iter_mut().zip(used) {
+        for (slot, v) in starts.iter_mut().zip(used) {
             *slot = v;
         }
         Message::from_parts(spec, input, mti, bitmap, starts)

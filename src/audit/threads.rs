@@ -260,7 +260,12 @@ impl<'b> Audit<'b> {
             for job in &batch {
                 let bytes = arena.bytes.get(job.range.clone()).unwrap_or_default();
                 let starts = arena.starts.get(job.starts.clone()).unwrap_or_default();
-                let msg = Message::from_layout(self.spec_on(job.slot), bytes, job.layout, starts);
+                let msg = Message::from_layout(
+                    self.spec_on(job.slot),
+                    bytes,
+                    job.layout,
+                    starts.iter().copied(),
+                );
                 self.check_parsed(&msg, job.index, job.slot, bytes, job.at, job.share, || {
                     job.describe()
                 });

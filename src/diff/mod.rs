@@ -96,13 +96,19 @@ enum State {
 #[derive(Debug)]
 struct Entry {
     /// The request (until answered: an answered entry needs only its keys), then its keys'
-    /// bytes in compact form ([`Idents`]): the full key (0) and the relaxed key (1). A lookup
-    /// whose value matches is confirmed on them.
+    /// bytes in compact form ([`Idents`]): the full key (0) and the relaxed key (1), then
+    /// (with the request) its element starts as parsed, four bytes each, so that the response
+    /// rebuilds the request without parsing it again. A lookup whose value matches is
+    /// confirmed on the keys' bytes.
     bytes: Vec<u8>,
     /// How many of `bytes` are the request.
     request: usize,
+    /// How many bytes after the request are its keys.
+    idents: usize,
     seen: Seen,
     mti: Mti,
+    /// The request's bitmaps as parsed.
+    bitmap: [u64; 3],
     state: State,
     reversed: bool,
     /// The relaxed key (flow, class, STAN) under which it is also found.
@@ -123,7 +129,29 @@ impl Entry {
 
     /// Whether key `i` (0 full, 1 relaxed) of this entry has the bytes of `ident`.
     fn confirms(&self, i: usize, ident: &key::Ident) -> bool {
-        Idents::match_in(self.bytes.get(self.request..).unwrap_or_default(), i, ident)
+        let idents = self.bytes.get(self.request..self.request + self.idents);
+        Idents::match_in(idents.unwrap_or_default(), i, ident)
+    }
+
+    /// The request, rebuilt from the layout held with it (parsed again where none was held:
+    /// it came with other bytes or spec than its message's); `None` once answered.
+    fn message<'e>(&'e self, spec: &'e Spec) -> Option<Message<'e>> {
+        if self.request == 0 {
+            return None;
+        }
+        let starts = self.bytes.get(self.request + self.idents..)?;
+        if starts.is_empty() {
+            return parse(spec, self.request()).ok();
+        }
+        let starts = starts
+            .chunks_exact(4)
+            .map(|c| <[u8; 4]>::try_from(c).map_or(0, u32::from_le_bytes));
+        Some(Message::from_layout(
+            spec,
+            self.request(),
+            (self.mti, self.bitmap),
+            starts,
+        ))
     }
 }
 
@@ -509,30 +537,47 @@ impl<'s> Pairer<'s> {
         stan: Option<&[u8]>,
         f7: Option<&[u8]>,
     ) -> (KeyId, KeyId) {
+        (
+            Self::full_key(class, msg, stan),
+            Self::relaxed_key(flow, class, msg, stan, f7),
+        )
+    }
+
+    /// The full key of [`Pairer::keys`].
+    fn full_key(class: u8, msg: &Message<'_>, stan: Option<&[u8]>) -> KeyId {
         let mut k = Key::new();
-        let mut r = Key::new();
         k.hash(&class);
-        r.hash(&class);
         match stan {
-            Some(s) => {
-                k.present(s);
-                r.present(s);
-            }
-            None => {
-                k.field(msg, 11);
-                r.field(msg, 11);
-            }
+            Some(s) => k.present(s),
+            None => k.field(msg, 11),
         };
         k.field(msg, 41)
             .field(msg, 42)
             .field(msg, 32)
             .field(msg, 33);
+        k.id()
+    }
+
+    /// The relaxed key of [`Pairer::keys`].
+    fn relaxed_key(
+        flow: Option<Flow>,
+        class: u8,
+        msg: &Message<'_>,
+        stan: Option<&[u8]>,
+        f7: Option<&[u8]>,
+    ) -> KeyId {
+        let mut r = Key::new();
+        r.hash(&class);
+        match stan {
+            Some(s) => r.present(s),
+            None => r.field(msg, 11),
+        };
         match f7 {
             Some(s) => r.present(s),
             None if msg.has(7) => r.field(msg, 7),
             None => r.hash(&flow),
         };
-        (k.id(), r.id())
+        r.id()
     }
 
     fn entry(&self, slot: usize) -> Option<&Entry> {
@@ -551,12 +596,21 @@ impl<'s> Pairer<'s> {
             .then_some(slot)
     }
 
-    /// The slot of a held request found by its full key, else by its relaxed one; a match is
-    /// confirmed on the key's bytes, never on its 64-bit value alone.
-    fn find(&self, (key, relaxed): (KeyId, KeyId)) -> Option<usize> {
-        if let Some(slot) = self.held(&key) {
+    /// The slot of a held request found by its full key, else by its relaxed one (the
+    /// arguments of [`Pairer::keys`]; the relaxed key is made only when the full one finds
+    /// nothing); a match is confirmed on the key's bytes, never on its 64-bit value alone.
+    fn find(
+        &self,
+        flow: Option<Flow>,
+        class: u8,
+        msg: &Message<'_>,
+        stan: Option<&[u8]>,
+        f7: Option<&[u8]>,
+    ) -> Option<usize> {
+        if let Some(slot) = self.held(&Self::full_key(class, msg, stan)) {
             return Some(slot);
         }
+        let relaxed = Self::relaxed_key(flow, class, msg, stan, f7);
         let slot = *self.relaxed.get(&relaxed.value)?;
         self.entry(slot)
             .is_some_and(|e| e.confirms(1, &relaxed.ident))
@@ -689,14 +743,25 @@ impl<'s> Pairer<'s> {
         }
         self.generation += 1;
         let idents = [full.ident, relaxed_id.ident];
-        let mut held = self.requests.take(bytes.len() + Idents::len_of(&idents));
+        // The layout holds only for the bytes and spec the message was parsed from.
+        let layout = std::ptr::eq(msg.spec(), self.spec) && std::ptr::eq(msg.as_bytes(), bytes);
+        let starts = if layout { msg.used_starts() } else { &[] };
+        let idents_len = Idents::len_of(&idents);
+        let mut held = self
+            .requests
+            .take(bytes.len() + idents_len + 4 * starts.len());
         held.extend_from_slice(bytes);
         Idents::write(&mut held, &idents);
+        for s in starts {
+            held.extend_from_slice(&s.to_le_bytes());
+        }
         let entry = Entry {
             bytes: held,
             request: bytes.len(),
+            idents: idents_len,
             seen,
             mti,
+            bitmap: msg.bitmaps(),
             state: State::Pending,
             reversed: false,
             relaxed,
@@ -764,11 +829,9 @@ impl<'s> Pairer<'s> {
         let mti = msg.mti();
         let at = Where::index(seen.index);
         // Its own class first; then another class (a 0210 answering a 0100).
-        let classes = std::iter::once(mti.class())
+        let mut classes = std::iter::once(mti.class())
             .chain([1u8, 2, 4].into_iter().filter(|c| *c != mti.class()));
-        let found = classes
-            .map(|c| Self::keys(seen.flow, c, msg, None, None))
-            .find_map(|k| self.find(k));
+        let found = classes.find_map(|c| self.find(seen.flow, c, msg, None, None));
         let Some(slot) = found else {
             out.push(with_time(
                 finding(
@@ -861,7 +924,7 @@ impl<'s> Pairer<'s> {
                 seen,
             ));
         }
-        let Ok(request) = parse(spec, entry.request()) else {
+        let Some(request) = entry.message(spec) else {
             return;
         };
         let kind = transaction_type(&request);
@@ -898,7 +961,8 @@ impl<'s> Pairer<'s> {
         // table keeps a few dozen bytes a transaction over the reversal window, not the
         // message.
         if let Some(Some(e)) = self.slab.get_mut(slot) {
-            let kept = e.bytes.get(e.request..).unwrap_or_default();
+            let kept = e.bytes.get(e.request..e.request + e.idents);
+            let kept = kept.unwrap_or_default();
             let mut small = self.keys.take(kept.len());
             small.extend_from_slice(kept);
             let request = std::mem::replace(&mut e.bytes, small);
@@ -915,19 +979,13 @@ impl<'s> Pairer<'s> {
                 let stan = trace_digits(o.stan);
                 let f7 = o.transmission.as_bytes();
                 let f7 = (!f7.iter().all(|&c| c == b'0')).then_some(f7);
-                self.find(Self::keys(
-                    seen.flow,
-                    o.mti.class(),
-                    msg,
-                    Some(&stan[..]),
-                    f7,
-                ))
+                self.find(seen.flow, o.mti.class(), msg, Some(&stan[..]), f7)
             }
             // The terminal leg: the reversal re-sends the original's STAN, terminal and
             // merchant, on whatever connection.
             None => [1u8, 2]
                 .into_iter()
-                .find_map(|c| self.find(Self::keys(seen.flow, c, msg, None, None))),
+                .find_map(|c| self.find(seen.flow, c, msg, None, None)),
         };
         let Some(entry) = found.and_then(|slot| self.entry_mut(slot)) else {
             return;
@@ -963,7 +1021,7 @@ impl<'s> Pairer<'s> {
         };
         let stan = void_trace(msg);
         let Some(stan) = stan else { return };
-        let (key, _) = Self::keys(None, class, msg, Some(&stan), None);
+        let key = Self::full_key(class, msg, Some(&stan));
         if let Some(e) = self.held(&key).and_then(|slot| self.entry_mut(slot)) {
             e.reversed = true;
         }
@@ -1060,8 +1118,8 @@ impl<'s> Pairer<'s> {
     }
 
     fn lifecycle(&self, e: &Entry, rule: Rule, expected: String, observed: String) -> Finding {
-        let message = parse(self.spec, e.request()).map_or_else(
-            |_| MessageRef {
+        let message = e.message(self.spec).map_or_else(
+            || MessageRef {
                 index: e.seen.index,
                 mti: e.mti.to_string(),
                 ..MessageRef::default()

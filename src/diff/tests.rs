@@ -233,3 +233,31 @@ fn a_slot_taken_again_answers_to_none_of_its_former_entrys_deadlines() {
     assert_eq!(rules(&out), [Rule::Evicted, Rule::Evicted], "{out:#?}");
     assert_eq!((out[0].message.index, out[1].message.index), (0, 1));
 }
+
+#[test]
+fn a_response_is_checked_against_its_request_however_the_request_was_held() {
+    // Held with the layout its parse found (the bytes it was parsed from), or without (a copy
+    // of them: parsed again when the response comes): the same findings either way.
+    for copied in [false, true] {
+        let mut p = Pairer::new(&ISO87_ASCII, DiffConfig::default());
+        let mut out = Vec::new();
+        let sale = msg(200, &[]);
+        let copy = sale.clone();
+        let m = parse(&ISO87_ASCII, &sale).unwrap();
+        p.push(&m, if copied { &copy } else { &sale }, seen(0, 0), &mut out);
+        let answer = msg(210, &[(4, "000000099900"), (41, "10000009")]);
+        p.push(
+            &parse(&ISO87_ASCII, &answer).unwrap(),
+            &answer,
+            seen(1, 1),
+            &mut out,
+        );
+        p.finish(&mut out);
+        assert_eq!(
+            rules(&out),
+            [Rule::ResponseAmountChanged, Rule::ResponseTerminalChanged],
+            "copied: {copied}"
+        );
+        assert_eq!(out[0].expected, "000000012800");
+    }
+}
