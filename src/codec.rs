@@ -138,20 +138,36 @@ pub(crate) const fn pad_nibble_at(digits: usize, align: crate::spec::Align) -> O
 /// Whether every byte is an ASCII digit, eight bytes at a time.
 #[inline]
 pub(crate) fn all_ascii_digits(data: &[u8]) -> bool {
-    let digits8 = |chunk: &[u8]| {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        digits_word(u64::from_le_bytes(word))
-    };
+    all_by_words(data, digits_word, |b| b.is_ascii_digit())
+}
+
+/// Whether every byte is a track-2 character (a digit, the separator `=`, or `D`), eight
+/// bytes at a time.
+#[inline]
+pub(crate) fn all_track_chars(data: &[u8]) -> bool {
+    all_by_words(data, track_word, is_track_char)
+}
+
+/// A track-2 character in ASCII: a digit, the separator `=`, or `D`.
+#[inline]
+pub(crate) const fn is_track_char(b: u8) -> bool {
+    b.is_ascii_digit() || b == b'=' || b == b'D'
+}
+
+/// Whether `word` holds for every eight bytes of `data` (the last eight overlapping the last
+/// whole word), or `byte` for each byte of data shorter than a word.
+#[inline(always)]
+fn all_by_words(data: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool) -> bool {
+    let word8 =
+        |chunk: &[u8]| <[u8; 8]>::try_from(chunk).is_ok_and(|c| word(u64::from_le_bytes(c)));
     if data.len() < 8 {
-        return data.iter().all(u8::is_ascii_digit);
+        return data.iter().all(|&b| byte(b));
     }
-    // Whole words, then the last eight bytes (overlapping the last whole word).
     let mut chunks = data.chunks_exact(8);
-    chunks.all(digits8)
+    chunks.all(word8)
         && data
             .get(data.len() - 8..)
-            .is_some_and(|last| chunks.remainder().is_empty() || digits8(last))
+            .is_some_and(|last| chunks.remainder().is_empty() || word8(last))
 }
 
 /// Whether all eight bytes of a word are ASCII digits: every high nibble is 3, and adding 6 to
@@ -161,6 +177,30 @@ const fn digits_word(w: u64) -> bool {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
     const SIXES: u64 = 0x0606_0606_0606_0606;
     w & HIGH == ASCII_ZEROS & HIGH && w.wrapping_add(SIXES) & HIGH == ASCII_ZEROS & HIGH
+}
+
+/// `0x80` in each byte of `x` that is not zero, `0` in each that is (exact: nothing carries
+/// from one byte into the next).
+#[inline]
+const fn nonzero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    ((x & LOW7).wrapping_add(LOW7) | x) & !LOW7
+}
+
+/// Whether all eight bytes of a word are track-2 characters: each byte is a digit (its high
+/// nibble 3 and its low nibble at most 9), or `=`, or `D`.
+#[inline]
+const fn track_word(w: u64) -> bool {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    const CARRIES: u64 = 0x1010_1010_1010_1010;
+    let x = w ^ ASCII_ZEROS;
+    let above_nine = ((x & LOW_NIBBLES).wrapping_add(SIXES) & CARRIES) << 3;
+    let not_digit = nonzero_bytes(x & HIGH_NIBBLES) | above_nine;
+    let not_separator = nonzero_bytes(w ^ 0x3D3D_3D3D_3D3D_3D3D);
+    let not_d = nonzero_bytes(w ^ 0x4444_4444_4444_4444);
+    not_digit & not_separator & not_d == 0
 }
 
 /// Eight ASCII `0`s.
@@ -249,6 +289,28 @@ mod tests {
             }
         }
         assert!(all_ascii_digits(b""));
+    }
+
+    #[test]
+    fn track_check_agrees_with_the_byte_by_byte_one() {
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut data = *b"6222021234=D56789";
+                data[at] = b;
+                for len in [at + 1, 8, 9, 16, 17] {
+                    let data = &data[..len.max(at + 1).min(17)];
+                    assert_eq!(
+                        all_track_chars(data),
+                        data.iter().all(|&c| is_track_char(c)),
+                        "{b:#x} at {at} of {}",
+                        data.len()
+                    );
+                }
+            }
+        }
+        assert!(all_track_chars(b""));
+        assert!(all_track_chars(b"6222021234567890123=49121011234567890"));
+        assert!(!all_track_chars(b"6222021234567890123=4912101123456789d"));
     }
 
     #[test]

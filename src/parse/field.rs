@@ -1,7 +1,10 @@
 //! One field: its length prefix, its data, and the check of its content.
 
 use super::{PResult, fail, take_exact};
-use crate::codec::{all_ascii_digits, ascii_digits_in_window, hex_val, pad_nibble_at};
+use crate::codec::{
+    all_ascii_digits, all_track_chars, ascii_digits_in_window, hex_val, is_track_char,
+    pad_nibble_at,
+};
 use crate::error::{ErrorKind, Found};
 use crate::spec::{Content, Encoding, FieldSpec, Length, PrefixEncoding};
 
@@ -53,16 +56,11 @@ pub(super) fn ascii_fast(fs: &FieldSpec, input: &[u8], pos: usize) -> Option<usi
             None => all_ascii_digits(data),
         },
         Content::N => all_ascii_digits(data),
-        Content::Z => data.iter().copied().all(is_track_char),
+        Content::Z => all_track_chars(data),
         Content::XN => return None,
         _ => true,
     };
     valid.then_some(end)
-}
-
-/// A track-2 character in ASCII: a digit, the separator `=`, or `D`.
-fn is_track_char(b: u8) -> bool {
-    b.is_ascii_digit() || b == b'=' || b == b'D'
 }
 
 /// One element (a field's or a positional subfield's wire image) at the start of `input`,
