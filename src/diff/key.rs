@@ -24,8 +24,10 @@ fn seeds() -> &'static (RandomState, RandomState) {
 
 /// How many bytes of a key an [`Ident`] keeps as they are: every key the crate builds from
 /// well-formed fields fits (a marker, the characters and a 2-byte length a field: class, STAN,
-/// terminal, merchant and two institution IDs take about 60).
-const IDENT_CAPACITY: usize = 64;
+/// terminal, merchant and two 11-digit institution IDs take 67; a debit's card, amount,
+/// terminal, merchant and IPv6 server, 90), so the second hasher of the tail runs only for
+/// over-long fields.
+pub(crate) const IDENT_CAPACITY: usize = 96;
 
 /// The bytes a key was made of, to confirm that two equal 64-bit values come from equal keys:
 /// the first [`IDENT_CAPACITY`] bytes as they are, the rest (rare: over-long fields) as a
@@ -50,6 +52,12 @@ impl Ident {
         self.head
             .get(..usize::from(self.len).min(IDENT_CAPACITY))
             .unwrap_or_default()
+    }
+
+    /// How many bytes the key was made of (those beyond [`IDENT_CAPACITY`] are kept as a hash).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.len)
     }
 
     /// Appends the compact form [`Idents`] keeps: the length, the bytes kept, and the tail's

@@ -460,17 +460,7 @@ impl<'s> Pairer<'s> {
         if let Some(f) = seen.flow {
             server.addr(&f.server);
         }
-        let key = Key::new()
-            .present(b"debit")
-            .present(server.bytes())
-            .hash(&mti.class())
-            // A void or refund repeats its sale's card and amount: another kind, not a replay.
-            .hash(&kind)
-            .present(pan.get(..len).unwrap_or_default())
-            .field(msg, 4)
-            .field(msg, 41)
-            .field(msg, 42)
-            .id();
+        let key = Self::debit_key(msg, &server, kind, pan.get(..len).unwrap_or_default());
         let stan = Key::new().field(msg, 11).ident();
         let window = self.config.replay_window_ms as i64;
         // The same key's bytes, not only its value: a collision is not a replay.
@@ -502,6 +492,21 @@ impl<'s> Pairer<'s> {
         }
         self.recent_order
             .push_back((now.saturating_add(window), key.value));
+    }
+
+    /// The key of [`Pairer::replay`]'s table: the server, the MTI class, the kind, the card
+    /// number's digits, the amount, the terminal and the merchant.
+    fn debit_key(msg: &Message<'_>, server: &Packed, kind: TransactionType, pan: &[u8]) -> KeyId {
+        Key::new()
+            .present(server.bytes())
+            .hash(&msg.mti().class())
+            // A void or refund repeats its sale's card and amount: another kind, not a replay.
+            .hash(&(kind as u8))
+            .present(pan)
+            .field(msg, 4)
+            .field(msg, 41)
+            .field(msg, 42)
+            .id()
     }
 
     /// Records the [`Link`]s found from now on, for [`Pairer::take_links`].

@@ -261,3 +261,44 @@ fn a_response_is_checked_against_its_request_however_the_request_was_held() {
         assert_eq!(out[0].expected, "000000012800");
     }
 }
+
+#[test]
+fn the_keys_of_well_formed_messages_are_kept_whole() {
+    // The longest the crate builds: 11-digit institution IDs, a 19-digit card, IPv6 addresses.
+    // Kept whole, a key is confirmed on its bytes and hashed once (the bytes beyond the
+    // capacity go through a second hasher).
+    use super::key::IDENT_CAPACITY;
+    use crate::capture::{Flow, Packed};
+    use crate::txn::TransactionType;
+    let bytes = msg(
+        200,
+        &[(32, "48220000001"), (33, "48229999999"), (7, "1123093015")],
+    );
+    let m = parse(&ISO87_ASCII, &bytes).unwrap();
+    // Without a transmission time, the relaxed key takes the connection.
+    let untimed = msg(200, &[]);
+    let u = parse(&ISO87_ASCII, &untimed).unwrap();
+    let v6 = |port| std::net::SocketAddr::new("2001:db8::8583:1".parse().unwrap(), port);
+    let flow = Flow {
+        client: v6(51_000),
+        server: v6(8583),
+    };
+    let mut server = Packed::default();
+    server.addr(&flow.server);
+    let lens = [
+        Pairer::full_key(m.mti().class(), &m, None).ident.len(),
+        Pairer::relaxed_key(Some(flow), u.mti().class(), &u, None, None)
+            .ident
+            .len(),
+        Pairer::relaxed_key(None, m.mti().class(), &m, None, None)
+            .ident
+            .len(),
+        Pairer::debit_key(&m, &server, TransactionType::Sale, b"6222021234567890123")
+            .ident
+            .len(),
+    ];
+    assert!(lens.iter().all(|&l| l <= IDENT_CAPACITY), "{lens:?}");
+    // And the debit key is the longest of them, close to the capacity: a new part would spill.
+    assert_eq!(lens.iter().max(), Some(&lens[3]));
+    assert!(lens[3] > IDENT_CAPACITY - 12, "{lens:?}");
+}
