@@ -35,6 +35,7 @@ use crate::mcc::{FeeTable, Post2016};
 use crate::merchant::MerchantCode;
 use crate::message::{Field, Message, Text};
 use crate::profile::{MerchantProfile, ProfileBook};
+use crate::spec::Encoding;
 use crate::txn::{TransactionType, transaction_type};
 
 /// Where a message was seen, for the findings' references.
@@ -99,6 +100,13 @@ static FORMATS: [(usize, Option<usize>, bool, &str); 6] = [
 ];
 
 fn well_formed(field: &Field<'_>, len: Option<usize>, digits: bool) -> bool {
+    if field.spec().encoding == Encoding::Ascii {
+        // The characters are the bytes themselves: digits checked a word at a time.
+        let data = field.data();
+        return len.is_none_or(|l| data.len() == l)
+            && !data.is_empty()
+            && (!digits || crate::codec::all_ascii_digits(data));
+    }
     let chars = field.chars();
     let n = field.chars().count();
     len.is_none_or(|l| n == l) && n > 0 && (!digits || chars.clone().all(|c| c.is_ascii_digit()))

@@ -237,6 +237,51 @@ fn malformed_field() {
 }
 
 #[test]
+fn a_field_is_malformed_alike_in_every_text_encoding() {
+    // ASCII fields are checked on their bytes, a word at a time; EBCDIC ones character by
+    // character: both must give the verdict of the format (three digits for field 49).
+    let spec = |encoding: &str| -> &'static Spec {
+        Box::leak(Box::new(
+            Spec::from_toml_str(&format!(
+                "name='t'\nmti='ascii'\nbitmap='hex'\n[fields.49]\ntype='ans'\nlength=20\nvar='ll'\nencoding='{encoding}'\n"
+            ))
+            .unwrap(),
+        ))
+    };
+    let (ascii, ebcdic) = (spec("ascii"), spec("ebcdic"));
+    let fees = FeeTable::default();
+    let malformed = |spec: &'static Spec, value: &str| {
+        let mut b = MessageBuilder::new(spec, Mti::FINANCIAL_REQUEST);
+        b.set_text(49, value).unwrap();
+        let bytes = b.to_vec().unwrap();
+        let mut out = Vec::new();
+        Validator::new(&BOOK_, &fees).validate(
+            &parse(spec, &bytes).unwrap(),
+            &Where::index(0),
+            &mut out,
+        );
+        out.iter().any(|f| f.rule == Rule::MalformedField)
+    };
+    for value in [
+        "156",
+        "840",
+        "1X6",
+        "15",
+        "1560",
+        "",
+        "15 ",
+        " 56",
+        "15:",
+        "/56",
+        "1234567890123456",
+    ] {
+        let expected = !(value.len() == 3 && value.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(malformed(ascii, value), expected, "ascii {value:?}");
+        assert_eq!(malformed(ebcdic, value), expected, "ebcdic {value:?}");
+    }
+}
+
+#[test]
 fn responses_and_network_messages_are_not_validated() {
     assert!(
         findings_of(&sale(
