@@ -161,7 +161,39 @@ impl Hasher for Sink {
         value.finish()
     }
 
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
+        // The common case, the whole write kept as it is: one copy.
+        let end = self.len + bytes.len();
+        if let Some(slot) = self.head.get_mut(self.len..end) {
+            slot.copy_from_slice(bytes);
+            self.len = end;
+            return;
+        }
+        self.spill(bytes);
+    }
+
+    #[inline]
+    fn write_u16(&mut self, v: u16) {
+        self.write(&v.to_ne_bytes());
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        match self.head.get_mut(self.len) {
+            Some(slot) => {
+                *slot = b;
+                self.len += 1;
+            }
+            None => self.write(&[b]),
+        }
+    }
+}
+
+impl Sink {
+    /// A write that does not fit in the bytes kept as they are: what fits is kept, the rest
+    /// goes to the tail's hasher.
+    #[cold]
+    fn spill(&mut self, bytes: &[u8]) {
         let room = IDENT_CAPACITY.saturating_sub(self.len);
         let (kept, rest) = bytes.split_at(room.min(bytes.len()));
         if let Some(slot) = self.head.get_mut(self.len..self.len + kept.len()) {
@@ -173,16 +205,6 @@ impl Hasher for Sink {
                 .write(rest);
         }
         self.len += bytes.len();
-    }
-
-    fn write_u8(&mut self, b: u8) {
-        match self.head.get_mut(self.len) {
-            Some(slot) => {
-                *slot = b;
-                self.len += 1;
-            }
-            None => self.write(&[b]),
-        }
     }
 }
 
