@@ -285,11 +285,21 @@ fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
 pub(crate) fn pan_digits(msg: &Message<'_>) -> Option<([u8; 19], usize)> {
     let mut out = [0u8; 19];
     let mut len = 0;
-    let chars = match (msg.field(2), msg.field(35)) {
-        (Some(f), _) | (None, Some(f)) => f.chars(),
+    let field = match (msg.field(2), msg.field(35)) {
+        (Some(f), _) | (None, Some(f)) => f,
         (None, None) => return None,
     };
-    for c in chars {
+    if field.spec().encoding == crate::spec::Encoding::Ascii {
+        // The characters are the bytes: the leading digits copied at once.
+        let data = field.data();
+        let digits = data
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(data.len());
+        out.get_mut(..digits)?.copy_from_slice(data.get(..digits)?);
+        return (digits >= 12).then_some((out, digits));
+    }
+    for c in field.chars() {
         if !c.is_ascii_digit() {
             break;
         }

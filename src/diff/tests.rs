@@ -302,3 +302,44 @@ fn the_keys_of_well_formed_messages_are_kept_whole() {
     assert_eq!(lens.iter().max(), Some(&lens[3]));
     assert!(lens[3] > IDENT_CAPACITY - 12, "{lens:?}");
 }
+
+#[test]
+fn card_digits_are_read_alike_from_every_encoding() {
+    // ASCII fields are read on their bytes, the others character by character: the same
+    // digits, up to the first that is not one, 12 to 19 of them or none.
+    use super::pan_digits_of;
+    use crate::spec::ISO87_BCD;
+    let expected = |v: &str| {
+        let digits: Vec<u8> = v.bytes().take_while(u8::is_ascii_digit).collect();
+        (12..=19).contains(&digits.len()).then_some(digits)
+    };
+    let cases: [(usize, &str); 8] = [
+        (2, "6222021234567890123"),
+        (2, "622202123456"),
+        (2, "62220212345"),
+        (35, "6222021234567890=2912101"),
+        (35, "62220212345678901234=2912"),
+        (35, "622202123=45678901234"),
+        (2, "6222021234567890"),
+        (35, "6222021234567890123"),
+    ];
+    for spec in [&ISO87_ASCII, &ISO87_BCD] {
+        for (n, v) in cases {
+            let mut b = MessageBuilder::new(spec, Mti::new(200));
+            b.set_text(n, v).unwrap();
+            let bytes = b.to_vec().unwrap();
+            let m = parse(spec, &bytes).unwrap();
+            let got = pan_digits_of(&m).map(|(d, len)| d[..len].to_vec());
+            assert_eq!(got, expected(v), "{} {n} {v}", spec.name);
+        }
+    }
+    // In ASCII track 2, the separator may be a `D`: it ends the digits as `=` does.
+    let mut b = MessageBuilder::new(&ISO87_ASCII, Mti::new(200));
+    b.set_text(35, "62220212345678D2912").unwrap();
+    let bytes = b.to_vec().unwrap();
+    let m = parse(&ISO87_ASCII, &bytes).unwrap();
+    assert_eq!(
+        pan_digits_of(&m).map(|(d, len)| d[..len].to_vec()),
+        Some(b"62220212345678".to_vec())
+    );
+}
