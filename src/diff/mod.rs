@@ -107,6 +107,8 @@ struct Entry {
     idents: usize,
     seen: Seen,
     mti: Mti,
+    /// What the request is (its response is checked by it).
+    kind: TransactionType,
     /// The request's bitmaps as parsed.
     bitmap: [u64; 3],
     state: State,
@@ -767,6 +769,7 @@ impl<'s> Pairer<'s> {
             seen,
             mti,
             bitmap: msg.bitmaps(),
+            kind,
             state: State::Pending,
             reversed: false,
             relaxed,
@@ -903,7 +906,7 @@ impl<'s> Pairer<'s> {
                 latency_ms: (seen.time.millis() - entry.seen.time.millis()).max(0),
             });
         }
-        let request_mti = entry.mti;
+        let (request_mti, kind) = (entry.mti, entry.kind);
         let spec = self.spec;
         self.deadlines.push(
             Deadlines::WINDOW,
@@ -932,7 +935,6 @@ impl<'s> Pairer<'s> {
         let Some(request) = entry.message(spec) else {
             return;
         };
-        let kind = transaction_type(&request);
         for &(n, rule) in &ECHO {
             let (Some(a), Some(b)) = (request.field(n), msg.field(n)) else {
                 continue;
