@@ -310,7 +310,8 @@ impl<'a> Field<'a> {
     #[must_use]
     pub fn value_eq(&self, other: &Field<'_>) -> bool {
         // The same layout and the same wire image: the same value, without decoding.
-        if self.spec == other.spec && self.wire == other.wire && self.lead == other.lead {
+        let same_spec = std::ptr::eq(self.spec, other.spec) || self.spec == other.spec;
+        if same_spec && self.lead == other.lead && self.wire == other.wire {
             return true;
         }
         self.is_binary() == other.is_binary() && self.bytes().eq(other.bytes())
