@@ -378,10 +378,16 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// The data bytes where they are the characters themselves (ASCII): the fast path of
+    /// readers that would otherwise take [`Field::chars`] a character at a time.
+    #[inline]
+    pub(crate) fn plain(&self) -> Option<&'a [u8]> {
+        (self.spec.encoding == Encoding::Ascii).then(|| self.data())
+    }
+
     /// The value as a [`Text`] (at most [`Text::CAPACITY`] characters).
     pub fn to_small_text(&self) -> Result<Text, ValueError> {
-        if self.spec.encoding == Encoding::Ascii {
-            let data = self.data();
+        if let Some(data) = self.plain() {
             let mut buf = [0u8; Text::CAPACITY];
             if let Some(slot) = buf.get_mut(..data.len()) {
                 slot.copy_from_slice(data);

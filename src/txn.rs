@@ -39,7 +39,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::message::Message;
+use crate::message::{Field, Message};
 use crate::spec::Content;
 use std::fmt;
 
@@ -65,9 +65,17 @@ impl Field60 {
         if f.spec().content != Content::N {
             return None;
         }
+        match f.plain() {
+            Some(data) => Field60::read(data.iter().copied()),
+            None => Field60::read(f.chars()),
+        }
+    }
+
+    /// Reads the subfields from the field's characters.
+    fn read(chars: impl Iterator<Item = u8>) -> Option<Field60> {
         let mut out = Field60::default();
         let (mut value, mut count) = (0u32, 0usize);
-        for c in f.chars() {
+        for c in chars {
             if !c.is_ascii_digit() {
                 return None;
             }
@@ -187,17 +195,23 @@ impl fmt::Display for TransactionType {
 
 /// The first two digits of the processing code, if present and digits.
 fn processing_prefix(msg: &Message<'_>) -> Option<u8> {
-    let f = msg.field(3)?;
-    let mut c = f.chars();
-    let (a, b) = (c.next()?, c.next()?);
-    (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'))
+    two_digits(&msg.field(3)?)
 }
 
 /// Field 25's value, if two digits.
 fn condition(msg: &Message<'_>) -> Option<u8> {
-    let f = msg.field(25)?;
-    let mut c = f.chars();
-    let (a, b) = (c.next()?, c.next()?);
+    two_digits(&msg.field(25)?)
+}
+
+/// The number the first two characters of `f` make, if both are digits.
+fn two_digits(f: &Field<'_>) -> Option<u8> {
+    let (a, b) = match f.plain() {
+        Some(data) => (*data.first()?, *data.get(1)?),
+        None => {
+            let mut c = f.chars();
+            (c.next()?, c.next()?)
+        }
+    };
     (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'))
 }
 
@@ -274,32 +288,74 @@ mod tests {
         b.to_vec().unwrap()
     }
 
+    use TransactionType as T;
+
+    /// (MTI, 3, 25, 60, the type).
+    const TABLE: [(u16, &str, &str, &str, TransactionType); 16] = [
+        (200, "000000", "00", "22000001000", T::Sale),
+        (200, "200000", "00", "23000001000", T::Void),
+        (220, "200000", "00", "25000001000", T::Refund),
+        (100, "030000", "06", "10000001000", T::PreAuth),
+        (100, "200000", "06", "11000001000", T::PreAuthVoid),
+        (200, "000000", "06", "20000001000", T::Completion),
+        (200, "200000", "06", "21000001000", T::CompletionVoid),
+        (200, "310000", "00", "01000001000", T::BalanceInquiry),
+        (220, "000000", "00", "30000001000", T::Offline),
+        (400, "000000", "00", "22000001000", T::Reversal),
+        (800, "", "", "00000001003", T::SignIn),
+        (800, "", "", "00000001301", T::NetworkManagement),
+        (500, "", "", "00000001201", T::Settlement),
+        (320, "", "", "00000001201", T::BatchUpload),
+        (200, "400000", "00", "22000001000", T::Transfer),
+        (210, "000000", "00", "22000001000", T::Sale),
+    ];
+
     #[test]
     fn the_unionpay_table() {
-        use TransactionType as T;
-        let cases = [
-            (200, "000000", "00", "22000001000", T::Sale),
-            (200, "200000", "00", "23000001000", T::Void),
-            (220, "200000", "00", "25000001000", T::Refund),
-            (100, "030000", "06", "10000001000", T::PreAuth),
-            (100, "200000", "06", "11000001000", T::PreAuthVoid),
-            (200, "000000", "06", "20000001000", T::Completion),
-            (200, "200000", "06", "21000001000", T::CompletionVoid),
-            (200, "310000", "00", "01000001000", T::BalanceInquiry),
-            (220, "000000", "00", "30000001000", T::Offline),
-            (400, "000000", "00", "22000001000", T::Reversal),
-            (800, "", "", "00000001003", T::SignIn),
-            (800, "", "", "00000001301", T::NetworkManagement),
-            (500, "", "", "00000001201", T::Settlement),
-            (320, "", "", "00000001201", T::BatchUpload),
-            (200, "400000", "00", "22000001000", T::Transfer),
-            (210, "000000", "00", "22000001000", T::Sale),
-        ];
-        for (mti, pc, cond, f60, want) in cases {
+        for (mti, pc, cond, f60, want) in TABLE {
             let bytes = cup(mti, pc, cond, f60);
             let msg = parse(&CUP_POS, &bytes).unwrap();
             assert_eq!(transaction_type(&msg), want, "{mti} {pc} {f60}");
         }
+    }
+
+    #[test]
+    fn the_unionpay_table_in_ascii() {
+        // Fields 3, 25 and 60 in ASCII are read on their bytes (in BCD, digit by digit): the
+        // same types, and the same subfields of 60.
+        let spec: &'static crate::spec::Spec = Box::leak(Box::new(
+            crate::spec::Spec::from_toml_str(
+                "name='t'\nmti='ascii'\nbitmap='hex'\n\
+                 [fields.3]\ntype='n'\nlength=6\nencoding='ascii'\n\
+                 [fields.25]\ntype='n'\nlength=2\nencoding='ascii'\n\
+                 [fields.60]\ntype='n'\nlength=17\nvar='lll'\nencoding='ascii'\n",
+            )
+            .unwrap(),
+        ));
+        for (mti, pc, cond, f60, want) in TABLE {
+            let mut b = MessageBuilder::new(spec, Mti::new(mti));
+            for (n, v) in [(3, pc), (25, cond), (60, f60)] {
+                if !v.is_empty() {
+                    b.set_text(n, v).unwrap();
+                }
+            }
+            let bytes = b.to_vec().unwrap();
+            let msg = parse(spec, &bytes).unwrap();
+            assert_eq!(transaction_type(&msg), want, "{mti} {pc} {f60}");
+            let cup_bytes = cup(mti, pc, cond, f60);
+            let cup_msg = parse(&CUP_POS, &cup_bytes).unwrap();
+            assert_eq!(Field60::of(&msg), Field60::of(&cup_msg), "{f60}");
+        }
+        // A 60 of one digit has no type code.
+        let mut b = MessageBuilder::new(spec, Mti::new(200));
+        b.set_text(60, "1").unwrap();
+        let bytes = b.to_vec().unwrap();
+        assert_eq!(
+            Field60::of(&parse(spec, &bytes).unwrap())
+                .unwrap()
+                .type_code,
+            None
+        );
     }
 
     #[test]

@@ -35,7 +35,6 @@ use crate::mcc::{FeeTable, Post2016};
 use crate::merchant::MerchantCode;
 use crate::message::{Field, Message, Text};
 use crate::profile::{MerchantProfile, ProfileBook};
-use crate::spec::Encoding;
 use crate::txn::{TransactionType, transaction_type};
 
 /// Where a message was seen, for the findings' references.
@@ -100,9 +99,8 @@ static FORMATS: [(usize, Option<usize>, bool, &str); 6] = [
 ];
 
 fn well_formed(field: &Field<'_>, len: Option<usize>, digits: bool) -> bool {
-    if field.spec().encoding == Encoding::Ascii {
+    if let Some(data) = field.plain() {
         // The characters are the bytes themselves: digits checked a word at a time.
-        let data = field.data();
         return len.is_none_or(|l| data.len() == l)
             && !data.is_empty()
             && (!digits || crate::codec::all_ascii_digits(data));

@@ -289,9 +289,8 @@ pub(crate) fn pan_digits(msg: &Message<'_>) -> Option<([u8; 19], usize)> {
         (Some(f), _) | (None, Some(f)) => f,
         (None, None) => return None,
     };
-    if field.spec().encoding == crate::spec::Encoding::Ascii {
+    if let Some(data) = field.plain() {
         // The characters are the bytes: the leading digits copied at once.
-        let data = field.data();
         let digits = data
             .iter()
             .position(|c| !c.is_ascii_digit())

@@ -251,9 +251,8 @@ impl Key {
             return self;
         };
         self.0.write_u8(1);
-        let total = if f.spec().encoding == crate::spec::Encoding::Ascii {
+        let total = if let Some(data) = f.plain() {
             // ASCII characters are the bytes themselves: one write, the same key.
-            let data = f.data();
             self.0.write(data);
             data.len()
         } else {
