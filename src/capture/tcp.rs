@@ -132,6 +132,13 @@ impl<'s> Reassembler<'s> {
             }
             budget -= 1;
             let full = self.flows.len() + room > max;
+            // Neither due nor needed for room: nothing below would happen but the drop of a
+            // closed flow's entry, which can wait while the queue holds no more than twice the
+            // open flows and 64 (a lookup a segment saved).
+            let stale_few = self.activity.len() <= 2 * self.flows.len() + 64;
+            if !full && now.saturating_sub(queued) <= idle && stale_few {
+                break;
+            }
             let Some(state) = self.flows.get_mut(&flow) else {
                 self.activity.pop_front(); // closed since
                 continue;
@@ -605,4 +612,50 @@ fn boundary(
             .find(|&f| frames_tile(f, spec, rest))
             .map(|f| (offset, f))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ISO87_ASCII;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn closed_flows_leave_the_activity_queue_within_bounds() {
+        // Connections that each open, send a few bytes and reset, thousands within the idle
+        // time: the activity queue keeps the entries of closed flows only while it holds no
+        // more than twice the open flows and 64 (one more comes with each new flow).
+        let mut r = Reassembler::new(&ISO87_ASCII, CaptureConfig::default(), Vec::new());
+        let mut out = VecDeque::new();
+        let server: SocketAddr = "192.168.0.1:8583".parse().unwrap();
+        let seg = |src, dst, seq, flags, payload| Segment {
+            src,
+            dst,
+            seq,
+            flags,
+            payload,
+        };
+        let mut most = 0;
+        for i in 0..20_000u32 {
+            let client = SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 20_000));
+            let time = Timestamp::new(1_795_397_400 + i64::from(i / 100), 0);
+            r.segment(time, seg(client, server, 100, flags::SYN, &[]), &mut out);
+            r.segment(
+                time,
+                seg(client, server, 101, flags::ACK, b"0008"),
+                &mut out,
+            );
+            r.segment(time, seg(client, server, 105, flags::RST, &[]), &mut out);
+            most = most.max(r.activity.len());
+            assert!(
+                r.activity.len() <= 2 * r.flows.len() + 65,
+                "{} entries for {} open flows",
+                r.activity.len(),
+                r.flows.len()
+            );
+            out.clear();
+        }
+        assert!(r.flows.is_empty());
+        assert!(most > 2, "the queue held closed flows' entries: {most}");
+    }
 }
