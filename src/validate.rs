@@ -440,9 +440,17 @@ impl<'b> Validator<'b> {
             // On the stack: a clean name allocates nothing.
             let mut raw = [0u8; 128];
             let mut len = 0;
-            for (slot, c) in raw.iter_mut().zip(f43.chars()) {
-                *slot = c;
-                len += 1;
+            if let Some(data) = f43.plain() {
+                let kept = data.get(..raw.len()).unwrap_or(data);
+                if let Some(slot) = raw.get_mut(..kept.len()) {
+                    slot.copy_from_slice(kept);
+                    len = kept.len();
+                }
+            } else {
+                for (slot, c) in raw.iter_mut().zip(f43.chars()) {
+                    *slot = c;
+                    len += 1;
+                }
             }
             let mut buf = [0u8; 512];
             let name = crate::text::decode_gbk_into(raw.get(..len).unwrap_or_default(), &mut buf);
