@@ -462,6 +462,75 @@ fn big_endian_and_nanosecond_pcap() {
     assert_eq!(&m.bytes[..], &echo(1, false)[..]);
 }
 
+#[test]
+fn records_across_the_readers_buffer_and_one_larger_than_it() {
+    // Some 700 KB of capture, read through the reader's buffer several times over, in small
+    // reads and in one, as pcap and as pcapng; in the middle a 300 KB record (no IP in it) that the buffer grows for.
+    // Every message comes out, in order, and nothing is damage.
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    let msgs: Vec<Vec<u8>> = (1..=4000).map(|i| echo(i, false)).collect();
+    let mut off = 0u32;
+    for (i, m) in msgs.iter().enumerate() {
+        let f = framed(std::slice::from_ref(m));
+        conn.data(true, off, &f);
+        off += f.len() as u32;
+        if i == 2000 {
+            conn.packets
+                .push((Timestamp::new(1_795_001_000, 0), vec![0xEE; 300_000]));
+        }
+    }
+    let mut ng = PcapNgWriter::new(Vec::new()).unwrap();
+    for (t, f) in &conn.packets {
+        ng.write(*t, f).unwrap();
+    }
+    let pcapng = ng.into_inner();
+    let pcap = conn.pcap();
+    assert!(pcap.len() > 700_000, "{}", pcap.len());
+    /// A reader that gives at most 1,000 bytes a read.
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len()).min(1000);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let trickled: Vec<CaptureEvent> = CaptureReader::new(Trickle(&pcap), &ISO87_ASCII, len2())
+        .unwrap()
+        .collect();
+    for events in [read(&pcap, len2()), trickled, read(&pcapng, len2())] {
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, CaptureEvent::Damaged { .. })),
+            "{:?}",
+            events
+                .iter()
+                .find(|e| matches!(e, CaptureEvent::Damaged { .. }))
+        );
+        let got: Vec<Vec<u8>> = messages(&events).into_iter().map(|(_, m)| m).collect();
+        assert_eq!(got.len(), msgs.len());
+        assert!(got == msgs);
+    }
+    // A record over the limit (1 MiB) is damage: the messages before it are kept.
+    let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+    let f = framed(&msgs[..2]);
+    conn.data(true, 0, &f);
+    conn.packets
+        .push((Timestamp::new(1_795_001_000, 0), vec![0xEE; 2_000_000]));
+    let events = read(&conn.pcap(), len2());
+    assert_eq!(messages(&events).len(), 2);
+    let damage: Vec<&String> = events
+        .iter()
+        .filter_map(|e| match e {
+            CaptureEvent::Damaged { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(damage, ["a record over the limit of 1048576 bytes"]);
+}
+
 mod never_panics {
     use super::*;
     use proptest::prelude::*;

@@ -469,6 +469,10 @@ impl<R: Read> Read for Prepended<R> {
 /// The largest record the reader buffers (a bad record length beyond it is damage).
 const MAX_RECORD: usize = 1 << 20;
 
+/// The reader's buffer: larger than the input's (`open_input` buffers 128 KiB), so that its
+/// refills, which ask for nearly all of it, read past that buffer instead of copying out of it.
+const PCAP_BUFFER: usize = 1 << 18;
+
 /// Streams a capture file as [`CaptureEvent`]s.
 pub struct CaptureReader<'s> {
     pcap: Box<dyn PcapReaderIterator + Send + 's>,
@@ -479,6 +483,9 @@ pub struct CaptureReader<'s> {
     last_time: Timestamp,
     offset: u64,
     done: bool,
+    /// The reader's buffer size: [`PCAP_BUFFER`], doubled for a larger record up to
+    /// [`MAX_RECORD`].
+    capacity: usize,
     /// Frames that carried no TCP segment of a known link type (other traffic).
     pub skipped_frames: u64,
 }
@@ -555,9 +562,9 @@ impl<'s> CaptureReader<'s> {
         // returns, and the second read waits for more of the pipe).
         let pcapng = head == [0x0a, 0x0d, 0x0d, 0x0a];
         let pcap: Result<Box<dyn PcapReaderIterator + Send + 's>, _> = if pcapng {
-            pcap_parser::PcapNGReader::new(65_536, input).map(|r| Box::new(r) as _)
+            pcap_parser::PcapNGReader::new(PCAP_BUFFER, input).map(|r| Box::new(r) as _)
         } else {
-            pcap_parser::LegacyPcapReader::new(65_536, input).map(|r| Box::new(r) as _)
+            pcap_parser::LegacyPcapReader::new(PCAP_BUFFER, input).map(|r| Box::new(r) as _)
         };
         let pcap = pcap.map_err(|e| match e {
             PcapError::Eof | PcapError::Incomplete(_) => {
@@ -580,6 +587,7 @@ impl<'s> CaptureReader<'s> {
             last_time: Timestamp::default(),
             offset: 0,
             done: false,
+            capacity: PCAP_BUFFER,
             skipped_frames: 0,
         })
     }
@@ -627,7 +635,9 @@ impl Iterator for CaptureReader<'_> {
                             Err(_) => *skipped_frames += 1,
                         }
                     }
-                    pcap.consume(len);
+                    // The records left are moved to the front at the next refill, not each
+                    // time half the buffer has been read.
+                    pcap.consume_noshift(len);
                     self.offset += len as u64;
                 }
                 Err(PcapError::Eof) => self.finish(),
@@ -638,17 +648,23 @@ impl Iterator for CaptureReader<'_> {
                             needed.max(1)
                         );
                         self.damaged(reason);
-                    } else if pcap.position() == 0 && pcap.data().len() + needed > 65_536 {
-                        // A record larger than the buffer: grow, within reason.
-                        let want = pcap.data().len() + needed;
-                        if want > MAX_RECORD || !pcap.grow(want) {
-                            self.damaged(format!(
-                                "a record length of {want} bytes is over the limit of {MAX_RECORD}"
-                            ));
-                        } else if pcap.refill().is_err() {
-                            self.damaged("read error".into());
-                        }
                     } else if pcap.refill().is_err() {
+                        self.damaged("read error".into());
+                    }
+                }
+                // The record does not fit in the buffer's room: the records read are moved out
+                // first, then the buffer grows (doubling), within reason.
+                Err(PcapError::BufferTooSmall) => {
+                    let want = (self.capacity * 2).min(MAX_RECORD);
+                    let grow = pcap.position() == 0;
+                    if grow && (self.capacity >= MAX_RECORD || !pcap.grow(want)) {
+                        self.damaged(format!("a record over the limit of {MAX_RECORD} bytes"));
+                        continue;
+                    }
+                    if grow {
+                        self.capacity = want;
+                    }
+                    if pcap.refill().is_err() {
                         self.damaged("read error".into());
                     }
                 }
