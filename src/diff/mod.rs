@@ -279,6 +279,15 @@ impl Roles {
     }
 }
 
+/// Takes `key` out of `map` if it still names `slot` (a later entry may have taken it over).
+fn unmap(map: &mut KeyMap<usize>, key: u64, slot: usize) {
+    if let std::collections::hash_map::Entry::Occupied(held) = map.entry(key) {
+        if *held.get() == slot {
+            held.remove();
+        }
+    }
+}
+
 /// Whether a request points back at an original by field 90 or as a reversal: the pairer
 /// looks that original up ([`Pairer::push`]); any other request may be a void.
 fn points_back(msg: &Message<'_>) -> bool {
@@ -550,14 +559,20 @@ impl<'s> Pairer<'s> {
         )
     }
 
-    /// The full key of [`Pairer::keys`].
-    fn full_key(class: u8, msg: &Message<'_>, stan: Option<&[u8]>) -> KeyId {
+    /// What both keys of [`Pairer::keys`] begin with: the MTI class and the STAN.
+    fn class_stan(class: u8, msg: &Message<'_>, stan: Option<&[u8]>) -> Key {
         let mut k = Key::new();
         k.hash(&class);
         match stan {
             Some(s) => k.present(s),
             None => k.field(msg, 11),
         };
+        k
+    }
+
+    /// The full key of [`Pairer::keys`].
+    fn full_key(class: u8, msg: &Message<'_>, stan: Option<&[u8]>) -> KeyId {
+        let mut k = Self::class_stan(class, msg, stan);
         k.field(msg, 41)
             .field(msg, 42)
             .field(msg, 32)
@@ -573,12 +588,7 @@ impl<'s> Pairer<'s> {
         stan: Option<&[u8]>,
         f7: Option<&[u8]>,
     ) -> KeyId {
-        let mut r = Key::new();
-        r.hash(&class);
-        match stan {
-            Some(s) => r.present(s),
-            None => r.field(msg, 11),
-        };
+        let mut r = Self::class_stan(class, msg, stan);
         match f7 {
             Some(s) => r.present(s),
             None if msg.has(7) => r.field(msg, 7),
@@ -595,12 +605,16 @@ impl<'s> Pairer<'s> {
         self.slab.get_mut(slot)?.as_mut()
     }
 
+    /// `slot`, if its entry's key `i` (0 full, 1 relaxed) has the bytes of `ident`.
+    fn confirmed(&self, slot: usize, i: usize, ident: &key::Ident) -> Option<usize> {
+        self.entry(slot)
+            .is_some_and(|e| e.confirms(i, ident))
+            .then_some(slot)
+    }
+
     /// The slot of the entry held under `key`, if its bytes are `ident`'s.
     fn held(&self, key: &KeyId) -> Option<usize> {
-        let slot = *self.table.get(&key.value)?;
-        self.entry(slot)
-            .is_some_and(|e| e.confirms(0, &key.ident))
-            .then_some(slot)
+        self.confirmed(*self.table.get(&key.value)?, 0, &key.ident)
     }
 
     /// The slot of a held request found by its full key, else by its relaxed one (the
@@ -618,10 +632,7 @@ impl<'s> Pairer<'s> {
             return Some(slot);
         }
         let relaxed = Self::relaxed_key(flow, class, msg, stan, f7);
-        let slot = *self.relaxed.get(&relaxed.value)?;
-        self.entry(slot)
-            .is_some_and(|e| e.confirms(1, &relaxed.ident))
-            .then_some(slot)
+        self.confirmed(*self.relaxed.get(&relaxed.value)?, 1, &relaxed.ident)
     }
 
     /// Takes the entry out of `slot`, and its keys out of the tables (where they still name
@@ -629,12 +640,8 @@ impl<'s> Pairer<'s> {
     fn remove(&mut self, slot: usize) -> Option<Entry> {
         let e = self.slab.get_mut(slot)?.take()?;
         self.free.push(slot);
-        if self.table.get(&e.key) == Some(&slot) {
-            self.table.remove(&e.key);
-        }
-        if self.relaxed.get(&e.relaxed) == Some(&slot) {
-            self.relaxed.remove(&e.relaxed);
-        }
+        unmap(&mut self.table, e.key, slot);
+        unmap(&mut self.relaxed, e.relaxed, slot);
         Some(e)
     }
 
@@ -736,7 +743,7 @@ impl<'s> Pairer<'s> {
         // Another request under the same 64-bit value (not a retransmission: its key's bytes
         // differ) loses its place, and says so: never a wrong pairing.
         let same_value = self.table.get(&key).copied();
-        let retransmitted = self.held(&full);
+        let retransmitted = same_value.and_then(|slot| self.confirmed(slot, 0, &full.ident));
         if let (Some(slot), None) = (same_value, retransmitted) {
             if let Some(e) = self.remove(slot) {
                 out.push(self.lifecycle(
@@ -785,9 +792,7 @@ impl<'s> Pairer<'s> {
             Some(slot) => {
                 let old = self.slab.get_mut(slot).and_then(|s| s.replace(entry));
                 if let Some(old) = old {
-                    if self.relaxed.get(&old.relaxed) == Some(&slot) {
-                        self.relaxed.remove(&old.relaxed);
-                    }
+                    unmap(&mut self.relaxed, old.relaxed, slot);
                     self.recycle(old);
                 }
                 slot
