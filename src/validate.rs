@@ -437,23 +437,22 @@ impl<'b> Validator<'b> {
         out: &mut Vec<Finding>,
     ) {
         if let Some(f43) = msg.field(43) {
-            // On the stack: a clean name allocates nothing.
+            // On the stack: a clean name allocates nothing. ASCII fields' bytes are their
+            // characters, read where they lie; others are decoded into `raw` first.
             let mut raw = [0u8; 128];
-            let mut len = 0;
-            if let Some(data) = f43.plain() {
-                let kept = data.get(..raw.len()).unwrap_or(data);
-                if let Some(slot) = raw.get_mut(..kept.len()) {
-                    slot.copy_from_slice(kept);
-                    len = kept.len();
+            let chars: &[u8] = match f43.plain() {
+                Some(data) => data.get(..raw.len()).unwrap_or(data),
+                None => {
+                    let mut len = 0;
+                    for (slot, c) in raw.iter_mut().zip(f43.chars()) {
+                        *slot = c;
+                        len += 1;
+                    }
+                    raw.get(..len).unwrap_or_default()
                 }
-            } else {
-                for (slot, c) in raw.iter_mut().zip(f43.chars()) {
-                    *slot = c;
-                    len += 1;
-                }
-            }
+            };
             let mut buf = [0u8; 512];
-            let name = crate::text::decode_gbk_into(raw.get(..len).unwrap_or_default(), &mut buf);
+            let name = crate::text::decode_gbk_into(chars, &mut buf);
             if !p
                 .name_keys
                 .iter()
