@@ -655,13 +655,12 @@ impl Iterator for CaptureReader<'_> {
                 // The record does not fit in the buffer's room: the records read are moved out
                 // first, then the buffer grows (doubling), within reason.
                 Err(PcapError::BufferTooSmall) => {
-                    let want = (self.capacity * 2).min(MAX_RECORD);
-                    let grow = pcap.position() == 0;
-                    if grow && (self.capacity >= MAX_RECORD || !pcap.grow(want)) {
-                        self.damaged(format!("a record over the limit of {MAX_RECORD} bytes"));
-                        continue;
-                    }
-                    if grow {
+                    if pcap.position() == 0 {
+                        let want = (self.capacity * 2).min(MAX_RECORD);
+                        if self.capacity >= MAX_RECORD || !pcap.grow(want) {
+                            self.damaged(format!("a record over the limit of {MAX_RECORD} bytes"));
+                            continue;
+                        }
                         self.capacity = want;
                     }
                     if pcap.refill().is_err() {
