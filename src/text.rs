@@ -73,28 +73,41 @@ fn kept_chars(name: &str) -> impl Iterator<Item = char> + '_ {
 /// ([`normalise_name`]): one starts with the other. Allocates nothing.
 #[must_use]
 pub fn matches_name_key(observed: &str, key: &str) -> bool {
-    if observed.is_ascii() && key.is_ascii() {
-        return prefix_either(kept_ascii(observed.as_bytes()), key.bytes());
+    if observed.is_ascii() {
+        return matches_name_key_ascii(observed.as_bytes(), key);
     }
     prefix_either(kept_chars(observed), key.chars())
 }
 
-/// [`kept_chars`] of ASCII text, a byte at a time: the same characters (ASCII has no
-/// full-width forms, and its letters upper-case to one letter each), without decoding.
-fn kept_ascii(name: &[u8]) -> impl Iterator<Item = u8> + '_ {
+/// [`matches_name_key`] of an ASCII `observed` (bytes below 0x80: GBK's single-byte range,
+/// the same characters decoded or not), in one pass over its bytes. `key` may hold any
+/// characters: the characters kept from ASCII text are ASCII, so comparing `key`'s bytes
+/// stops at the same place as comparing its characters.
+pub(crate) fn matches_name_key_ascii(observed: &[u8], key: &str) -> bool {
+    let key = key.as_bytes();
     let mut depth = 0usize;
-    name.iter().filter_map(move |&b| match b {
-        b'(' | b'[' => {
-            depth += 1;
-            None
+    let mut at = 0usize;
+    for &b in observed {
+        match b {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 && b.is_ascii_alphanumeric() => {
+                // An empty key matches only an empty name.
+                if key.is_empty() {
+                    return false;
+                }
+                match key.get(at) {
+                    // The key ran out first: a prefix of the name.
+                    None => return true,
+                    Some(&k) if k == b.to_ascii_uppercase() => at += 1,
+                    Some(_) => return false,
+                }
+            }
+            _ => {}
         }
-        b')' | b']' => {
-            depth = depth.saturating_sub(1);
-            None
-        }
-        _ if depth == 0 && b.is_ascii_alphanumeric() => Some(b.to_ascii_uppercase()),
-        _ => None,
-    })
+    }
+    // The name ran out first (or kept nothing): a prefix of the key.
+    true
 }
 
 /// Whether the characters `seen` (as kept) name what `key` holds: `seen` empty, or one a
@@ -171,9 +184,17 @@ mod tests {
             "  -- 7-Eleven #42 ((nested) x) y",
             "",
         ] {
+            // The characters kept match themselves, and their every prefix, byte by byte.
             let general: String = kept_chars(name).collect();
-            let ascii: String = kept_ascii(name.as_bytes()).map(char::from).collect();
-            assert_eq!(ascii, general, "{name:?}");
+            for end in 0..=general.len() {
+                let key = general.get(..end).unwrap();
+                let expected = !key.is_empty() || general.is_empty();
+                assert_eq!(
+                    matches_name_key_ascii(name.as_bytes(), key),
+                    expected,
+                    "{name:?} {key:?}"
+                );
+            }
         }
         // The two paths agree on a match, and on a mismatch.
         assert!(matches_name_key(
@@ -186,6 +207,21 @@ mod tests {
         ));
         assert!(!matches_name_key("GOLDEN PHOENIX", ""));
         assert!(matches_name_key("  ", "GOLDENDRAGON"));
+    }
+
+    proptest::proptest! {
+        /// The one-pass ASCII match gives what the character-level one gives, for names
+        /// built from the characters that matter (brackets, letters of both cases, digits,
+        /// spaces, punctuation) and keys with and without non-ASCII characters.
+        #[test]
+        fn the_ascii_match_agrees_with_the_general_one(
+            observed in "[()\\[\\]a-cA-C0-2 .#-]{0,24}",
+            key in "[A-C0-2]{0,8}|[A-C]{0,3}金[A-C]{0,3}",
+        ) {
+            let general = prefix_either(kept_chars(&observed), key.chars());
+            proptest::prop_assert_eq!(matches_name_key_ascii(observed.as_bytes(), &key), general);
+            proptest::prop_assert_eq!(matches_name_key(&observed, &key), general);
+        }
     }
 
     #[test]

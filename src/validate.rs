@@ -451,13 +451,21 @@ impl<'b> Validator<'b> {
                     raw.get(..len).unwrap_or_default()
                 }
             };
-            let mut buf = [0u8; 512];
-            let name = crate::text::decode_gbk_into(chars, &mut buf);
-            if !p
-                .name_keys
-                .iter()
-                .any(|k| crate::text::matches_name_key(name, k))
-            {
+            // ASCII is its own GBK: compared as it lies, decoded only for a finding.
+            let matches = if chars.is_ascii() {
+                p.name_keys
+                    .iter()
+                    .any(|k| crate::text::matches_name_key_ascii(chars, k))
+            } else {
+                let mut buf = [0u8; 512];
+                let name = crate::text::decode_gbk_into(chars, &mut buf);
+                p.name_keys
+                    .iter()
+                    .any(|k| crate::text::matches_name_key(name, k))
+            };
+            if !matches {
+                let mut buf = [0u8; 512];
+                let name = crate::text::decode_gbk_into(chars, &mut buf);
                 let mut expected = p.name.clone();
                 for n in &p.names {
                     expected.push_str(" or ");
