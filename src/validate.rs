@@ -125,9 +125,21 @@ impl<'b> Validator<'b> {
 
     /// Appends the findings of `msg` to `out`.
     pub fn validate(&self, msg: &Message<'_>, at: &Where<'_>, out: &mut Vec<Finding>) {
-        if !Self::applies(msg) {
-            return;
+        if Self::applies(msg) {
+            self.validate_as(msg, transaction_type(msg), at, out);
         }
+    }
+
+    /// [`Validator::validate`] of a message that [`Validator::applies`] to, of type `kind`
+    /// ([`transaction_type`]). Returns the merchant's profile where field 42 was well formed
+    /// and looked up (`Some(None)`: not in the book), `None` where it was not looked up.
+    pub(crate) fn validate_as(
+        &self,
+        msg: &Message<'_>,
+        kind: TransactionType,
+        at: &Where<'_>,
+        out: &mut Vec<Finding>,
+    ) -> Option<Option<&'b MerchantProfile>> {
         let mut malformed = [false; crate::spec::MAX_FIELD + 1];
         let mcc = usize::from(msg.spec().mcc_field);
         for &(n, len, digits, what) in &FORMATS {
@@ -150,8 +162,6 @@ impl<'b> Validator<'b> {
             }
         }
         let ok = |n: usize| !malformed.get(n).copied().unwrap_or(true);
-        // What the message is, once: the EMV and network checks both depend on it.
-        let kind = transaction_type(msg);
         self.check_emv(msg, at, kind, ok(4), ok(49), out);
         let merchant = text(msg, 42).filter(|_| ok(42));
         let terminal = text(msg, 41).filter(|_| ok(41));
@@ -162,6 +172,11 @@ impl<'b> Validator<'b> {
         let profile = merchant
             .as_ref()
             .and_then(|m| self.book.merchant(m.as_bytes()));
+        // What the caller would look up itself: field 42 as text.
+        let looked = merchant
+            .as_ref()
+            .filter(|m| m.as_str().is_some())
+            .map(|_| profile);
 
         if let (Some(m), None) = (&merchant, profile) {
             out.push(self.finding(
@@ -205,7 +220,7 @@ impl<'b> Validator<'b> {
                 _ => {}
             }
         }
-        let Some(p) = profile else { return };
+        let Some(p) = profile else { return looked };
         self.check_mcc(msg, at, p, amount, ok(mcc), out);
         self.check_network(msg, at, p, kind, out);
         self.check_acquirer(msg, at, p, merchant.as_ref(), ok(32), out);
@@ -242,6 +257,7 @@ impl<'b> Validator<'b> {
                 ));
             }
         }
+        looked
     }
 
     fn check_mcc(

@@ -26,6 +26,7 @@ use crate::parse::parse;
 use crate::profile::ProfileBook;
 use crate::report::{Context, Input, Item, event_record, read_input};
 use crate::spec::Spec;
+use crate::txn::transaction_type;
 use crate::validate::{Validator, Where};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -404,8 +405,11 @@ impl<'b> Audit<'b> {
         let before = self.findings.len();
         let seen = Seen { index, time, flow };
         let pairer = slot.map_or(0, |i| i + 1);
+        // What a request is, once: the pairer and the validator both ask.
+        let asked = share.primary || share.pairing.any();
+        let kind = (asked && Validator::applies(msg)).then(|| transaction_type(msg));
         if let Some(p) = self.pairers.get_mut(pairer) {
-            p.push_roles(msg, bytes, seen, share.pairing, &mut self.findings);
+            p.push_roles(msg, bytes, seen, share.pairing, kind, &mut self.findings);
         }
         self.stamp_leg(before, leg.map(Leg::name));
         if let Some(leg) = leg.filter(|_| share.hop) {
@@ -428,10 +432,11 @@ impl<'b> Audit<'b> {
             }
             self.stamp_leg(validated, leg.map(Leg::name));
         }
-        if Validator::applies(msg) {
+        if let Some(kind) = kind {
             let validated = self.findings.len();
-            self.validator
-                .validate(msg, &Where::index(index), &mut self.findings);
+            let looked =
+                self.validator
+                    .validate_as(msg, kind, &Where::index(index), &mut self.findings);
             if let Some(found) = self.findings.get_mut(validated..).filter(|f| !f.is_empty()) {
                 if let Some((time, flow)) = describe() {
                     for f in found {
@@ -441,7 +446,14 @@ impl<'b> Audit<'b> {
                 }
                 self.stamp_leg(validated, leg.map(Leg::name));
             }
-            // Field 42 on the stack; a field too long or odd for that, as an owned string.
+            // The merchant the validator found; else field 42 on the stack, or a field too
+            // long or odd for that as an owned string.
+            let known = looked.flatten();
+            if let Some(stats) = known.and_then(|p| self.merchants.get_mut(p.id.as_str())) {
+                stats.transactions += 1;
+                self.count(before);
+                return;
+            }
             let field = msg.field(42);
             let small = field.and_then(|f| f.to_small_text().ok());
             let owned;

@@ -695,17 +695,19 @@ impl<'s> Pairer<'s> {
 
     /// Takes the next message; findings go to `out`.
     pub fn push(&mut self, msg: &Message<'_>, bytes: &[u8], seen: Seen, out: &mut Vec<Finding>) {
-        self.push_roles(msg, bytes, seen, Roles::ALL, out);
+        self.push_roles(msg, bytes, seen, Roles::ALL, None, out);
     }
 
     /// [`Pairer::push`] doing only the parts of the work in `roles`: a pairer that holds one
-    /// shard of the traffic (see [`Roles`]).
+    /// shard of the traffic (see [`Roles`]). `kind`: the request's [`transaction_type`] where
+    /// the caller has it already.
     pub(crate) fn push_roles(
         &mut self,
         msg: &Message<'_>,
         bytes: &[u8],
         seen: Seen,
         roles: Roles,
+        kind: Option<TransactionType>,
         out: &mut Vec<Finding>,
     ) {
         let now = seen.time.millis();
@@ -724,7 +726,7 @@ impl<'s> Pairer<'s> {
             return;
         }
         // What the request is, once: replays and voids depend on it.
-        let kind = transaction_type(msg);
+        let kind = kind.unwrap_or_else(|| transaction_type(msg));
         if roles.replay && matches!(mti.class(), 1 | 2) {
             self.replay(msg, kind, seen, out);
         }
