@@ -792,6 +792,8 @@ pub struct Message<'a> {
 }
 
 /// The number of bits set in each byte value.
+// Indexing in a constant is checked when it is evaluated: out of bounds is a compile error.
+#[allow(clippy::indexing_slicing)]
 static POP8: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;

@@ -88,10 +88,12 @@ pub(crate) fn matches_name_key_ascii(observed: &[u8], key: &str) -> bool {
     let mut depth = 0usize;
     let mut at = 0usize;
     for &b in observed {
-        match b {
-            b'(' | b'[' => depth += 1,
-            b')' | b']' => depth = depth.saturating_sub(1),
-            _ if depth == 0 && b.is_ascii_alphanumeric() => {
+        match NAME_CLASS.get(usize::from(b)).copied().unwrap_or(SKIP) {
+            SKIP => {}
+            OPEN => depth += 1,
+            CLOSE => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            upper => {
                 // An empty key matches only an empty name.
                 if key.is_empty() {
                     return false;
@@ -99,16 +101,40 @@ pub(crate) fn matches_name_key_ascii(observed: &[u8], key: &str) -> bool {
                 match key.get(at) {
                     // The key ran out first: a prefix of the name.
                     None => return true,
-                    Some(&k) if k == b.to_ascii_uppercase() => at += 1,
+                    Some(&k) if k == upper => at += 1,
                     Some(_) => return false,
                 }
             }
-            _ => {}
         }
     }
     // The name ran out first (or kept nothing): a prefix of the key.
     true
 }
+
+/// [`NAME_CLASS`]: a byte set aside, an opening bracket, a closing one; any other value is the
+/// upper-case letter or digit kept.
+const SKIP: u8 = 0;
+const OPEN: u8 = 1;
+const CLOSE: u8 = 2;
+
+/// What [`matches_name_key_ascii`] does with each byte.
+// Indexing in a constant is checked when it is evaluated: out of bounds is a compile error.
+#[allow(clippy::indexing_slicing)]
+static NAME_CLASS: [u8; 256] = {
+    let mut t = [SKIP; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = match c {
+            b'(' | b'[' => OPEN,
+            b')' | b']' => CLOSE,
+            _ if c.is_ascii_alphanumeric() => c.to_ascii_uppercase(),
+            _ => SKIP,
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Whether the characters `seen` (as kept) name what `key` holds: `seen` empty, or one a
 /// prefix of the other (`key` empty matches nothing but an empty `seen`).
