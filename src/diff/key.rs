@@ -245,6 +245,7 @@ impl Key {
     }
 
     /// Adds field `n`'s characters (decoded from BCD or EBCDIC), or its absence.
+    #[inline(always)]
     pub(crate) fn field(&mut self, msg: &Message<'_>, n: usize) -> &mut Key {
         let Some(f) = msg.field(n) else {
             self.0.write_u8(0);
