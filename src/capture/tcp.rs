@@ -14,6 +14,7 @@ use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 
 /// One direction of a flow.
 #[derive(Debug, Default)]
@@ -43,6 +44,8 @@ impl Stream {
 
 #[derive(Debug)]
 struct FlowState<'s> {
+    /// The flow, its client and server as they were told apart when it opened.
+    flow: Flow,
     streams: [Stream; 2],
     framing: Option<Framing>,
     /// The dialect its frames are detected and resynchronised with (its leg's, or the default).
@@ -76,7 +79,8 @@ pub(crate) struct Reassembler<'s> {
     /// The legs: a flow to one of a leg's ports is framed with its spec and framing, and its
     /// messages carry the leg.
     routes: Vec<LegConfig<'s>>,
-    /// Open flows; each state boxed, so that the table's buckets stay small while it holds
+    /// Open flows by their two ends ([`ends`]: either direction's segment finds its flow in
+    /// one lookup); each state boxed, so that the table's buckets stay small while it holds
     /// tens of thousands of flows.
     flows: HashMap<Flow, Box<FlowState<'s>>>,
     /// Flows closed by FIN or RST: the next sequence number of each direction, so that a
@@ -92,6 +96,31 @@ fn index(d: Direction) -> usize {
     match d {
         Direction::Request => 0,
         Direction::Response => 1,
+    }
+}
+
+/// The key of a flow in [`Reassembler`]'s table: its two addresses, the lower first, whichever
+/// side sent the segment.
+fn ends(a: SocketAddr, b: SocketAddr) -> Flow {
+    if a <= b {
+        Flow {
+            client: a,
+            server: b,
+        }
+    } else {
+        Flow {
+            client: b,
+            server: a,
+        }
+    }
+}
+
+/// The flow and direction of a segment from `src` on `flow`.
+fn orient(flow: Flow, src: SocketAddr) -> (Flow, Direction) {
+    if flow.client == src {
+        (flow, Direction::Request)
+    } else {
+        (flow, Direction::Response)
     }
 }
 
@@ -117,6 +146,20 @@ impl<'s> Reassembler<'s> {
         }
     }
 
+    /// Whether [`Reassembler::evict`] at `now` (ms) with `room` would do nothing: the flow
+    /// at the front of the activity queue is not due, no room is needed, and the entries of
+    /// closed flows can wait while the queue holds no more than twice the open flows and 64
+    /// (a lookup a segment saved).
+    fn quiet(&self, now: i64, room: usize) -> bool {
+        let Some(&(queued, _)) = self.activity.front() else {
+            return true;
+        };
+        let idle = i64::try_from(self.config.flow_idle_ms).unwrap_or(i64::MAX);
+        let full = self.flows.len() + room > self.config.max_flows.max(1);
+        let stale_few = self.activity.len() <= 2 * self.flows.len() + 64;
+        !full && now.saturating_sub(queued) <= idle && stale_few
+    }
+
     /// Lets go the flows idle for longer than the idle time at `now`, and, while `room` more
     /// flows would pass the limit, the least recently active ones.
     fn evict(&mut self, time: Timestamp, room: usize, out: &mut VecDeque<CaptureEvent>) {
@@ -127,23 +170,16 @@ impl<'s> Reassembler<'s> {
         // entries number the open flows, so this ends.
         let mut budget = self.activity.len().saturating_mul(2);
         while let Some(&(queued, flow)) = self.activity.front() {
-            if budget == 0 {
+            if budget == 0 || self.quiet(now, room) {
                 break;
             }
             budget -= 1;
             let full = self.flows.len() + room > max;
-            // Neither due nor needed for room: nothing below would happen but the drop of a
-            // closed flow's entry, which can wait while the queue holds no more than twice the
-            // open flows and 64 (a lookup a segment saved).
-            let stale_few = self.activity.len() <= 2 * self.flows.len() + 64;
-            if !full && now.saturating_sub(queued) <= idle && stale_few {
-                break;
-            }
-            let Some(state) = self.flows.get_mut(&flow) else {
+            let Some(state) = self.flows.get_mut(&ends(flow.client, flow.server)) else {
                 self.activity.pop_front(); // closed since
                 continue;
             };
-            if state.queued != queued {
+            if state.queued != queued || state.flow != flow {
                 self.activity.pop_front(); // an entry of an earlier flow on the same addresses
                 continue;
             }
@@ -166,7 +202,7 @@ impl<'s> Reassembler<'s> {
                 break;
             };
             self.activity.pop_front();
-            if let Some(state) = self.flows.remove(&flow) {
+            if let Some(state) = self.flows.remove(&ends(flow.client, flow.server)) {
                 let bytes = state.held();
                 close(time, flow, state, out);
                 out.push_back(CaptureEvent::FlowDropped {
@@ -228,6 +264,10 @@ impl<'s> Reassembler<'s> {
     /// flow's client is the side that sent the SYN, else the side not on a configured server
     /// port, else the higher port.
     fn classify(&self, seg: &Segment<'_>) -> (Flow, Direction, bool) {
+        if let Some(state) = self.flows.get(&ends(seg.src, seg.dst)) {
+            let (flow, dir) = orient(state.flow, seg.src);
+            return (flow, dir, true);
+        }
         let forward = Flow {
             client: seg.src,
             server: seg.dst,
@@ -236,12 +276,6 @@ impl<'s> Reassembler<'s> {
             client: seg.dst,
             server: seg.src,
         };
-        if self.flows.contains_key(&forward) {
-            return (forward, Direction::Request, true);
-        }
-        if self.flows.contains_key(&backward) {
-            return (backward, Direction::Response, true);
-        }
         let syn = seg.flags & flags::SYN != 0;
         let ack = seg.flags & flags::ACK != 0;
         let ports = &self.config.server_ports;
@@ -281,23 +315,31 @@ impl<'s> Reassembler<'s> {
     }
 
     fn reassemble(&mut self, time: Timestamp, seg: Segment<'_>, out: &mut VecDeque<CaptureEvent>) {
+        let now = time.millis();
+        let key = ends(seg.src, seg.dst);
+        // A segment of an open flow while no flow is due to go: one lookup.
+        if seg.flags & flags::RST == 0 && self.quiet(now, 0) {
+            if let Some(state) = self.flows.get_mut(&key) {
+                let (flow, dir) = orient(state.flow, seg.src);
+                if advance(time, flow, dir, state, &seg, &self.config, out) {
+                    self.close_flow(time, flow, out);
+                }
+                return;
+            }
+        }
         let (flow, dir, known) = self.classify(&seg);
         if seg.flags & flags::RST != 0 {
-            if let Some(state) = self.flows.remove(&flow) {
-                self.remember_closed(flow, &state);
-                close(time, flow, state, out);
-            }
+            self.close_flow(time, flow, out);
             return;
         }
         if !known && self.is_after_close(flow, dir, &seg) {
             return;
         }
         self.evict(time, usize::from(!known), out);
-        let now = time.millis();
         let config = &self.config;
         let (default_spec, routes) = (self.spec, &self.routes);
         // One lookup: the flow may be new, or have been let go just now.
-        let state = match self.flows.entry(flow) {
+        let state = match self.flows.entry(key) {
             Entry::Occupied(held) => held.into_mut(),
             Entry::Vacant(free) => {
                 self.activity.push_back((now, flow));
@@ -305,6 +347,7 @@ impl<'s> Reassembler<'s> {
                 let (spec, framing) = leg_of(routes, port)
                     .map_or((default_spec, config.framing), |l| (l.spec, l.framing));
                 free.insert(Box::new(FlowState {
+                    flow,
                     streams: Default::default(),
                     framing,
                     spec,
@@ -313,72 +356,24 @@ impl<'s> Reassembler<'s> {
                 }))
             }
         };
-        state.last_seen = state.last_seen.max(now);
-        let spec = state.spec;
-        let Some(stream) = state.streams.get_mut(index(dir)) else {
-            return;
-        };
-        let framing = &mut state.framing;
+        if advance(time, flow, dir, state, &seg, config, out) {
+            self.close_flow(time, flow, out);
+        }
+    }
 
-        if seg.flags & flags::SYN != 0 {
-            stream.next_seq = Some(seg.seq.wrapping_add(1));
-            stream.synced = true;
-            stream.at_start = true;
-            stream.early.clear();
-            stream.early_bytes = 0;
-            return;
-        }
-        let mut seq = seg.seq;
-        let mut payload = seg.payload;
-        let next = match stream.next_seq {
-            Some(n) => n,
-            None => {
-                // Mid-stream start: the first byte may not be a frame boundary.
-                stream.synced = false;
-                seq
-            }
-        };
-        if !payload.is_empty() {
-            let d = distance(next, seq);
-            if d < 0 {
-                // Retransmission or overlap: drop what was already delivered.
-                let seen = usize::try_from(-d).unwrap_or(usize::MAX);
-                payload = payload.get(seen..).unwrap_or_default();
-                seq = next;
-            }
-            if !payload.is_empty() {
-                if distance(next, seq) > 0 {
-                    stream.early_bytes += payload.len();
-                    stream.early.push((seq, payload.to_vec()));
-                    if stream.early_bytes > config.max_out_of_order {
-                        jump_gap(time, flow, dir, stream, next, spec, config, framing, out);
-                    }
-                } else {
-                    stream.next_seq = Some(next.wrapping_add(payload.len() as u32));
-                    deliver(time, flow, dir, stream, payload, spec, config, framing, out);
-                    drain_early(time, flow, dir, stream, spec, config, framing, out);
-                }
-            } else if stream.next_seq.is_none() {
-                stream.next_seq = Some(next);
-            }
-        } else if stream.next_seq.is_none() {
-            stream.next_seq = Some(next);
-        }
-        if seg.flags & flags::FIN != 0 {
-            stream.fin = true;
-            if state.streams.iter().all(|s| s.fin) {
-                if let Some(state) = self.flows.remove(&flow) {
-                    self.remember_closed(flow, &state);
-                    close(time, flow, state, out);
-                }
-            }
+    /// Closes `flow` (both FINs, or an RST), remembering where it ended.
+    fn close_flow(&mut self, time: Timestamp, flow: Flow, out: &mut VecDeque<CaptureEvent>) {
+        if let Some(state) = self.flows.remove(&ends(flow.client, flow.server)) {
+            self.remember_closed(flow, &state);
+            close(time, flow, state, out);
         }
     }
 
     /// Reports what every open flow still holds (end of capture).
     pub(crate) fn finish(&mut self, time: Timestamp, out: &mut VecDeque<CaptureEvent>) {
         self.activity.clear();
-        let mut flows: Vec<(Flow, Box<FlowState<'_>>)> = self.flows.drain().collect();
+        let mut flows: Vec<(Flow, Box<FlowState<'_>>)> =
+            self.flows.drain().map(|(_, s)| (s.flow, s)).collect();
         flows.sort_by_key(|(f, _)| (f.client, f.server));
         for (flow, state) in flows {
             close(time, flow, state, out);
@@ -389,6 +384,76 @@ impl<'s> Reassembler<'s> {
     pub(crate) fn open_flows(&self) -> usize {
         self.flows.len()
     }
+}
+
+/// One segment on the open `flow` whose state is `state`: its bytes put in order and the
+/// messages they complete delivered. Returns whether the flow has now closed (both FINs).
+fn advance(
+    time: Timestamp,
+    flow: Flow,
+    dir: Direction,
+    state: &mut FlowState<'_>,
+    seg: &Segment<'_>,
+    config: &CaptureConfig,
+    out: &mut VecDeque<CaptureEvent>,
+) -> bool {
+    let now = time.millis();
+    state.last_seen = state.last_seen.max(now);
+    let spec = state.spec;
+    let Some(stream) = state.streams.get_mut(index(dir)) else {
+        return false;
+    };
+    let framing = &mut state.framing;
+
+    if seg.flags & flags::SYN != 0 {
+        stream.next_seq = Some(seg.seq.wrapping_add(1));
+        stream.synced = true;
+        stream.at_start = true;
+        stream.early.clear();
+        stream.early_bytes = 0;
+        return false;
+    }
+    let mut seq = seg.seq;
+    let mut payload = seg.payload;
+    let next = match stream.next_seq {
+        Some(n) => n,
+        None => {
+            // Mid-stream start: the first byte may not be a frame boundary.
+            stream.synced = false;
+            seq
+        }
+    };
+    if !payload.is_empty() {
+        let d = distance(next, seq);
+        if d < 0 {
+            // Retransmission or overlap: drop what was already delivered.
+            let seen = usize::try_from(-d).unwrap_or(usize::MAX);
+            payload = payload.get(seen..).unwrap_or_default();
+            seq = next;
+        }
+        if !payload.is_empty() {
+            if distance(next, seq) > 0 {
+                stream.early_bytes += payload.len();
+                stream.early.push((seq, payload.to_vec()));
+                if stream.early_bytes > config.max_out_of_order {
+                    jump_gap(time, flow, dir, stream, next, spec, config, framing, out);
+                }
+            } else {
+                stream.next_seq = Some(next.wrapping_add(payload.len() as u32));
+                deliver(time, flow, dir, stream, payload, spec, config, framing, out);
+                drain_early(time, flow, dir, stream, spec, config, framing, out);
+            }
+        } else if stream.next_seq.is_none() {
+            stream.next_seq = Some(next);
+        }
+    } else if stream.next_seq.is_none() {
+        stream.next_seq = Some(next);
+    }
+    if seg.flags & flags::FIN != 0 {
+        stream.fin = true;
+        return state.streams.iter().all(|s| s.fin);
+    }
+    false
 }
 
 /// Reports holes and partial frames left in a flow that ends.
