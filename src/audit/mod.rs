@@ -376,13 +376,15 @@ impl<'b> Audit<'b> {
         share: Share,
         describe: impl FnOnce() -> Option<(String, String)>,
     ) {
-        let Ok(msg) = parse(self.spec_on(slot), bytes) else {
+        // Read where it lies in the result: moving a message out copies its whole layout.
+        let parsed = parse(self.spec_on(slot), bytes);
+        let Ok(msg) = &parsed else {
             if share.primary {
                 self.unreadable += 1;
             }
             return;
         };
-        self.check_parsed(&msg, index, slot, bytes, at, share, describe);
+        self.check_parsed(msg, index, slot, bytes, at, share, describe);
     }
 
     /// [`Audit::check_share`] on a message already parsed (with the spec of its leg).

@@ -422,14 +422,16 @@ impl<'b> Audit<'b> {
                 audit.saw(time);
                 router.clock(slot.map_or(0, |i| i + 1), time);
             }
-            let Ok(msg) = parse(audit.spec_on(slot), bytes) else {
+            // Read where it lies in the result: moving it out copies its whole layout.
+            let parsed = parse(audit.spec_on(slot), bytes);
+            let Ok(msg) = &parsed else {
                 audit.unreadable += 1;
                 return;
             };
-            for (worker, share) in route(&msg, slot.is_some(), threads) {
+            for (worker, share) in route(msg, slot.is_some(), threads) {
                 router.push(
                     worker,
-                    &msg,
+                    msg,
                     Job {
                         index,
                         slot,
@@ -452,7 +454,7 @@ impl<'b> Audit<'b> {
                 },
                 ..Share::NONE
             };
-            audit.check_parsed(&msg, index, slot, bytes, at, replay, || None);
+            audit.check_parsed(msg, index, slot, bytes, at, replay, || None);
         };
         match input {
             Input::Capture(reader, config) => {

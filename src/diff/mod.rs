@@ -939,7 +939,9 @@ impl<'s> Pairer<'s> {
                 seen,
             ));
         }
-        let Some(request) = entry.message(spec) else {
+        // Read where it lies: moving the message out of the option copies its layout.
+        let held = entry.message(spec);
+        let Some(request) = &held else {
             return;
         };
         for &(n, rule) in &ECHO {
