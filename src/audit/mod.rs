@@ -26,7 +26,7 @@ use crate::parse::parse;
 use crate::profile::ProfileBook;
 use crate::report::{Context, Input, Item, event_record, read_input};
 use crate::spec::Spec;
-use crate::txn::transaction_type;
+use crate::txn::{TransactionType, transaction_type};
 use crate::validate::{Validator, Where};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -384,10 +384,11 @@ impl<'b> Audit<'b> {
             }
             return;
         };
-        self.check_parsed(msg, index, slot, bytes, at, share, describe);
+        self.check_parsed(msg, index, slot, bytes, at, share, None, describe);
     }
 
-    /// [`Audit::check_share`] on a message already parsed (with the spec of its leg).
+    /// [`Audit::check_share`] on a message already parsed (with the spec of its leg); `typed`:
+    /// its [`transaction_type`] where the caller has it already.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn check_parsed(
         &mut self,
@@ -397,6 +398,7 @@ impl<'b> Audit<'b> {
         bytes: &[u8],
         at: Option<(Timestamp, Flow)>,
         share: Share,
+        typed: Option<TransactionType>,
         describe: impl FnOnce() -> Option<(String, String)>,
     ) {
         let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
@@ -409,7 +411,8 @@ impl<'b> Audit<'b> {
         let pairer = slot.map_or(0, |i| i + 1);
         // What a request is, once: the pairer and the validator both ask.
         let asked = share.primary || share.pairing.any();
-        let kind = (asked && Validator::applies(msg)).then(|| transaction_type(msg));
+        let kind = (asked && Validator::applies(msg))
+            .then(|| typed.unwrap_or_else(|| transaction_type(msg)));
         if let Some(p) = self.pairers.get_mut(pairer) {
             p.push_roles(msg, bytes, seen, share.pairing, kind, &mut self.findings);
         }

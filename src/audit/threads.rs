@@ -26,6 +26,8 @@ use crate::finding::Finding;
 use crate::message::{Message, Mti};
 use crate::parse::parse;
 use crate::report::{Input, Item, read_input};
+use crate::txn::{TransactionType, transaction_type};
+use crate::validate::Validator;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, BufRead};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -78,6 +80,8 @@ struct Job {
     /// Time and addresses as printed, for a message from a hex dump with a context.
     context: Option<Box<(String, String)>>,
     share: Share,
+    /// A request's transaction type, found once by the reader.
+    kind: Option<TransactionType>,
 }
 
 impl Job {
@@ -121,10 +125,15 @@ fn chars(msg: &Message<'_>, n: usize) -> ([u8; 32], usize) {
 
 /// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg); the
 /// replay window is the reader's own.
-fn route(msg: &Message<'_>, hop: bool, shards: usize) -> impl Iterator<Item = (usize, Share)> {
+fn route(
+    msg: &Message<'_>,
+    kind: Option<TransactionType>,
+    hop: bool,
+    shards: usize,
+) -> impl Iterator<Item = (usize, Share)> {
     let (stan, stan_len) = chars(msg, 11);
     let own = stan.get(..stan_len).unwrap_or_default();
-    let pointed = pointed_stan(msg);
+    let pointed = pointed_stan(msg, kind);
     let parts = [
         (
             shard(&[own], shards),
@@ -266,7 +275,8 @@ impl<'b> Audit<'b> {
                     job.layout,
                     starts.iter().copied(),
                 );
-                self.check_parsed(&msg, job.index, job.slot, bytes, job.at, job.share, || {
+                let (at, share, kind) = (job.at, job.share, job.kind);
+                self.check_parsed(&msg, job.index, job.slot, bytes, at, share, kind, || {
                     job.describe()
                 });
             }
@@ -428,7 +438,9 @@ impl<'b> Audit<'b> {
                 audit.unreadable += 1;
                 return;
             };
-            for (worker, share) in route(msg, slot.is_some(), threads) {
+            // What a request is, once: the routing, the replay window and the worker ask.
+            let kind = Validator::applies(msg).then(|| transaction_type(msg));
+            for (worker, share) in route(msg, kind, slot.is_some(), threads) {
                 router.push(
                     worker,
                     msg,
@@ -442,6 +454,7 @@ impl<'b> Audit<'b> {
                         direction,
                         context: context.clone(),
                         share,
+                        kind,
                     },
                 );
             }
@@ -454,7 +467,7 @@ impl<'b> Audit<'b> {
                 },
                 ..Share::NONE
             };
-            audit.check_parsed(msg, index, slot, bytes, at, replay, || None);
+            audit.check_parsed(msg, index, slot, bytes, at, replay, kind, || None);
         };
         match input {
             Input::Capture(reader, config) => {

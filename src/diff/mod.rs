@@ -326,7 +326,8 @@ fn void_trace(msg: &Message<'_>) -> Option<[u8; 6]> {
 
 /// The STAN of the original a request acts on when it is a reversal, an advice with field 90
 /// or a void (`None`: its own, or it acts on none): where its `mark` work belongs ([`Roles`]).
-pub(crate) fn pointed_stan(msg: &Message<'_>) -> Option<[u8; 6]> {
+/// `kind`: the request's [`transaction_type`] where the caller has it already.
+pub(crate) fn pointed_stan(msg: &Message<'_>, kind: Option<TransactionType>) -> Option<[u8; 6]> {
     use TransactionType as T;
     if msg.mti().is_response() {
         return None;
@@ -335,7 +336,7 @@ pub(crate) fn pointed_stan(msg: &Message<'_>) -> Option<[u8; 6]> {
         let o = msg.original_data().and_then(Result::ok)?;
         return Some(trace_digits(o.stan));
     }
-    match transaction_type(msg) {
+    match kind.unwrap_or_else(|| transaction_type(msg)) {
         T::Void | T::CompletionVoid | T::PreAuthVoid => void_trace(msg),
         _ => None,
     }
