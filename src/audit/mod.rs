@@ -78,18 +78,6 @@ impl Share {
         pairing: Roles::NONE,
         hop: false,
     };
-
-    pub(crate) fn any(self) -> bool {
-        self.primary || self.pairing.any() || self.hop
-    }
-
-    pub(crate) fn or(self, other: Share) -> Share {
-        Share {
-            primary: self.primary || other.primary,
-            pairing: self.pairing.or(other.pairing),
-            hop: self.hop || other.hop,
-        }
-    }
 }
 
 /// The ID a merchant is reported under: its profile's (a declared network ID counts as the

@@ -109,18 +109,22 @@ fn shard(parts: &[&[u8]], shards: usize) -> usize {
     (h % shards as u64) as usize
 }
 
-/// A field's characters (digits of a BCD field, text of an ASCII one) on the stack: up to 32,
-/// enough to tell keys apart for routing.
-fn chars(msg: &Message<'_>, n: usize) -> ([u8; 32], usize) {
+/// The shard of a field's characters (digits of a BCD field, text of an ASCII one; the first
+/// 32, enough to tell keys apart for routing), or of its absence.
+fn field_shard(msg: &Message<'_>, n: usize, shards: usize) -> usize {
+    let Some(f) = msg.field(n) else {
+        return shard(&[], shards);
+    };
+    if let Some(data) = f.plain() {
+        return shard(&[data.get(..32).unwrap_or(data)], shards);
+    }
     let mut out = [0u8; 32];
     let mut len = 0;
-    if let Some(f) = msg.field(n) {
-        for (slot, c) in out.iter_mut().zip(f.chars()) {
-            *slot = c;
-            len += 1;
-        }
+    for (slot, c) in out.iter_mut().zip(f.chars()) {
+        *slot = c;
+        len += 1;
     }
-    (out, len)
+    shard(&[out.get(..len).unwrap_or_default()], shards)
 }
 
 /// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg); the
@@ -131,46 +135,31 @@ fn route(
     hop: bool,
     shards: usize,
 ) -> impl Iterator<Item = (usize, Share)> {
-    let (stan, stan_len) = chars(msg, 11);
-    let own = stan.get(..stan_len).unwrap_or_default();
-    let pointed = pointed_stan(msg, kind);
-    let parts = [
-        (
-            shard(&[own], shards),
-            Share {
-                primary: true,
-                pairing: Roles {
-                    pair: true,
-                    ..Roles::NONE
-                },
-                hop: false,
+    let own = field_shard(msg, 11, shards);
+    let marks = pointed_stan(msg, kind).map_or(own, |p| shard(&[&p[..]], shards));
+    let pair = Share {
+        primary: true,
+        pairing: Roles {
+            pair: true,
+            mark: marks == own,
+            replay: false,
+        },
+        hop: hop && own == 0,
+    };
+    let mark = (marks != own).then_some((
+        marks,
+        Share {
+            pairing: Roles {
+                mark: true,
+                ..Roles::NONE
             },
-        ),
-        (
-            shard(&[pointed.as_ref().map_or(own, |p| &p[..])], shards),
-            Share {
-                pairing: Roles {
-                    mark: true,
-                    ..Roles::NONE
-                },
-                ..Share::NONE
-            },
-        ),
-        (0, Share { hop, ..Share::NONE }),
-    ];
-    // At most three shards, on the stack.
-    let mut out: [Option<(usize, Share)>; 3] = [None; 3];
-    for (s, share) in parts.into_iter().filter(|(_, share)| share.any()) {
-        match out.iter_mut().flatten().find(|(o, _)| *o == s) {
-            Some((_, have)) => *have = have.or(share),
-            None => {
-                if let Some(free) = out.iter_mut().find(|o| o.is_none()) {
-                    *free = Some((s, share));
-                }
-            }
-        }
-    }
-    out.into_iter().flatten()
+            hop: hop && marks == 0,
+            ..Share::NONE
+        },
+    ));
+    // The hop work is shard 0's, with whatever else it has of this message.
+    let hop_alone = (hop && own != 0 && marks != 0).then_some((0, Share { hop, ..Share::NONE }));
+    [Some((own, pair)), mark, hop_alone].into_iter().flatten()
 }
 
 /// The reader's side: a batch a worker, filled and sent.

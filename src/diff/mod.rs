@@ -269,14 +269,6 @@ impl Roles {
     pub(crate) fn any(self) -> bool {
         self.pair || self.mark || self.replay
     }
-
-    pub(crate) fn or(self, other: Roles) -> Roles {
-        Roles {
-            pair: self.pair || other.pair,
-            mark: self.mark || other.mark,
-            replay: self.replay || other.replay,
-        }
-    }
 }
 
 /// Takes `key` out of `map` if it still names `slot` (a later entry may have taken it over).
