@@ -891,12 +891,10 @@ impl<'a> Message<'a> {
 
     /// The element starts in use (one more than the fields present).
     pub(crate) fn used_starts(&self) -> &[u32] {
-        let used = self
-            .bitmap
-            .iter()
-            .map(|w| w.count_ones() as usize)
-            .sum::<usize>()
-            + 1;
+        // The bits set before the last byte, those in it, and the end.
+        let last = usize::from(self.bitmap[2] as u8);
+        let in_last = POP8.get(last).copied().unwrap_or(0);
+        let used = usize::from(self.ranks[23]) + usize::from(in_last) + 1;
         self.starts.get(..used).unwrap_or(&self.starts)
     }
 
@@ -1414,6 +1412,8 @@ mod tests {
                 proptest::prop_assert_eq!(msg.rank(n), Some(before as usize), "bit {}", n);
             }
             proptest::prop_assert_eq!(msg.rank(0), None);
+            let all: u32 = bitmap.iter().map(|w| w.count_ones()).sum();
+            proptest::prop_assert_eq!(msg.used_starts().len(), all as usize + 1);
         }
     }
 }
