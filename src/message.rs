@@ -303,6 +303,10 @@ impl<'a> Field<'a> {
     /// Whether the text form equals `text` (no allocation).
     #[must_use]
     pub fn text_eq(&self, text: impl AsRef<[u8]>) -> bool {
+        // ASCII characters are the bytes themselves.
+        if let Some(data) = self.plain() {
+            return data == text.as_ref();
+        }
         self.chars().eq(text.as_ref().iter().copied())
     }
 

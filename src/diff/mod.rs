@@ -552,20 +552,20 @@ impl<'s> Pairer<'s> {
         )
     }
 
-    /// What both keys of [`Pairer::keys`] begin with: the MTI class and the STAN.
-    fn class_stan(class: u8, msg: &Message<'_>, stan: Option<&[u8]>) -> Key {
-        let mut k = Key::new();
+    /// What both keys of [`Pairer::keys`] begin with: the MTI class and the STAN, added to
+    /// `k` (a new key; filled where it lies, not returned: a key is a few hundred bytes).
+    fn class_stan(k: &mut Key, class: u8, msg: &Message<'_>, stan: Option<&[u8]>) {
         k.hash(&class);
         match stan {
             Some(s) => k.present(s),
             None => k.field(msg, 11),
         };
-        k
     }
 
     /// The full key of [`Pairer::keys`].
     fn full_key(class: u8, msg: &Message<'_>, stan: Option<&[u8]>) -> KeyId {
-        let mut k = Self::class_stan(class, msg, stan);
+        let mut k = Key::new();
+        Self::class_stan(&mut k, class, msg, stan);
         k.field(msg, 41)
             .field(msg, 42)
             .field(msg, 32)
@@ -581,7 +581,8 @@ impl<'s> Pairer<'s> {
         stan: Option<&[u8]>,
         f7: Option<&[u8]>,
     ) -> KeyId {
-        let mut r = Self::class_stan(class, msg, stan);
+        let mut r = Key::new();
+        Self::class_stan(&mut r, class, msg, stan);
         match f7 {
             Some(s) => r.present(s),
             None if msg.has(7) => r.field(msg, 7),
