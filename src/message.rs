@@ -943,6 +943,16 @@ impl<'a> Message<'a> {
         Some(usize::from(*self.ranks.get(byte)?) + usize::from(*POP8.get(above)?))
     }
 
+    /// The wire bytes from the start of field `a` to the end of field `b` (both present).
+    pub(crate) fn span(&self, a: usize, b: usize) -> Option<&'a [u8]> {
+        if !self.has(a) || !self.has(b) {
+            return None;
+        }
+        let start = *self.starts.get(self.rank(a)?)? as usize;
+        let end = *self.starts.get(self.rank(b)? + 1)? as usize;
+        self.input.get(start..end)
+    }
+
     /// The wire bytes of the element of bitmap bit `n` (1-192), which must be set.
     #[inline]
     fn element(&self, n: usize) -> Option<&'a [u8]> {

@@ -129,6 +129,46 @@ fn response_field_changes() {
 }
 
 #[test]
+fn every_changed_echo_is_reported_once_whatever_lies_between() {
+    // Two changes in one stretch of echoed fields (2-4), one in another (41-42, with 38 and
+    // 39 added before it), and 49 after a field only the request carries (43): each reported.
+    let name = format!("{:<40}", "GOLDEN DRAGON");
+    let request = msg(200, &[(12, "120000"), (13, "1204"), (43, &name)]);
+    let response = msg(
+        210,
+        &[
+            (3, "300000"),
+            (4, "000000013800"),
+            (12, "120000"),
+            (13, "1204"),
+            (38, "A1B2C3"),
+            (41, "10000009"),
+            (49, "840"),
+        ],
+    );
+    let f = run_with(
+        DiffConfig::default(),
+        &[(0, request.clone()), (1, response)],
+    );
+    let got: Vec<(Rule, Vec<u8>)> = f.iter().map(|f| (f.rule, f.fields.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            (Rule::EchoMismatch, vec![3]),
+            (Rule::ResponseAmountChanged, vec![4]),
+            (Rule::ResponseTerminalChanged, vec![41]),
+            (Rule::EchoMismatch, vec![49]),
+        ]
+    );
+    // The same fields unchanged, whatever the response adds between them: clean.
+    let echoed = msg(
+        210,
+        &[(12, "120000"), (13, "1204"), (38, "A1B2C3"), (44, "1")],
+    );
+    assert_eq!(rules(&[(0, request), (1, echoed)]), []);
+}
+
+#[test]
 fn a_partial_approval_may_change_the_amount() {
     assert_eq!(
         rules(&[

@@ -174,6 +174,62 @@ static ECHO: [(usize, Rule); 13] = [
     (49, Rule::EchoMismatch),
 ];
 
+/// Fields `from..=to` (1-64) as bits of a primary bitmap (field `n` is bit `64 - n`).
+fn field_bits(from: usize, to: usize) -> u64 {
+    let above_from = u64::MAX
+        .checked_shr(from.saturating_sub(1) as u32)
+        .unwrap_or(0);
+    let above_to = u64::MAX.checked_shr(to as u32).unwrap_or(0);
+    above_from & !above_to
+}
+
+/// [`ECHO`]'s fields as bits of a primary bitmap.
+// Indexing in a constant is checked when it is evaluated: out of bounds is a compile error.
+#[allow(clippy::indexing_slicing)]
+const ECHO_BITS: u64 = {
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < ECHO.len() {
+        bits |= 1u64 << (64 - ECHO[i].0);
+        i += 1;
+    }
+    bits
+};
+
+/// The echoed fields whose bytes are the same in `request` and `response` (parsed with the
+/// same spec), found a run at a time: echoed fields that both carry with nothing else between
+/// them in either lie in one stretch of each message's bytes, so one comparison of the two
+/// stretches clears the run (the same bytes read by the same spec part into the same fields).
+/// A run whose stretches differ is left to the field-by-field comparison.
+fn echoed_alike(request: &Message<'_>, response: &Message<'_>) -> u64 {
+    if !std::ptr::eq(request.spec(), response.spec()) {
+        return 0;
+    }
+    let (a, b) = (request.bitmaps()[0], response.bitmaps()[0]);
+    let mut todo = a & b & ECHO_BITS;
+    let mut alike = 0u64;
+    while todo != 0 {
+        let first = todo.leading_zeros() as usize + 1;
+        let mut last = first;
+        let mut rest = todo & !field_bits(1, first);
+        while rest != 0 {
+            let next = rest.leading_zeros() as usize + 1;
+            if (a | b) & field_bits(last + 1, next - 1) != 0 {
+                break;
+            }
+            last = next;
+            rest &= !field_bits(1, next);
+        }
+        let run = todo & field_bits(first, last);
+        let (x, y) = (request.span(first, last), response.span(first, last));
+        if x.is_some() && x == y {
+            alike |= run;
+        }
+        todo &= !run;
+    }
+    alike
+}
+
 /// The pending deadlines, a queue for each kind (a request's timeout, an answered request's
 /// reversal window, a timed-out request's wait for its reversal). Each kind adds a constant to
 /// the capture time, so each queue is already in deadline order: no heap, and each deadline is
@@ -938,7 +994,11 @@ impl<'s> Pairer<'s> {
         let Some(request) = &held else {
             return;
         };
+        let alike = echoed_alike(request, msg);
         for &(n, rule) in &ECHO {
+            if alike & (1u64 << (64 - n)) != 0 {
+                continue;
+            }
             let (Some(a), Some(b)) = (request.field(n), msg.field(n)) else {
                 continue;
             };
