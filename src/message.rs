@@ -944,6 +944,7 @@ impl<'a> Message<'a> {
     }
 
     /// The wire bytes from the start of field `a` to the end of field `b` (both present).
+    #[inline]
     pub(crate) fn span(&self, a: usize, b: usize) -> Option<&'a [u8]> {
         if !self.has(a) || !self.has(b) {
             return None;

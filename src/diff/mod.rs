@@ -207,20 +207,19 @@ fn echoed_alike(request: &Message<'_>, response: &Message<'_>) -> u64 {
     }
     let (a, b) = (request.bitmaps()[0], response.bitmaps()[0]);
     let mut todo = a & b & ECHO_BITS;
+    // What ends a run: a field that only one carries, or that is not echoed.
+    let blockers = (a | b) & !todo;
     let mut alike = 0u64;
     while todo != 0 {
         let first = todo.leading_zeros() as usize + 1;
-        let mut last = first;
-        let mut rest = todo & !field_bits(1, first);
-        while rest != 0 {
-            let next = rest.leading_zeros() as usize + 1;
-            if (a | b) & field_bits(last + 1, next - 1) != 0 {
-                break;
-            }
-            last = next;
-            rest &= !field_bits(1, next);
-        }
-        let run = todo & field_bits(first, last);
+        let ahead = blockers & field_bits(first + 1, 64);
+        let stop = if ahead == 0 {
+            64
+        } else {
+            ahead.leading_zeros() as usize
+        };
+        let run = todo & field_bits(first, stop);
+        let last = 64 - run.trailing_zeros() as usize;
         let (x, y) = (request.span(first, last), response.span(first, last));
         if x.is_some() && x == y {
             alike |= run;
