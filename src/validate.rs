@@ -67,16 +67,57 @@ pub struct Validator<'b> {
     fees: &'b FeeTable,
 }
 
-/// A field's characters, if it is present and short (all the fields checked here are).
-fn text(msg: &Message<'_>, n: usize) -> Option<Text> {
-    msg.field(n).and_then(|f| f.to_small_text().ok())
+/// A field's characters: an ASCII field's bytes where they lie, another's decoded on the
+/// stack.
+enum Chars<'a> {
+    Plain(&'a [u8]),
+    Decoded(Text),
 }
 
-fn is_digits(t: &Text, len: Option<usize>) -> bool {
-    !t.is_empty() && t.as_bytes().iter().all(u8::is_ascii_digit) && len.is_none_or(|l| t.len() == l)
+impl Chars<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Chars::Plain(bytes) => bytes,
+            Chars::Decoded(text) => text.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.as_bytes()).ok()
+    }
 }
 
-fn digits_value(t: &Text) -> Option<u64> {
+impl std::fmt::Display for Chars<'_> {
+    /// As [`Text`] shows itself: UTF-8 as it is, other bytes as Latin-1 characters.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Chars::Plain(bytes) => match std::str::from_utf8(bytes) {
+                Ok(s) => f.write_str(s),
+                Err(_) => bytes
+                    .iter()
+                    .try_for_each(|&b| std::fmt::Write::write_char(f, char::from(b))),
+            },
+            Chars::Decoded(text) => text.fmt(f),
+        }
+    }
+}
+
+/// A field's characters, if it is present and short (all the fields checked here are: at
+/// most [`Text::CAPACITY`]).
+fn text<'a>(msg: &Message<'a>, n: usize) -> Option<Chars<'a>> {
+    let f = msg.field(n)?;
+    match f.plain() {
+        Some(bytes) => (bytes.len() <= Text::CAPACITY).then_some(Chars::Plain(bytes)),
+        None => f.to_small_text().ok().map(Chars::Decoded),
+    }
+}
+
+fn is_digits(t: &Chars<'_>, len: Option<usize>) -> bool {
+    let t = t.as_bytes();
+    !t.is_empty() && t.iter().all(u8::is_ascii_digit) && len.is_none_or(|l| t.len() == l)
+}
+
+fn digits_value(t: &Chars<'_>) -> Option<u64> {
     t.as_bytes().iter().try_fold(0u64, |v, d| {
         v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
@@ -588,7 +629,7 @@ impl<'b> Validator<'b> {
         msg: &Message<'_>,
         at: &Where<'_>,
         p: &MerchantProfile,
-        merchant: Option<&Text>,
+        merchant: Option<&Chars<'_>>,
         ok32: bool,
         out: &mut Vec<Finding>,
     ) {
@@ -680,4 +721,43 @@ pub fn masked_pan(msg: &Message<'_>) -> Option<String> {
     let mut text = String::with_capacity(len);
     crate::mask::write_masked_pan(&mut text, digits.get(..len)?).ok()?;
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{CUP_POS, ISO87_ASCII};
+    use crate::{MessageBuilder, Mti, parse};
+
+    /// A field read where it lies (ASCII) and one decoded (BCD) show and compare alike, and
+    /// bytes that are not UTF-8 show as Latin-1 characters either way.
+    #[test]
+    fn characters_read_in_place_are_those_decoded() {
+        let mut a = MessageBuilder::new(&ISO87_ASCII, Mti::new(200));
+        a.set_text(11, "000123")
+            .unwrap()
+            .set_text(4, "000000012800")
+            .unwrap();
+        let a = a.to_vec().unwrap();
+        let mut b = MessageBuilder::new(&CUP_POS, Mti::new(200));
+        b.set_text(11, "000123")
+            .unwrap()
+            .set_text(4, "000000012800")
+            .unwrap();
+        let b = b.to_vec().unwrap();
+        let (a, b) = (
+            parse(&ISO87_ASCII, &a).unwrap(),
+            parse(&CUP_POS, &b).unwrap(),
+        );
+        for n in [4, 11] {
+            let (x, y) = (text(&a, n).unwrap(), text(&b, n).unwrap());
+            assert!(matches!((&x, &y), (Chars::Plain(_), Chars::Decoded(_))));
+            assert_eq!((x.as_bytes(), x.to_string()), (y.as_bytes(), y.to_string()));
+            assert_eq!(digits_value(&x), digits_value(&y));
+        }
+        let raw = Chars::Plain(b"\xbd\xf0A");
+        assert_eq!(raw.to_string(), "\u{bd}\u{f0}A");
+        assert_eq!(raw.as_str(), None);
+        assert_eq!(text(&a, 42).map(|t| t.to_string()), None);
+    }
 }
