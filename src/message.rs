@@ -943,12 +943,11 @@ impl<'a> Message<'a> {
         Some(usize::from(*self.ranks.get(byte)?) + usize::from(*POP8.get(above)?))
     }
 
-    /// The wire bytes from the start of field `a` to the end of field `b` (both present).
+    /// The wire bytes from the start of field `a` to the end of field `b`, both of which the
+    /// caller has seen in the bitmap (for another `a` or `b`, the bytes of a neighbouring
+    /// element or `None`; never a panic).
     #[inline]
     pub(crate) fn span(&self, a: usize, b: usize) -> Option<&'a [u8]> {
-        if !self.has(a) || !self.has(b) {
-            return None;
-        }
         let start = *self.starts.get(self.rank(a)?)? as usize;
         let end = *self.starts.get(self.rank(b)? + 1)? as usize;
         self.input.get(start..end)

@@ -220,6 +220,7 @@ fn echoed_alike(request: &Message<'_>, response: &Message<'_>) -> u64 {
         };
         let run = todo & field_bits(first, stop);
         let last = 64 - run.trailing_zeros() as usize;
+        // Both carry `first` and `last` (bits of `todo`).
         let (x, y) = (request.span(first, last), response.span(first, last));
         if x.is_some() && x == y {
             alike |= run;
