@@ -733,18 +733,13 @@ mod tests {
     /// bytes that are not UTF-8 show as Latin-1 characters either way.
     #[test]
     fn characters_read_in_place_are_those_decoded() {
-        let mut a = MessageBuilder::new(&ISO87_ASCII, Mti::new(200));
-        a.set_text(11, "000123")
-            .unwrap()
-            .set_text(4, "000000012800")
-            .unwrap();
-        let a = a.to_vec().unwrap();
-        let mut b = MessageBuilder::new(&CUP_POS, Mti::new(200));
-        b.set_text(11, "000123")
-            .unwrap()
-            .set_text(4, "000000012800")
-            .unwrap();
-        let b = b.to_vec().unwrap();
+        let build = |spec| {
+            let mut m = MessageBuilder::new(spec, Mti::new(200));
+            m.set_text(11, "000123").unwrap();
+            m.set_text(4, "000000012800").unwrap();
+            m.to_vec().unwrap()
+        };
+        let (a, b) = (build(&ISO87_ASCII), build(&CUP_POS));
         let (a, b) = (
             parse(&ISO87_ASCII, &a).unwrap(),
             parse(&CUP_POS, &b).unwrap(),
