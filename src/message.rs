@@ -948,8 +948,14 @@ impl<'a> Message<'a> {
     /// element or `None`; never a panic).
     #[inline]
     pub(crate) fn span(&self, a: usize, b: usize) -> Option<&'a [u8]> {
-        let start = *self.starts.get(self.rank(a)?)? as usize;
-        let end = *self.starts.get(self.rank(b)? + 1)? as usize;
+        self.elements(self.rank(a)?, self.rank(b)?)
+    }
+
+    /// The wire bytes of elements `first..=last` (by their place in [`Starts`]).
+    #[inline]
+    fn elements(&self, first: usize, last: usize) -> Option<&'a [u8]> {
+        let start = *self.starts.get(first)? as usize;
+        let end = *self.starts.get(last + 1)? as usize;
         self.input.get(start..end)
     }
 
@@ -957,9 +963,7 @@ impl<'a> Message<'a> {
     #[inline]
     fn element(&self, n: usize) -> Option<&'a [u8]> {
         let rank = self.rank(n)?;
-        let start = *self.starts.get(rank)? as usize;
-        let end = *self.starts.get(rank + 1)? as usize;
-        self.input.get(start..end)
+        self.elements(rank, rank)
     }
 
     /// The spec the message was parsed with.
