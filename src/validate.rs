@@ -508,21 +508,22 @@ impl<'b> Validator<'b> {
                     raw.get(..len).unwrap_or_default()
                 }
             };
-            // ASCII is its own GBK: compared as it lies, decoded only for a finding.
-            let matches = if chars.is_ascii() {
-                p.name_keys
-                    .iter()
-                    .any(|k| crate::text::matches_name_key_ascii(chars, k))
+            // ASCII is its own GBK: matched as it lies; another name is decoded, once.
+            let mut buf: [u8; 512];
+            let decoded = if chars.is_ascii() {
+                None
             } else {
-                let mut buf = [0u8; 512];
-                let name = crate::text::decode_gbk_into(chars, &mut buf);
-                p.name_keys
-                    .iter()
-                    .any(|k| crate::text::matches_name_key(name, k))
+                buf = [0u8; 512];
+                Some(crate::text::decode_gbk_into(chars, &mut buf))
+            };
+            let mut keys = p.name_keys.iter();
+            let matches = match decoded {
+                None => keys.any(|k| crate::text::matches_name_key_ascii(chars, k)),
+                Some(name) => keys.any(|k| crate::text::matches_name_key(name, k)),
             };
             if !matches {
-                let mut buf = [0u8; 512];
-                let name = crate::text::decode_gbk_into(chars, &mut buf);
+                let name =
+                    decoded.unwrap_or_else(|| std::str::from_utf8(chars).unwrap_or_default());
                 let mut expected = p.name.clone();
                 for n in &p.names {
                     expected.push_str(" or ");
