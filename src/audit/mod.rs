@@ -23,7 +23,7 @@ use crate::leg::{Leg, LegConfig};
 use crate::mcc::FeeTable;
 use crate::message::{Message, Text};
 use crate::parse::parse;
-use crate::profile::ProfileBook;
+use crate::profile::{MerchantProfile, ProfileBook};
 use crate::report::{Context, Input, Item, event_record, read_input};
 use crate::spec::Spec;
 use crate::txn::{TransactionType, transaction_type};
@@ -439,38 +439,46 @@ impl<'b> Audit<'b> {
                 }
                 self.stamp_leg(validated, leg.map(Leg::name));
             }
-            // The merchant the validator found; else field 42 on the stack, or a field too
-            // long or odd for that as an owned string.
-            let known = looked.flatten();
-            if let Some(stats) = known.and_then(|p| self.merchants.get_mut(p.id.as_str())) {
-                stats.transactions += 1;
-                self.count(before);
-                return;
-            }
-            let field = msg.field(42);
-            let small = field.and_then(|f| f.to_small_text().ok());
-            let owned;
-            let raw = match (small.as_ref().and_then(Text::as_str), field) {
-                (Some(text), _) => text,
-                (None, Some(f)) => {
-                    owned = f.to_text();
-                    owned.as_str()
-                }
-                (None, None) => "-",
-            };
-            let stats = match self.book.merchant(raw.as_bytes()) {
-                Some(p) => self.merchants.get_mut(p.id.as_str()),
-                None => self.merchants.get_mut(raw.trim_end()),
-            };
-            match stats {
+            // The merchant the validator found; else field 42, looked up here unless the
+            // validator looked it up already.
+            match looked
+                .flatten()
+                .and_then(|p| self.merchants.get_mut(p.id.as_str()))
+            {
                 Some(stats) => stats.transactions += 1,
-                None => {
-                    let merchant = self.canonical(raw);
-                    self.merchants.entry(merchant).or_default().transactions += 1;
-                }
+                None => self.tally_by_field(msg, looked),
             }
         }
         self.count(before);
+    }
+
+    /// Counts a request under the merchant its field 42 names (on the stack, or a field too
+    /// long or odd for that as an owned string): `looked`, the book's answer for it where the
+    /// validator asked already.
+    fn tally_by_field(&mut self, msg: &Message<'_>, looked: Option<Option<&'b MerchantProfile>>) {
+        let field = msg.field(42);
+        let small = field.and_then(|f| f.to_small_text().ok());
+        let owned;
+        let raw = match (small.as_ref().and_then(Text::as_str), field) {
+            (Some(text), _) => text,
+            (None, Some(f)) => {
+                owned = f.to_text();
+                owned.as_str()
+            }
+            (None, None) => "-",
+        };
+        let profile = looked.unwrap_or_else(|| self.book.merchant(raw.as_bytes()));
+        let stats = match profile {
+            Some(p) => self.merchants.get_mut(p.id.as_str()),
+            None => self.merchants.get_mut(raw.trim_end()),
+        };
+        match stats {
+            Some(stats) => stats.transactions += 1,
+            None => {
+                let merchant = self.canonical(raw);
+                self.merchants.entry(merchant).or_default().transactions += 1;
+            }
+        }
     }
 
     /// Names the leg of the findings from `before` on that have none yet.
