@@ -33,6 +33,7 @@ mod hop;
 mod key;
 #[cfg(test)]
 mod tests;
+mod window;
 
 pub(crate) use hop::pan_digits as pan_digits_of;
 pub use hop::{HopConfig, HopMatcher, Leg};
@@ -46,6 +47,7 @@ use crate::txn::{TransactionType, transaction_type};
 use crate::validate::{Where, message_ref};
 use key::{Idents, Key, KeyId, KeyMap};
 use std::collections::VecDeque;
+use window::Window;
 
 /// Timeouts and bounds of the pairing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -441,15 +443,13 @@ pub struct Pairer<'s> {
     arrivals: VecDeque<(usize, u64)>,
     generation: u64,
     now: i64,
-    /// Debits by card, amount, terminal and merchant: (the key's bytes, the STAN's, time ms,
-    /// index).
-    recent: KeyMap<(Vec<u8>, i64, usize)>,
-    recent_order: VecDeque<(i64, u64)>,
+    /// Debits by card, amount, terminal and merchant, for the replay rule.
+    recent: Window,
     /// Buffers for held requests.
     requests: Pool,
     /// Links found, when they are recorded ([`Pairer::record_links`]).
     links: Option<Vec<Link>>,
-    /// Buffers for keys' bytes alone (answered entries, recent debits).
+    /// Buffers for keys' bytes alone (answered entries).
     keys: Pool,
 }
 
@@ -468,8 +468,7 @@ impl<'s> Pairer<'s> {
             arrivals: VecDeque::new(),
             generation: 0,
             now: i64::MIN,
-            recent: KeyMap::default(),
-            recent_order: VecDeque::new(),
+            recent: Window::default(),
             requests: Pool::default(),
             keys: Pool::default(),
             links: None,
@@ -488,19 +487,7 @@ impl<'s> Pairer<'s> {
         out: &mut Vec<Finding>,
     ) {
         let now = seen.time.millis();
-        while let Some(&(deadline, key)) = self.recent_order.front() {
-            if deadline > now {
-                break;
-            }
-            self.recent_order.pop_front();
-            if self.recent.get(&key).is_some_and(|e| {
-                e.1.saturating_add(self.config.replay_window_ms as i64) <= deadline
-            }) {
-                if let Some((held, ..)) = self.recent.remove(&key) {
-                    self.keys.give(held);
-                }
-            }
-        }
+        self.recent.expire(now);
         let mti = msg.mti();
         let repeat = mti.origin() % 2 == 1;
         // Without capture times (a hex dump) nothing says two debits were close in time.
@@ -524,12 +511,8 @@ impl<'s> Pairer<'s> {
         let stan = Key::new().field(msg, 11).ident();
         let window = self.config.replay_window_ms as i64;
         // The same key's bytes, not only its value: a collision is not a replay.
-        let earlier = self
-            .recent
-            .get(&key.value)
-            .filter(|e| Idents::match_in(&e.0, 0, &key.ident));
-        if let Some((before, at, index)) = earlier.map(|e| (&e.0, e.1, e.2)) {
-            if !Idents::match_in(before, 1, &stan) && now.saturating_sub(at) <= window {
+        if let Some(e) = self.recent.earlier(key.value, &key.ident, &stan) {
+            if !e.same_stan && now.saturating_sub(e.at) <= window {
                 let f = finding(
                     msg,
                     &Where::index(seen.index),
@@ -537,21 +520,21 @@ impl<'s> Pairer<'s> {
                     &[2, 4, 41, 42, 11],
                     "one debit of this card, amount, terminal and merchant".into(),
                     format!(
-                        "a second under another STAN, {} ms after message {index}",
-                        now.saturating_sub(at)
+                        "a second under another STAN, {} ms after message {}",
+                        now.saturating_sub(e.at),
+                        e.index
                     ),
                 );
                 out.push(with_time(f, seen));
             }
         }
-        let idents = [key.ident, stan];
-        let mut held = self.keys.take(Idents::len_of(&idents));
-        Idents::write(&mut held, &idents);
-        if let Some((old, ..)) = self.recent.insert(key.value, (held, now, seen.index)) {
-            self.keys.give(old);
-        }
-        self.recent_order
-            .push_back((now.saturating_add(window), key.value));
+        self.recent.add(
+            key.value,
+            &[key.ident, stan],
+            now,
+            now.saturating_add(window),
+            seen.index,
+        );
     }
 
     /// The key of [`Pairer::replay`]'s table: the server, the MTI class, the kind, the card
@@ -1184,7 +1167,6 @@ impl<'s> Pairer<'s> {
         self.deadlines.clear();
         self.arrivals.clear();
         self.recent.clear();
-        self.recent_order.clear();
     }
 
     fn lifecycle(&self, e: &Entry, rule: Rule, expected: String, observed: String) -> Finding {
