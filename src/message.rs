@@ -795,6 +795,33 @@ pub struct Message<'a> {
     ranks: [u8; 24],
 }
 
+/// What [`Message::from_layout`] needs besides the bytes and element starts: the MTI, the
+/// bitmaps and their per-byte bit counts (given, not counted again).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    mti: Mti,
+    bitmap: [u64; 3],
+    ranks: [u8; 24],
+}
+
+impl Layout {
+    /// No message's layout: a place to fill in.
+    pub(crate) const NONE: Layout = Layout {
+        mti: Mti(0),
+        bitmap: [0; 3],
+        ranks: [0; 24],
+    };
+
+    /// The layout of a message of `mti` with `bitmap`.
+    pub(crate) fn new(mti: Mti, bitmap: [u64; 3]) -> Layout {
+        Layout {
+            mti,
+            bitmap,
+            ranks: ranks_of(&bitmap),
+        }
+    }
+}
+
 /// The number of bits set in each byte value.
 // Indexing in a constant is checked when it is evaluated: out of bounds is a compile error.
 #[allow(clippy::indexing_slicing)]
@@ -886,11 +913,15 @@ impl<'a> Message<'a> {
     }
 
     /// The layout the parser found, to rebuild the message over the same bytes elsewhere
-    /// without parsing it again ([`Message::from_layout`]): the MTI and bitmaps, and the
-    /// starts of the elements in use appended to `starts`.
-    pub(crate) fn layout(&self, starts: &mut Vec<u32>) -> (Mti, [u64; 3]) {
+    /// without parsing it again ([`Message::from_layout`]): the MTI, bitmaps and their bit
+    /// counts, and the starts of the elements in use appended to `starts`.
+    pub(crate) fn layout(&self, starts: &mut Vec<u32>) -> Layout {
         starts.extend_from_slice(self.used_starts());
-        (self.mti, self.bitmap)
+        Layout {
+            mti: self.mti,
+            bitmap: self.bitmap,
+            ranks: self.ranks,
+        }
     }
 
     /// The element starts in use (one more than the fields present).
@@ -907,14 +938,21 @@ impl<'a> Message<'a> {
     pub(crate) fn from_layout(
         spec: &'a Spec,
         input: &'a [u8],
-        (mti, bitmap): (Mti, [u64; 3]),
+        layout: Layout,
         used: impl IntoIterator<Item = u32>,
     ) -> Message<'a> {
         let mut starts: Starts = [0; MAX_FIELD + 2];
         for (slot, v) in starts.iter_mut().zip(used) {
             *slot = v;
         }
-        Message::from_parts(spec, input, mti, bitmap, starts)
+        Message {
+            spec,
+            input,
+            mti: layout.mti,
+            bitmap: layout.bitmap,
+            starts,
+            ranks: layout.ranks,
+        }
     }
 
     /// Records where element `rank` starts (see [`Starts`]); the parser writes them in place.

@@ -23,7 +23,7 @@ use super::{Audit, MerchantStats, Share, seen_text, tally};
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
 use crate::diff::{DiffConfig, Roles, pointed_stan};
 use crate::finding::Finding;
-use crate::message::{Message, Mti};
+use crate::message::{Layout, Message};
 use crate::parse::parse;
 use crate::report::{Input, Item, read_input};
 use crate::txn::{TransactionType, transaction_type};
@@ -73,7 +73,7 @@ struct Job {
     /// Where the message lies in its batch's bytes.
     range: std::ops::Range<usize>,
     /// Its MTI and bitmaps, and where its element starts lie in the batch's starts.
-    layout: (Mti, [u64; 3]),
+    layout: Layout,
     starts: std::ops::Range<usize>,
     at: Option<(Timestamp, Flow)>,
     direction: Option<Direction>,
@@ -437,7 +437,7 @@ impl<'b> Audit<'b> {
                         index,
                         slot,
                         range: 0..0,
-                        layout: (msg.mti(), [0; 3]),
+                        layout: Layout::NONE,
                         starts: 0..0,
                         at,
                         direction,
@@ -448,7 +448,12 @@ impl<'b> Audit<'b> {
                 );
             }
             // The window of recent debits is the reader's: a replay is found here, with no
-            // message handed to another thread for it.
+            // message handed to another thread for it. Only requests of classes 1 and 2 can
+            // be debits; the window's clock moves with them.
+            let mti = msg.mti();
+            if mti.is_response() || !matches!(mti.class(), 1 | 2) {
+                return;
+            }
             let replay = Share {
                 pairing: Roles {
                     replay: true,

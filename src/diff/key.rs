@@ -452,7 +452,9 @@ mod tests {
     fn the_word_at_a_time_siphash_is_the_standard_librarys() {
         // `DefaultHasher::new()` is SipHash-1-3 under zero keys; every length up to past the
         // bytes kept, so that every tail length and several words are covered.
-        let bytes: Vec<u8> = (0..=IDENT_CAPACITY as u8 + 20).map(|b| b.wrapping_mul(37)).collect();
+        let bytes: Vec<u8> = (0..=IDENT_CAPACITY as u8 + 20)
+            .map(|b| b.wrapping_mul(37))
+            .collect();
         for len in 0..bytes.len() {
             let mut std = DefaultHasher::new();
             std.write(&bytes[..len]);

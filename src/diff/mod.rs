@@ -40,7 +40,7 @@ pub use hop::{HopConfig, HopMatcher, Leg};
 
 use crate::capture::{Flow, Packed, Timestamp};
 use crate::finding::{Finding, MessageRef, Rule};
-use crate::message::{Message, Mti};
+use crate::message::{Layout, Message, Mti};
 use crate::parse::parse;
 use crate::spec::{Content, Spec};
 use crate::txn::{TransactionType, transaction_type};
@@ -153,7 +153,7 @@ impl Entry {
         Some(Message::from_layout(
             spec,
             self.request(),
-            (self.mti, self.bitmap),
+            Layout::new(self.mti, self.bitmap),
             starts,
         ))
     }
