@@ -65,6 +65,7 @@ pub mod encode;
 pub mod error;
 pub mod finding;
 pub mod frame;
+mod hash;
 pub mod inline;
 pub mod input;
 #[cfg(feature = "ledger")]

@@ -8,75 +8,18 @@
 //! are never paired with each other. The tables mix the value once more before choosing a
 //! bucket ([`PreHashed`]), so that values sharing their low bits still spread.
 
+use crate::hash::sip13;
 use crate::message::Message;
 use std::collections::HashMap;
 use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::OnceLock;
 
-/// The process's SipHash keys, drawn from the standard library's random ones: one pair for
-/// the key's value, and a hasher for the part of a long key that its [`Ident`] does not keep.
-static SEED: OnceLock<((u64, u64), RandomState)> = OnceLock::new();
-
-fn seeds() -> &'static ((u64, u64), RandomState) {
-    SEED.get_or_init(|| {
-        let random = RandomState::new();
-        (
-            (random.hash_one(0u64), random.hash_one(1u64)),
-            RandomState::new(),
-        )
-    })
-}
-
-/// One SipHash round.
-#[inline(always)]
-fn sip_round(v: &mut [u64; 4]) {
-    let [mut v0, mut v1, mut v2, mut v3] = *v;
-    v0 = v0.wrapping_add(v1);
-    v1 = v1.rotate_left(13) ^ v0;
-    v0 = v0.rotate_left(32);
-    v2 = v2.wrapping_add(v3);
-    v3 = v3.rotate_left(16) ^ v2;
-    v0 = v0.wrapping_add(v3);
-    v3 = v3.rotate_left(21) ^ v0;
-    v2 = v2.wrapping_add(v1);
-    v1 = v1.rotate_left(17) ^ v2;
-    v2 = v2.rotate_left(32);
-    *v = [v0, v1, v2, v3];
-}
-
-/// SipHash-1-3 (the algorithm of the standard library's `DefaultHasher`) of `bytes` under
-/// `(k0, k1)`, read a word at a time: a key's bytes lie in one buffer, so none of a streaming
-/// hasher's buffering is needed.
-fn sip13((k0, k1): (u64, u64), bytes: &[u8]) -> u64 {
-    let mut v = [
-        k0 ^ 0x736f_6d65_7073_6575,
-        k1 ^ 0x646f_7261_6e64_6f6d,
-        k0 ^ 0x6c79_6765_6e65_7261,
-        k1 ^ 0x7465_6462_7974_6573,
-    ];
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let m = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
-        v[3] ^= m;
-        sip_round(&mut v);
-        v[0] ^= m;
-    }
-    let mut last = [0u8; 8];
-    let rest = words.remainder();
-    if let Some(slot) = last.get_mut(..rest.len()) {
-        slot.copy_from_slice(rest);
-    }
-    // The last word: the bytes left, and the length's low byte on top.
-    let m = u64::from_le_bytes(last) | ((bytes.len() as u64 & 0xff) << 56);
-    v[3] ^= m;
-    sip_round(&mut v);
-    v[0] ^= m;
-    v[2] ^= 0xff;
-    sip_round(&mut v);
-    sip_round(&mut v);
-    sip_round(&mut v);
-    v[0] ^ v[1] ^ v[2] ^ v[3]
+/// The hasher of the part of a long key that its [`Ident`] does not keep: seeded at random
+/// once a process.
+fn tail_seed() -> &'static RandomState {
+    static TAIL: OnceLock<RandomState> = OnceLock::new();
+    TAIL.get_or_init(RandomState::new)
 }
 
 /// How many bytes of a key an [`Ident`] keeps as they are: every key the crate builds from
@@ -210,7 +153,7 @@ impl Hasher for Sink {
             .get(..self.len.min(IDENT_CAPACITY))
             .unwrap_or_default();
         let Some(tail) = &self.tail else {
-            return sip13(seeds().0, kept);
+            return sip13(kept);
         };
         // A long key: the bytes kept, then the tail's hash and the whole length.
         let mut all = [0u8; IDENT_CAPACITY + 16];
@@ -219,7 +162,7 @@ impl Hasher for Sink {
         let (t, n) = rest.split_at_mut(8);
         t.copy_from_slice(&tail.finish().to_le_bytes());
         n.copy_from_slice(&(self.len as u64).to_le_bytes());
-        sip13(seeds().0, &all)
+        sip13(&all)
     }
 
     #[inline]
@@ -262,7 +205,7 @@ impl Sink {
         }
         if !rest.is_empty() {
             self.tail
-                .get_or_insert_with(|| seeds().1.build_hasher())
+                .get_or_insert_with(|| tail_seed().build_hasher())
                 .write(rest);
         }
         self.len += bytes.len();
@@ -446,22 +389,6 @@ mod tests {
         }
         assert_eq!(map.len(), 65_536);
         assert!((0..65_536u64).all(|i| map.get(&(i << 32)) == Some(&i)));
-    }
-
-    #[test]
-    fn the_word_at_a_time_siphash_is_the_standard_librarys() {
-        // `DefaultHasher::new()` is SipHash-1-3 under zero keys; every length up to past the
-        // bytes kept, so that every tail length and several words are covered.
-        let bytes: Vec<u8> = (0..=IDENT_CAPACITY as u8 + 20)
-            .map(|b| b.wrapping_mul(37))
-            .collect();
-        for len in 0..bytes.len() {
-            let mut std = DefaultHasher::new();
-            std.write(&bytes[..len]);
-            assert_eq!(sip13((0, 0), &bytes[..len]), std.finish(), "{len} bytes");
-        }
-        // Under the process's keys, not zero ones.
-        assert_ne!(seeds().0, (0, 0));
     }
 
     #[test]
