@@ -623,6 +623,10 @@ fn deliver(
             return;
         };
         loop {
+            // Nothing held, nothing to frame (the segment ended on a frame boundary).
+            if d.buffered() == 0 {
+                return;
+            }
             match d.next_frame() {
                 Ok(Some(bytes)) => out.push_back(CaptureEvent::Message(CapturedMessage {
                     time,
