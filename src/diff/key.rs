@@ -170,7 +170,7 @@ impl Hasher for Sink {
         // The common case, the whole write kept as it is: one copy.
         let end = self.len + bytes.len();
         if let Some(slot) = self.head.get_mut(self.len..end) {
-            slot.copy_from_slice(bytes);
+            copy_short(slot, bytes);
             self.len = end;
             return;
         }
@@ -190,6 +190,36 @@ impl Hasher for Sink {
             }
             None => self.write(&[b]),
         }
+    }
+}
+
+/// `dst.copy_from_slice(src)` (equal lengths) for the few dozen bytes of a key's part, in
+/// fixed-size moves: two that overlap cover any length between one size and twice it, with no
+/// call to a copy of unknown length.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    #[inline(always)]
+    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    match src.len() {
+        0 => {}
+        n @ 1..4 => {
+            for i in 0..n {
+                if let (Some(d), Some(s)) = (dst.get_mut(i), src.get(i)) {
+                    *d = *s;
+                }
+            }
+        }
+        4..8 => two::<4>(dst, src),
+        8..16 => two::<8>(dst, src),
+        16..=32 => two::<16>(dst, src),
+        _ => dst.copy_from_slice(src),
     }
 }
 
@@ -389,6 +419,20 @@ mod tests {
         }
         assert_eq!(map.len(), 65_536);
         assert!((0..65_536u64).all(|i| map.get(&(i << 32)) == Some(&i)));
+    }
+
+    #[test]
+    fn short_copies_copy_exactly_their_bytes() {
+        let src: Vec<u8> = (1..=60u8).collect();
+        for len in 0..=50 {
+            for at in [0, 3, 8] {
+                let mut fast = [0xEEu8; 64];
+                let mut plain = [0xEEu8; 64];
+                copy_short(&mut fast[at..at + len], &src[..len]);
+                plain[at..at + len].copy_from_slice(&src[..len]);
+                assert_eq!(fast, plain, "{len} bytes at {at}");
+            }
+        }
     }
 
     #[test]
