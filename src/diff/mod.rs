@@ -801,8 +801,16 @@ impl<'s> Pairer<'s> {
             .take(bytes.len() + idents_len + 4 * starts.len());
         held.extend_from_slice(bytes);
         Idents::write(&mut held, &idents);
-        for s in starts {
-            held.extend_from_slice(&s.to_le_bytes());
+        // The starts, four bytes each, written in place (no capacity check a start).
+        let from = held.len();
+        held.resize(from + 4 * starts.len(), 0);
+        for (to, s) in held
+            .get_mut(from..)
+            .unwrap_or_default()
+            .chunks_exact_mut(4)
+            .zip(starts)
+        {
+            to.copy_from_slice(&s.to_le_bytes());
         }
         let entry = Entry {
             bytes: held,
