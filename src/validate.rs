@@ -609,8 +609,11 @@ impl<'b> Validator<'b> {
                 None,
             ));
         }
-        let profile = text(msg, 42).and_then(|m| self.book.merchant(m.as_bytes()));
-        if let (Some(p), Some(f100)) = (profile, msg.field(100)) {
+        // Only a response naming its receiver (100) has anything to check against the profile.
+        let Some(f100) = msg.field(100) else {
+            return;
+        };
+        if let Some(p) = text(msg, 42).and_then(|m| self.book.merchant(m.as_bytes())) {
             if !p.receivers.is_empty() && !p.receivers.iter().any(|r| f100.text_eq(r)) {
                 out.push(self.finding(
                     msg,
