@@ -423,6 +423,10 @@ impl<'b> Validator<'b> {
         ok49: bool,
         out: &mut Vec<Finding>,
     ) {
+        // Most requests carry no chip data: no buffer to clear for them.
+        if !msg.has(55) {
+            return;
+        }
         let mut buf = [0u8; 512];
         let Some(items) = msg.emv(&mut buf) else {
             return;
