@@ -82,8 +82,10 @@ impl Chars<'_> {
         }
     }
 
-    fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(self.as_bytes()).ok()
+    /// Whether the characters are text (UTF-8): at once for ASCII, the usual case.
+    fn is_text(&self) -> bool {
+        let bytes = self.as_bytes();
+        bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
     }
 }
 
@@ -216,7 +218,7 @@ impl<'b> Validator<'b> {
         // What the caller would look up itself: field 42 as text.
         let looked = merchant
             .as_ref()
-            .filter(|m| m.as_str().is_some())
+            .filter(|m| m.is_text())
             .map(|_| profile);
 
         if let (Some(m), None) = (&merchant, profile) {
@@ -760,7 +762,8 @@ mod tests {
         }
         let raw = Chars::Plain(b"\xbd\xf0A");
         assert_eq!(raw.to_string(), "\u{bd}\u{f0}A");
-        assert_eq!(raw.as_str(), None);
+        assert!(!raw.is_text());
+        assert!(Chars::Plain("商户A".as_bytes()).is_text() && Chars::Plain(b"A1").is_text());
         assert_eq!(text(&a, 42).map(|t| t.to_string()), None);
     }
 }
