@@ -51,13 +51,19 @@ fn sip13_with((k0, k1): (u64, u64), bytes: &[u8]) -> u64 {
         sip_round(&mut v);
         v[0] ^= m;
     }
-    let mut last = [0u8; 8];
-    let rest = words.remainder();
-    if let Some(slot) = last.get_mut(..rest.len()) {
-        slot.copy_from_slice(rest);
-    }
+    let rest = words.remainder().len();
+    // The bytes left (fewer than eight): where there are eight bytes in all, the last eight
+    // read as one word and shifted down; else one by one.
+    let tail = match bytes.last_chunk::<8>() {
+        Some(end) if rest > 0 => u64::from_le_bytes(*end) >> (8 * (8 - rest)),
+        Some(_) => 0,
+        None => bytes
+            .iter()
+            .enumerate()
+            .fold(0, |t, (i, &b)| t | u64::from(b) << (8 * i)),
+    };
     // The last word: the bytes left, and the length's low byte on top.
-    let m = u64::from_le_bytes(last) | ((bytes.len() as u64 & 0xff) << 56);
+    let m = tail | ((bytes.len() as u64 & 0xff) << 56);
     v[3] ^= m;
     sip_round(&mut v);
     v[0] ^= m;

@@ -216,10 +216,7 @@ impl<'b> Validator<'b> {
             .as_ref()
             .and_then(|m| self.book.merchant(m.as_bytes()));
         // What the caller would look up itself: field 42 as text.
-        let looked = merchant
-            .as_ref()
-            .filter(|m| m.is_text())
-            .map(|_| profile);
+        let looked = merchant.as_ref().filter(|m| m.is_text()).map(|_| profile);
 
         if let (Some(m), None) = (&merchant, profile) {
             out.push(self.finding(
