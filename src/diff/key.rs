@@ -1,12 +1,13 @@
 //! Pairing keys: fields hashed where they lie, and the tables they index.
 //!
-//! A key is SipHash-1-3 (the standard library's algorithm, read a word at a time) of the fields that identify a transaction, taken
-//! from the message's characters with no allocation, under keys drawn at random once a process:
-//! the party whose traffic is audited cannot precompute colliding pairs. Tables are indexed by
-//! the 64-bit value, but a value is never trusted alone: every match is confirmed on the key's
-//! own bytes ([`Ident`], built alongside the hash), so two transactions whose values collide
-//! are never paired with each other. The tables mix the value once more before choosing a
-//! bucket ([`PreHashed`]), so that values sharing their low bits still spread.
+//! A key is SipHash-1-3 (the standard library's algorithm, read a word at a time: [`sip13`]) of
+//! the fields that identify a transaction, taken from the message's characters with no
+//! allocation, under keys drawn at random once a process: the party whose traffic is audited
+//! cannot precompute colliding pairs. Tables are indexed by the 64-bit value, but a value is
+//! never trusted alone: every match is confirmed on the key's own bytes ([`Ident`], built
+//! alongside the hash), so two transactions whose values collide are never paired with each
+//! other. The tables mix the value once more before choosing a bucket ([`PreHashed`]), so that
+//! values sharing their low bits still spread.
 
 use crate::hash::sip13;
 use crate::message::Message;
