@@ -7,9 +7,13 @@ use std::io::BufWriter;
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: gen_capture PATH SIZE_MB [SALES_PER_S]");
+    let path = args
+        .next()
+        .expect("usage: gen_capture PATH SIZE_MB [SALES_PER_S]");
     let mb: u64 = args.next().map_or(1000, |a| a.parse().expect("megabytes"));
-    let rate: u64 = args.next().map_or(2000, |a| a.parse().expect("sales a second"));
+    let rate: u64 = args
+        .next()
+        .map_or(2000, |a| a.parse().expect("sales a second"));
     // About 600 bytes of pcap a sale (request and response, headers included).
     let sales = mb * 1_000_000 / 600;
     let file = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
