@@ -424,7 +424,19 @@ pub fn frames_parse(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
 /// parse with `spec`: the proof of a frame boundary in the middle of a stream.
 #[must_use]
 pub fn frames_tile(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
-    framing != Framing::None && frames(framing, spec, data) == Some((usize::MAX, data.len()))
+    if framing == Framing::None {
+        return false;
+    }
+    // Where the frames would lie, from their lengths alone: only a walk that ends exactly at
+    // the end of `data` is worth parsing (a resynchronisation tries every offset).
+    let mut at = 0;
+    while let Some(rest) = data.get(at..).filter(|r| !r.is_empty()) {
+        match frame_at(framing, rest, DEFAULT_MAX_FRAME) {
+            Ok(Some((p, len))) => at += p + len,
+            _ => return false,
+        }
+    }
+    at > 0 && frames(framing, spec, data) == Some((usize::MAX, data.len()))
 }
 
 /// Walks whole frames from the start of `data`: `None` if one does not parse, else how many
