@@ -805,13 +805,6 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    /// No message's layout: a place to fill in.
-    pub(crate) const NONE: Layout = Layout {
-        mti: Mti(0),
-        bitmap: [0; 3],
-        ranks: [0; 24],
-    };
-
     /// The layout of a message of `mti` with `bitmap`.
     pub(crate) fn new(mti: Mti, bitmap: [u64; 3]) -> Layout {
         Layout {

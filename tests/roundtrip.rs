@@ -2,7 +2,7 @@
 //! prefixes), parse(encode(m)) gives m's values back and encode(parse(b)) gives b back byte for
 //! byte; and parse returns, never panics, on arbitrary or mutated bytes.
 
-use iso8583_inspect::parse::parse_careful;
+use iso8583_inspect::parse::{parse_careful, stan_wire};
 use iso8583_inspect::spec::{BUILTINS, Content, Encoding, Length, Spec};
 use iso8583_inspect::{MessageBuilder, Mti, parse};
 use proptest::prelude::*;
@@ -304,13 +304,16 @@ fn damaged(
     bytes
 }
 
-/// The straight-line path and the careful one give the same fields or the same error.
+/// The straight-line path and the careful one give the same fields or the same error; the
+/// STAN found by walking lengths alone is the parsed one.
 fn same_outcome(spec: &Spec, bytes: &[u8]) -> Result<(), TestCaseError> {
+    let walked = stan_wire(spec, bytes);
     match (parse(spec, bytes), parse_careful(spec, bytes)) {
         (Ok(a), Ok(b)) => {
             let wa: Vec<_> = a.fields().map(|f| (f.number(), f.wire())).collect();
             let wb: Vec<_> = b.fields().map(|f| (f.number(), f.wire())).collect();
             prop_assert_eq!(wa, wb, "{}", spec.name);
+            prop_assert_eq!(walked, a.field(11).map(|f| f.wire()), "{}", spec.name);
         }
         (Err(a), Err(b)) => prop_assert_eq!(a, b, "{}", spec.name),
         (a, b) => prop_assert!(

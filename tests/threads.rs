@@ -173,3 +173,40 @@ fn two_dialect_traffic_on_one_way_links_gives_the_same_findings_on_every_thread_
         assert!(one.findings.len() >= g.expected.len(), "seed {seed}");
     }
 }
+
+/// Responses are routed by a STAN found without parsing them whole, and parsed by the worker
+/// they go to: one damaged after its field 11 (cut short) or in its bitmap is still counted
+/// unreadable once, as on one thread, and the rest give the same findings.
+#[test]
+fn damaged_responses_are_counted_once_on_every_thread_count() {
+    let book = ProfileBook::load(data("merchants.toml")).unwrap();
+    let fees = FeeTable::default();
+    let hex = std::fs::read_to_string(data("sample.hex")).unwrap();
+    let mut damaged = 0;
+    let lines: Vec<String> = hex
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            // An ASCII MTI in hex, "3v3c3f3o": a response's function digit (at 4..6) is odd.
+            let response = line.get(4..6).is_some_and(|f| f == "31" || f == "33");
+            if line.starts_with('#') || !response {
+                return line.to_string();
+            }
+            damaged += 1;
+            if i % 2 == 0 {
+                // Cut short: the last field, after field 11, ends early.
+                line[..line.len() - 2].to_string()
+            } else {
+                // A bitmap character that is not hex.
+                format!("{}5a{}", &line[..10], &line[12..])
+            }
+        })
+        .collect();
+    assert!(damaged >= 4, "{damaged} responses damaged");
+    let input = lines.join("\n");
+    let one = same_on_every_thread_count(input.as_bytes(), true, || {
+        Audit::new(&ISO87_ASCII, &book, &fees)
+    });
+    // The two lines damaged in the sample and every response damaged here.
+    assert_eq!(one.unreadable, damaged + 2);
+}

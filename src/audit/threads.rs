@@ -1,10 +1,13 @@
 //! The audit on several threads ([`Audit::run_threads`]).
 //!
 //! One thread reads the input (capture reading, TCP reassembly, framing), numbers the messages
-//! and parses each once to route it (and keeps the window of recent debits that finds
-//! replays); each of `N` workers holds an [`Audit`] of one shard and does its part of the
-//! work on a copy of the message's bytes and the layout the reader's parse found, without
-//! parsing it again. The shards are cut by transaction key, not by connection: pairing
+//! and routes them: it parses each request once (and keeps the window of recent debits that
+//! finds replays), and finds a response's STAN by walking the lengths of the fields before it
+//! ([`stan_wire`](crate::parse::stan_wire)). Each of `N` workers holds an [`Audit`] of one
+//! shard and does its part of the work on a copy of the message's bytes: a request rebuilt
+//! from the layout the reader's parse found, without parsing it again; a response parsed
+//! there (and counted there if it is unreadable), which takes that share of the parsing off
+//! the reader. The shards are cut by transaction key, not by connection: pairing
 //! does not follow connections (a reversal on a new connection, a network response on the other
 //! of two one-way connections), so a message goes wherever the work on it belongs:
 //! - its validation, merchant counts and its own pairing entry (or, for a response, its
@@ -23,8 +26,8 @@ use super::{Audit, MerchantStats, Share, seen_text, tally};
 use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
 use crate::diff::{DiffConfig, Roles, pointed_stan};
 use crate::finding::Finding;
-use crate::message::{Layout, Message};
-use crate::parse::parse;
+use crate::message::{Field, Layout, Message, Mti};
+use crate::parse::{parse, peek_mti, stan_wire};
 use crate::report::{Input, Item, read_input};
 use crate::txn::{TransactionType, transaction_type};
 use crate::validate::Validator;
@@ -72,8 +75,9 @@ struct Job {
     slot: Option<usize>,
     /// Where the message lies in its batch's bytes.
     range: std::ops::Range<usize>,
-    /// Its MTI and bitmaps, and where its element starts lie in the batch's starts.
-    layout: Layout,
+    /// Its MTI and bitmaps, and where its element starts lie in the batch's starts; `None`:
+    /// the reader did not parse it whole, the worker does.
+    layout: Option<Layout>,
     starts: std::ops::Range<usize>,
     at: Option<(Timestamp, Flow)>,
     direction: Option<Direction>,
@@ -111,8 +115,8 @@ fn shard(parts: &[&[u8]], shards: usize) -> usize {
 
 /// The shard of a field's characters (digits of a BCD field, text of an ASCII one; the first
 /// 32, enough to tell keys apart for routing), or of its absence.
-fn field_shard(msg: &Message<'_>, n: usize, shards: usize) -> usize {
-    let Some(f) = msg.field(n) else {
+fn field_shard(field: Option<Field<'_>>, shards: usize) -> usize {
+    let Some(f) = field else {
         return shard(&[], shards);
     };
     if let Some(data) = f.plain() {
@@ -127,16 +131,10 @@ fn field_shard(msg: &Message<'_>, n: usize, shards: usize) -> usize {
     shard(&[out.get(..len).unwrap_or_default()], shards)
 }
 
-/// Which shard does which part of the work on `msg` (`hop`: whether it is on a leg); the
-/// replay window is the reader's own.
-fn route(
-    msg: &Message<'_>,
-    kind: Option<TransactionType>,
-    hop: bool,
-    shards: usize,
-) -> impl Iterator<Item = (usize, Share)> {
-    let own = field_shard(msg, 11, shards);
-    let marks = pointed_stan(msg, kind).map_or(own, |p| shard(&[&p[..]], shards));
+/// Which shard does which part of the work on a message (`hop`: whether it is on a leg): `own`
+/// is the shard of its STAN, `marks` that of the STAN of the original it points at (its own
+/// if none); the replay window is the reader's own.
+fn route(own: usize, marks: usize, hop: bool) -> impl Iterator<Item = (usize, Share)> {
     let pair = Share {
         primary: true,
         pairing: Roles {
@@ -174,16 +172,19 @@ struct Router {
 }
 
 impl Router {
-    fn push(&mut self, worker: usize, msg: &Message<'_>, mut job: Job) {
+    /// Hands `bytes` to `worker` with `job`, and the layout of `msg` (their parse) if given:
+    /// without one, the worker parses them.
+    fn push(&mut self, worker: usize, bytes: &[u8], msg: Option<&Message<'_>>, mut job: Job) {
         let Some((jobs, arena)) = self.batches.get_mut(worker) else {
             return;
         };
-        let bytes = msg.as_bytes();
         job.range = arena.bytes.len()..arena.bytes.len() + bytes.len();
         arena.bytes.extend_from_slice(bytes);
-        let from = arena.starts.len();
-        job.layout = msg.layout(&mut arena.starts);
-        job.starts = from..arena.starts.len();
+        if let Some(msg) = msg {
+            let from = arena.starts.len();
+            job.layout = Some(msg.layout(&mut arena.starts));
+            job.starts = from..arena.starts.len();
+        }
         jobs.push(job);
         if jobs.len() >= BATCH {
             let (fresh_jobs, fresh_arena) = self
@@ -257,11 +258,17 @@ impl<'b> Audit<'b> {
             };
             for job in &batch {
                 let bytes = arena.bytes.get(job.range.clone()).unwrap_or_default();
+                let Some(layout) = job.layout else {
+                    self.check_share(job.index, job.slot, bytes, job.at, job.share, || {
+                        job.describe()
+                    });
+                    continue;
+                };
                 let starts = arena.starts.get(job.starts.clone()).unwrap_or_default();
                 let msg = Message::from_layout(
                     self.spec_on(job.slot),
                     bytes,
-                    job.layout,
+                    layout,
                     starts.iter().copied(),
                 );
                 let (at, share, kind) = (job.at, job.share, job.kind);
@@ -421,29 +428,57 @@ impl<'b> Audit<'b> {
                 audit.saw(time);
                 router.clock(slot.map_or(0, |i| i + 1), time);
             }
+            let spec = audit.spec_on(slot);
+            let job = |index| Job {
+                index,
+                slot,
+                range: 0..0,
+                layout: None,
+                starts: 0..0,
+                at,
+                direction,
+                context: context.clone(),
+                share: Share::NONE,
+                kind: None,
+            };
+            // A response goes by its STAN alone, found without a parse: its worker parses it
+            // (and counts it unreadable if it is).
+            if peek_mti(spec, bytes).is_some_and(Mti::is_response) {
+                let stan =
+                    stan_wire(spec, bytes).and_then(|w| Some(Field::new(11, spec.field(11)?, w)));
+                let own = field_shard(stan, threads);
+                for (worker, share) in route(own, own, slot.is_some()) {
+                    router.push(
+                        worker,
+                        bytes,
+                        None,
+                        Job {
+                            share,
+                            ..job(index)
+                        },
+                    );
+                }
+                return;
+            }
             // Read where it lies in the result: moving it out copies its whole layout.
-            let parsed = parse(audit.spec_on(slot), bytes);
+            let parsed = parse(spec, bytes);
             let Ok(msg) = &parsed else {
                 audit.unreadable += 1;
                 return;
             };
             // What a request is, once: the routing, the replay window and the worker ask.
             let kind = Validator::applies(msg).then(|| transaction_type(msg));
-            for (worker, share) in route(msg, kind, slot.is_some(), threads) {
+            let own = field_shard(msg.field(11), threads);
+            let marks = pointed_stan(msg, kind).map_or(own, |p| shard(&[&p[..]], threads));
+            for (worker, share) in route(own, marks, slot.is_some()) {
                 router.push(
                     worker,
-                    msg,
+                    bytes,
+                    Some(msg),
                     Job {
-                        index,
-                        slot,
-                        range: 0..0,
-                        layout: Layout::NONE,
-                        starts: 0..0,
-                        at,
-                        direction,
-                        context: context.clone(),
                         share,
                         kind,
+                        ..job(index)
                     },
                 );
             }
