@@ -94,7 +94,8 @@ pub(crate) fn peek_mti(spec: &Spec, input: &[u8]) -> Option<Mti> {
 /// ```
 /// use iso8583_inspect::parse::{parse, stan_wire};
 /// use iso8583_inspect::spec::ISO87_ASCII;
-/// let bytes = b"08102020000002000000001234560042";
+/// // An 0810 with fields 3, 11 and 39.
+/// let bytes = b"0810202000000200000099000012345600";
 /// assert_eq!(stan_wire(&ISO87_ASCII, bytes), Some(&b"123456"[..]));
 /// assert_eq!(parse(&ISO87_ASCII, bytes).unwrap().field(11).unwrap().wire(), b"123456");
 /// ```
