@@ -55,6 +55,31 @@ pub(super) fn bitmap(format: BitmapFormat, input: &[u8]) -> PResult<'_, u64> {
     }
 }
 
+/// Bits 1-12 of the bitmap at the start of `input`, in a word's high bits as [`bitmap`] gives
+/// them (the rest zero), and the bitmap's width in bytes: what is needed to walk to field 11.
+/// Equal to [`bitmap`]'s high bits where that reads one; the characters after the third are not
+/// looked at.
+pub(super) fn high_bits(format: BitmapFormat, input: &[u8]) -> Option<(u64, usize)> {
+    match format {
+        BitmapFormat::Binary => {
+            let &[a, b] = input.get(..8)?.first_chunk::<2>()?;
+            Some(((u64::from(a) << 56) | (u64::from(b) << 48), 8))
+        }
+        BitmapFormat::HexAscii | BitmapFormat::HexEbcdic => {
+            let &[a, b, c] = input.get(..16)?.first_chunk::<3>()?;
+            let mut word = 0u64;
+            for ch in [a, b, c] {
+                let ch = match format {
+                    BitmapFormat::HexEbcdic => translate(&CP037_TO_LATIN1, ch),
+                    _ => ch,
+                };
+                word = (word << 4) | u64::from(hex_val(ch)?);
+            }
+            Some((word << 52, 16))
+        }
+    }
+}
+
 /// The word that the hex characters `raw` (taken from `input`, `rest` following) spell once
 /// `to_ascii` maps them to ASCII; the first that is not hex is an error at its offset.
 fn hex_word<'a>(

@@ -10,7 +10,7 @@ pub(crate) mod field;
 
 use crate::error::{ErrorKind, Location, ParseError};
 use crate::message::{Field, Message, Mti};
-use crate::spec::{MAX_FIELD, Spec};
+use crate::spec::{Length, MAX_FIELD, Spec};
 use nom::IResult;
 
 /// A failure inside a nom parser: what, and how many input bytes were left at the offending
@@ -107,22 +107,27 @@ pub fn stan_wire<'a>(spec: &Spec, input: &'a [u8]) -> Option<&'a [u8]> {
         crate::spec::MtiFormat::Bcd => 2,
     };
     let at = input.get(spec.header.len() + mti_width..)?;
-    let (mut rest, primary) = bitmap::bitmap(spec.bitmap, at).ok()?;
+    let (primary, width) = bitmap::high_bits(spec.bitmap, at)?;
     if primary & STAN == 0 {
         return None;
     }
-    if primary & bitmap::TOP != 0 {
-        // The secondary bitmap, read for its width alone.
-        rest = bitmap::bitmap(spec.bitmap, rest).ok()?.0;
-    }
+    // After the secondary bitmap, if any.
+    let skip = if primary & bitmap::TOP != 0 { 2 } else { 1 };
+    let mut rest = at.get(skip * width..)?;
     // Fields 2 to 11 in the high bits after field 1's.
     let mut bits = (primary << 1) >> 1;
     loop {
         let n = bits.leading_zeros() as usize + 1;
         bits &= !(bitmap::TOP >> (n - 1));
         let fs = spec.fields.get(n)?.as_ref()?;
-        let (after, units) = field::length_prefix(fs, rest).ok()?;
-        let end = rest.len() - after.len() + fs.data_width(units)?;
+        let (prefix, units) = match fs.length {
+            Length::Fixed(units) => (0, usize::from(units)),
+            _ => {
+                let prefix = fs.prefix_width();
+                (prefix, field::prefix_value(fs.prefix, rest.get(..prefix)?)?)
+            }
+        };
+        let end = prefix + fs.data_width(units)?;
         if n == 11 {
             return rest.get(..end);
         }
