@@ -424,19 +424,59 @@ pub fn frames_parse(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
 /// parse with `spec`: the proof of a frame boundary in the middle of a stream.
 #[must_use]
 pub fn frames_tile(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
-    if framing == Framing::None {
-        return false;
-    }
     // Where the frames would lie, from their lengths alone: only a walk that ends exactly at
-    // the end of `data` is worth parsing (a resynchronisation tries every offset).
+    // the end of `data` is worth parsing.
     let mut at = 0;
-    while let Some(rest) = data.get(at..).filter(|r| !r.is_empty()) {
-        match frame_at(framing, rest, DEFAULT_MAX_FRAME) {
-            Ok(Some((p, len))) => at += p + len,
-            _ => return false,
+    while at < data.len() {
+        match data.get(at..).and_then(|rest| frame_end(framing, rest)) {
+            Some(len) => at += len,
+            None => return false,
         }
     }
-    at > 0 && frames(framing, spec, data) == Some((usize::MAX, data.len()))
+    tiled_frames_parse(framing, spec, data)
+}
+
+/// [`frames_tile`] for `data` whose frame lengths are known to walk exactly to its end: the
+/// frames are parsed, not walked again.
+pub(crate) fn tiled_frames_parse(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
+    framing != Framing::None && frames(framing, spec, data) == Some((usize::MAX, data.len()))
+}
+
+/// Where the frame at the start of `rest` ends under `framing`, from its length alone: `None`
+/// if its length is rejected or the frame is not whole.
+fn frame_end(framing: Framing, rest: &[u8]) -> Option<usize> {
+    match frame_at(framing, rest, DEFAULT_MAX_FRAME) {
+        Ok(Some((p, len))) => Some(p + len),
+        _ => None,
+    }
+}
+
+/// For each offset of `data` and its end, whether frame lengths under `framing` walk from it
+/// exactly to the end of `data` (from the end itself, trivially; under [`Framing::None`], from
+/// nowhere else): `data.len() + 1` answers appended to `reach`. A boundary in the middle of a
+/// stream is one of these offsets. Found once, from the end backwards (a walk from one offset
+/// goes on as the walk from where its first frame ends): linear in `data`, where walking from
+/// every offset is quadratic.
+pub(crate) fn tiling_walks(framing: Framing, data: &[u8], reach: &mut Vec<bool>) {
+    let base = reach.len();
+    reach.resize(base + data.len() + 1, false);
+    if let Some(end) = reach.last_mut() {
+        *end = true;
+    }
+    if framing == Framing::None {
+        return;
+    }
+    for at in (0..data.len()).rev() {
+        // A whole frame ends within `data`: at most at its end, in this run of answers.
+        let walks = data
+            .get(at..)
+            .and_then(|rest| frame_end(framing, rest))
+            .and_then(|len| reach.get(base + at + len).copied())
+            .unwrap_or(false);
+        if let Some(r) = reach.get_mut(base + at) {
+            *r = walks;
+        }
+    }
 }
 
 /// Walks whole frames from the start of `data`: `None` if one does not parse, else how many

@@ -9,7 +9,7 @@
 
 use super::packet::{Segment, flags};
 use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, DropReason, Flow, Timestamp};
-use crate::frame::{DEFAULT_MAX_FRAME, Deframer, Framing, frame_at, frames_parse, frames_tile};
+use crate::frame::{Deframer, Framing, frames_parse, tiled_frames_parse, tiling_walks};
 use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
 use std::collections::hash_map::Entry;
@@ -30,6 +30,9 @@ struct Stream {
     /// Whether the held bytes start at a known frame boundary (the connection's first byte).
     at_start: bool,
     fin: bool,
+    /// Scratch of the boundary search: for each framing tried, which offsets of the held
+    /// bytes' frame lengths walk to their end (kept, not allocated a segment).
+    reach: Vec<bool>,
 }
 
 impl Stream {
@@ -577,13 +580,21 @@ fn deliver(
     }
     loop {
         if !stream.synced || stream.deframer.is_none() {
-            let candidates: Vec<Framing> = match *framing {
-                Some(f) => vec![f],
-                None => Framing::ALL.to_vec(),
+            let one;
+            let candidates: &[Framing] = match *framing {
+                Some(f) => {
+                    one = [f];
+                    &one
+                }
+                None => &Framing::ALL,
             };
-            let Some((offset, found)) =
-                boundary(&candidates, spec, &stream.unsynced, stream.at_start)
-            else {
+            let Some((offset, found)) = boundary(
+                candidates,
+                spec,
+                &stream.unsynced,
+                stream.at_start,
+                &mut stream.reach,
+            ) else {
                 // Hold at most two frames' worth while looking for a boundary.
                 let limit = 2 * config.max_frame;
                 if stream.unsynced.len() > limit {
@@ -659,12 +670,15 @@ fn deliver(
 /// Where frames provably start in `data`, and under which of `framings`. At the start of a
 /// connection the first frames must parse; in the middle of a stream (after a gap, a frame
 /// error, or a capture that starts mid-connection) the first offset from which whole frames
-/// parse and end exactly at the end of the held bytes.
+/// parse and end exactly at the end of the held bytes. `reach`: scratch for the offsets whose
+/// frame lengths walk to the end ([`tiling_walks`], one run of `data.len() + 1` a framing);
+/// only those are parsed.
 fn boundary(
     framings: &[Framing],
     spec: &Spec,
     data: &[u8],
     at_start: bool,
+    reach: &mut Vec<bool>,
 ) -> Option<(usize, Framing)> {
     if at_start {
         return framings
@@ -673,50 +687,28 @@ fn boundary(
             .find(|&f| frames_parse(f, spec, data))
             .map(|f| (0, f));
     }
-    // Which offsets' frame lengths walk exactly to the end, for each framing, found once from
-    // the end backwards (a walk from one offset goes on as the walk from where its first frame
-    // ends): linear in the held bytes, where walking from every offset was quadratic. Only
-    // those offsets are parsed.
-    let reach: Vec<Vec<bool>> = framings.iter().map(|&f| tiling_walks(f, data)).collect();
+    reach.clear();
+    for &f in framings {
+        tiling_walks(f, data, reach);
+    }
+    let run = data.len() + 1;
+    let walks: &[bool] = reach;
     (0..data.len()).find_map(|offset| {
         let rest = data.get(offset..)?;
         framings
             .iter()
-            .zip(&reach)
-            .find(|(f, r)| r.get(offset) == Some(&true) && frames_tile(**f, spec, rest))
-            .map(|(f, _)| (offset, *f))
+            .enumerate()
+            .find(|&(i, &f)| {
+                walks.get(i * run + offset) == Some(&true) && tiled_frames_parse(f, spec, rest)
+            })
+            .map(|(_, &f)| (offset, f))
     })
-}
-
-/// For each offset of `data` (and its end), whether the frame lengths under `framing` walk
-/// from it exactly to the end of `data` (the end itself: trivially).
-fn tiling_walks(framing: Framing, data: &[u8]) -> Vec<bool> {
-    let mut reach = vec![false; data.len() + 1];
-    if let Some(end) = reach.last_mut() {
-        *end = true;
-    }
-    if framing == Framing::None {
-        return reach;
-    }
-    for at in (0..data.len()).rev() {
-        let next = match data
-            .get(at..)
-            .map(|rest| frame_at(framing, rest, DEFAULT_MAX_FRAME))
-        {
-            Some(Ok(Some((p, len)))) => at + p + len,
-            _ => continue,
-        };
-        let walks = reach.get(next).copied().unwrap_or(false);
-        if let Some(r) = reach.get_mut(at) {
-            *r = walks;
-        }
-    }
-    reach
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::frames_tile;
     use crate::spec::ISO87_ASCII;
     use std::net::SocketAddr;
 
@@ -741,6 +733,8 @@ mod tests {
         };
         let mut seed = 0x9E37_79B9u32;
         let mut found = 0;
+        // One scratch for every search, as a stream keeps it.
+        let mut reach = Vec::new();
         for junk in 0..40usize {
             let mut data: Vec<u8> = (0..junk)
                 .map(|_| {
@@ -751,7 +745,7 @@ mod tests {
             data.extend_from_slice(&framed);
             for cut in [data.len(), data.len() - 1, data.len() - 30, junk + 2] {
                 let held = &data[..cut.min(data.len())];
-                let fast = boundary(&Framing::ALL, &ISO87_ASCII, held, false);
+                let fast = boundary(&Framing::ALL, &ISO87_ASCII, held, false, &mut reach);
                 assert_eq!(fast, naive(held), "junk {junk}, cut {cut}");
                 found += usize::from(fast.is_some());
             }
