@@ -31,7 +31,8 @@ struct Stream {
     at_start: bool,
     fin: bool,
     /// Scratch of the boundary search: for each framing tried, which offsets of the held
-    /// bytes' frame lengths walk to their end (kept, not allocated a segment).
+    /// bytes' frame lengths walk to their end (kept from segment to segment while the stream
+    /// is unsynchronised, let go once it is synchronised).
     reach: Vec<bool>,
 }
 
@@ -629,6 +630,8 @@ fn deliver(
             stream.unsynced.clear();
             stream.deframer = Some(d);
             stream.synced = true;
+            // Kept while the search goes on, not by every synchronised stream.
+            stream.reach = Vec::new();
         }
         let Some(d) = stream.deframer.as_mut() else {
             return;
