@@ -138,7 +138,7 @@ pub struct Flow {
     pub server: SocketAddr,
 }
 
-/// Hashed as its two addresses' packed bytes ([`Packed`]), written at once: the flow tables
+/// Hashed as its two addresses' packed bytes (`Packed`), written at once: the flow tables
 /// and pairing keys hash a flow a message, and the derived hash wrote each part of each
 /// address on its own.
 impl std::hash::Hash for Flow {
