@@ -52,6 +52,16 @@ pub fn write_masked_pan(f: &mut impl fmt::Write, value: &[u8]) -> fmt::Result {
     Ok(())
 }
 
+/// Masks a card number's digits in place, as [`write_masked_pan`] writes them: the digits that
+/// may not be shown become `*`.
+pub fn mask_pan_in_place(value: &mut [u8]) {
+    let (head, tail) = pan_visible(value.len());
+    let hidden = head..value.len() - tail;
+    for c in value.get_mut(hidden).unwrap_or_default() {
+        *c = b'*';
+    }
+}
+
 /// The placeholder written for a secret field.
 pub fn write_hidden(f: &mut impl fmt::Write, len: usize) -> fmt::Result {
     write!(f, "[hidden, {len} units]")
@@ -69,6 +79,17 @@ mod tests {
 
     #[test]
     fn masks_card_numbers() {
+        for pan in [
+            "6228480402564890018",
+            "4761739001010010",
+            "1234567890",
+            "12345",
+            "",
+        ] {
+            let mut in_place = pan.as_bytes().to_vec();
+            mask_pan_in_place(&mut in_place);
+            assert_eq!(String::from_utf8(in_place).unwrap(), masked(pan), "{pan}");
+        }
         assert_eq!(masked("6228480402564890018"), "622848*********0018");
         assert_eq!(masked("4761739001010010"), "476173******0010");
         assert_eq!(masked("1234567890"), "******7890");

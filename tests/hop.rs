@@ -265,6 +265,8 @@ fn approved_on_the_network_and_failed_on_the_terminal() {
     ]);
     assert_eq!(ids(&f), [Rule::ApprovedOnNetworkFailedOnTerminal]);
     assert_eq!(f[0].message.stan.as_deref(), Some("734001"));
+    // The card, masked as in every finding.
+    assert_eq!(f[0].message.pan.as_deref(), Some("622202*********0123"));
     // The same with no answer to the terminal at all, judged when the window passes.
     let f = hop(&[
         (Leg::Terminal, 0, t.clone()),

@@ -103,7 +103,8 @@ impl<const N: usize> Inline<N> {
     }
 }
 
-/// The keys of the network request a finding names, held inline.
+/// The keys of the network request a finding names, held inline; its card number masked
+/// (never held whole).
 #[derive(Clone, Copy, Debug)]
 struct Reference {
     mti: crate::message::Mti,
@@ -111,16 +112,22 @@ struct Reference {
     terminal: Inline<8>,
     merchant: Inline<15>,
     rrn: Inline<12>,
+    pan: Option<([u8; 19], usize)>,
 }
 
 impl Reference {
     fn of(msg: &Message<'_>) -> Reference {
+        let pan = pan_digits(msg).map(|(mut digits, len)| {
+            crate::mask::mask_pan_in_place(digits.get_mut(..len).unwrap_or_default());
+            (digits, len)
+        });
         Reference {
             mti: msg.mti(),
             stan: Inline::of(msg, 11),
             terminal: Inline::of(msg, 41),
             merchant: Inline::of(msg, 42),
             rrn: Inline::of(msg, 37),
+            pan,
         }
     }
 
@@ -132,6 +139,9 @@ impl Reference {
             terminal: self.terminal.text(),
             merchant: self.merchant.text(),
             rrn: self.rrn.text(),
+            pan: self
+                .pan
+                .and_then(|(masked, len)| Some(String::from_utf8_lossy(masked.get(..len)?).into())),
             ..MessageRef::default()
         };
         super::stamp(&mut r, seen);
