@@ -102,11 +102,7 @@ pub(crate) fn peek_mti(spec: &Spec, input: &[u8]) -> Option<Mti> {
 #[must_use]
 pub fn stan_wire<'a>(spec: &Spec, input: &'a [u8]) -> Option<&'a [u8]> {
     const STAN: u64 = bitmap::TOP >> 10;
-    let mti_width = match spec.mti {
-        crate::spec::MtiFormat::Ascii | crate::spec::MtiFormat::Ebcdic => 4,
-        crate::spec::MtiFormat::Bcd => 2,
-    };
-    let at = input.get(spec.header.len() + mti_width..)?;
+    let at = input.get(spec.header.len() + mti_width(spec)..)?;
     let (primary, width) = bitmap::high_bits(spec.bitmap, at)?;
     if primary & STAN == 0 {
         return None;
@@ -278,14 +274,18 @@ fn parse_with<'a, const FAST: bool>(
     Ok(msg)
 }
 
+/// The bytes of an MTI in the spec's format.
+fn mti_width(spec: &Spec) -> usize {
+    match spec.mti {
+        crate::spec::MtiFormat::Ascii | crate::spec::MtiFormat::Ebcdic => 4,
+        crate::spec::MtiFormat::Bcd => 2,
+    }
+}
+
 /// The MTI in the spec's format.
 fn mti<'a>(spec: &Spec, input: &'a [u8]) -> PResult<'a, Mti> {
     use crate::spec::MtiFormat;
-    let width = match spec.mti {
-        MtiFormat::Ascii | MtiFormat::Ebcdic => 4,
-        MtiFormat::Bcd => 2,
-    };
-    let (rest, raw) = take_exact(input, width)?;
+    let (rest, raw) = take_exact(input, mti_width(spec))?;
     let mut value: u16 = 0;
     match spec.mti {
         MtiFormat::Ascii | MtiFormat::Ebcdic => {
