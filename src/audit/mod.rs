@@ -452,6 +452,33 @@ impl<'b> Audit<'b> {
         self.count(before);
     }
 
+    /// The replay window's part of a request parsed already (`kind`: its transaction type, if
+    /// validation applies to it): [`Audit::check_parsed`] with a share of the replay role
+    /// alone, for an audit with no recorder and no merchant counts (the reading thread of
+    /// [`Audit::run_threads`]), where all that is left of it is the pairer's call.
+    pub(crate) fn check_replay(
+        &mut self,
+        msg: &Message<'_>,
+        index: usize,
+        slot: Option<usize>,
+        bytes: &[u8],
+        at: Option<(Timestamp, Flow)>,
+        kind: Option<TransactionType>,
+    ) {
+        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
+        let before = self.findings.len();
+        let replay = Roles {
+            replay: true,
+            ..Roles::NONE
+        };
+        if let Some(p) = self.pairers.get_mut(slot.map_or(0, |i| i + 1)) {
+            let seen = Seen { index, time, flow };
+            p.push_roles(msg, bytes, seen, replay, kind, &mut self.findings);
+        }
+        let leg = slot.and_then(|i| self.legs.get(i)).map(|l| l.leg.name());
+        self.stamp_leg(before, leg);
+    }
+
     /// Counts a request under the merchant its field 42 names (on the stack, or a field too
     /// long or odd for that as an owned string): `looked`, the book's answer for it where the
     /// validator asked already.

@@ -429,33 +429,9 @@ impl<'b> Audit<'b> {
                 router.clock(slot.map_or(0, |i| i + 1), time);
             }
             let spec = audit.spec_on(slot);
-            // A response goes by its STAN alone, found without a parse: its worker parses it
-            // (and counts it unreadable if it is). A request is parsed here once: the routing,
-            // the replay window and its worker use that parse and what it is.
-            let parsed;
-            let (own, marks, msg, kind) = if peek_mti(spec, bytes).is_some_and(Mti::is_response) {
-                let stan =
-                    stan_wire(spec, bytes).and_then(|w| Some(Field::new(11, spec.field(11)?, w)));
-                let own = field_shard(stan, threads);
-                (own, own, None, None)
-            } else {
-                // Read where it lies in the result: moving it out copies its whole layout.
-                parsed = parse(spec, bytes);
-                let Ok(msg) = &parsed else {
-                    audit.unreadable += 1;
-                    return;
-                };
-                let kind = Validator::applies(msg).then(|| transaction_type(msg));
-                let own = field_shard(msg.field(11), threads);
-                let marks = pointed_stan(msg, kind).map_or(own, |p| shard(&[&p[..]], threads));
-                (own, marks, Some(msg), kind)
-            };
-            for (worker, share) in route(own, marks, slot.is_some()) {
-                router.push(
-                    worker,
-                    bytes,
-                    msg,
-                    Job {
+            let mut send = |own, marks, msg: Option<&Message<'_>>, kind| {
+                for (worker, share) in route(own, marks, slot.is_some()) {
+                    let job = Job {
                         index,
                         slot,
                         range: 0..0,
@@ -466,23 +442,36 @@ impl<'b> Audit<'b> {
                         context: context.clone(),
                         share,
                         kind,
-                    },
-                );
+                    };
+                    router.push(worker, bytes, msg, job);
+                }
+            };
+            // A response goes by its STAN alone, found without a parse: its worker parses it
+            // (and counts it unreadable if it is).
+            if peek_mti(spec, bytes).is_some_and(Mti::is_response) {
+                let stan =
+                    stan_wire(spec, bytes).and_then(|w| Some(Field::new(11, spec.field(11)?, w)));
+                let own = field_shard(stan, threads);
+                send(own, own, None, None);
+                return;
             }
+            // A request is parsed here once: the routing, the replay window and its worker use
+            // that parse and what it is.
+            let parsed = parse(spec, bytes);
+            let Ok(msg) = &parsed else {
+                audit.unreadable += 1;
+                return;
+            };
+            let kind = Validator::applies(msg).then(|| transaction_type(msg));
+            let own = field_shard(msg.field(11), threads);
+            let marks = pointed_stan(msg, kind).map_or(own, |p| shard(&[&p[..]], threads));
+            send(own, marks, Some(msg), kind);
             // The window of recent debits is the reader's: a replay is found here, with no
             // message handed to another thread for it. Only requests of classes 1 and 2 can
             // be debits; the window's clock moves with them.
-            let Some(msg) = msg.filter(|m| matches!(m.mti().class(), 1 | 2)) else {
-                return;
-            };
-            let replay = Share {
-                pairing: Roles {
-                    replay: true,
-                    ..Roles::NONE
-                },
-                ..Share::NONE
-            };
-            audit.check_parsed(msg, index, slot, bytes, at, replay, kind, || None);
+            if matches!(msg.mti().class(), 1 | 2) {
+                audit.check_replay(msg, index, slot, bytes, at, kind);
+            }
         };
         match input {
             Input::Capture(reader, config) => {
