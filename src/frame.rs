@@ -278,6 +278,18 @@ pub fn frame_at(
     data: &[u8],
     max: usize,
 ) -> Result<Option<(usize, usize)>, FrameError> {
+    Ok(frame_stated(framing, data, max)?.filter(|&(p, len)| data.len() >= p + len))
+}
+
+/// [`frame_at`] before the frame is whole: its prefix and length once the bytes so far state
+/// them (`None`: not yet), and any fault those bytes already show. More bytes never change a
+/// length stated or a fault found; they can show a fault in what was not there before (a
+/// TPDU's first byte, the rest of a CUPS header), which [`frame_at`] on the whole frame finds.
+pub(crate) fn frame_stated(
+    framing: Framing,
+    data: &[u8],
+    max: usize,
+) -> Result<Option<(usize, usize)>, FrameError> {
     if framing == Framing::None {
         return Ok((!data.is_empty()).then_some((0, data.len())));
     }
@@ -302,10 +314,11 @@ pub fn frame_at(
             }
         }
     }
-    Ok((data.len() >= p + len).then_some((p, len)))
+    Ok(Some((p, len)))
 }
 
-/// [`frame_at`] for [`Framing::Cups`]: either form, the header checked as far as it has come.
+/// [`frame_stated`] for [`Framing::Cups`]: either form, the header checked as far as it has
+/// come.
 fn cups_frame_at(data: &[u8], max: usize) -> Result<Option<(usize, usize)>, FrameError> {
     use crate::cups::HEADER_LEN;
     let Some(&first) = data.first() else {
@@ -367,7 +380,7 @@ fn cups_frame_at(data: &[u8], max: usize) -> Result<Option<(usize, usize)>, Fram
     if total > max {
         return Err(FrameError::TooLong { length: total, max });
     }
-    Ok((data.len() >= prefix + total).then_some((prefix, total)))
+    Ok(Some((prefix, total)))
 }
 
 /// Writes `msg` with its framing prefix.
@@ -448,34 +461,6 @@ fn frame_end(framing: Framing, rest: &[u8]) -> Option<usize> {
     match frame_at(framing, rest, DEFAULT_MAX_FRAME) {
         Ok(Some((p, len))) => Some(p + len),
         _ => None,
-    }
-}
-
-/// For each offset of `data` and its end, whether frame lengths under `framing` walk from it
-/// exactly to the end of `data` (from the end itself, trivially; under [`Framing::None`], from
-/// nowhere else): `data.len() + 1` answers appended to `reach`. A boundary in the middle of a
-/// stream is one of these offsets. Found once, from the end backwards (a walk from one offset
-/// goes on as the walk from where its first frame ends): linear in `data`, where walking from
-/// every offset is quadratic.
-pub(crate) fn tiling_walks(framing: Framing, data: &[u8], reach: &mut Vec<bool>) {
-    let base = reach.len();
-    reach.resize(base + data.len() + 1, false);
-    if let Some(end) = reach.last_mut() {
-        *end = true;
-    }
-    if framing == Framing::None {
-        return;
-    }
-    for at in (0..data.len()).rev() {
-        // A whole frame ends within `data`: at most at its end, in this run of answers.
-        let walks = data
-            .get(at..)
-            .and_then(|rest| frame_end(framing, rest))
-            .and_then(|len| reach.get(base + at + len).copied())
-            .unwrap_or(false);
-        if let Some(r) = reach.get_mut(base + at) {
-            *r = walks;
-        }
     }
 }
 

@@ -21,6 +21,7 @@
 //! ```
 
 mod packet;
+mod resync;
 mod tcp;
 pub mod write;
 

@@ -8,8 +8,9 @@
 //! unacknowledged bytes, never by the capture's size.
 
 use super::packet::{Segment, flags};
+use super::resync::Resync;
 use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, DropReason, Flow, Timestamp};
-use crate::frame::{Deframer, Framing, frames_parse, tiled_frames_parse, tiling_walks};
+use crate::frame::{Deframer, Framing, frames_parse};
 use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
 use std::collections::hash_map::Entry;
@@ -30,10 +31,9 @@ struct Stream {
     /// Whether the held bytes start at a known frame boundary (the connection's first byte).
     at_start: bool,
     fin: bool,
-    /// Scratch of the boundary search: for each framing tried, which offsets of the held
-    /// bytes' frame lengths walk to their end (kept from segment to segment while the stream
-    /// is unsynchronised, let go once it is synchronised).
-    reach: Vec<bool>,
+    /// The boundary search, kept from segment to segment while the stream is unsynchronised
+    /// and let go once it is synchronised.
+    resync: Resync,
 }
 
 impl Stream {
@@ -520,6 +520,7 @@ fn jump_gap(
         d.clear();
     }
     stream.unsynced.clear();
+    stream.resync = Resync::default();
     stream.synced = false;
     stream.at_start = false;
     stream.next_seq = Some(first);
@@ -589,18 +590,18 @@ fn deliver(
                 }
                 None => &Framing::ALL,
             };
-            let Some((offset, found)) = boundary(
-                candidates,
-                spec,
-                &stream.unsynced,
-                stream.at_start,
-                &mut stream.reach,
-            ) else {
+            let found = if stream.at_start {
+                first_frames(candidates, spec, &stream.unsynced)
+            } else {
+                stream.resync.find(candidates, spec, &stream.unsynced)
+            };
+            let Some((offset, found)) = found else {
                 // Hold at most two frames' worth while looking for a boundary.
                 let limit = 2 * config.max_frame;
                 if stream.unsynced.len() > limit {
                     let drop = stream.unsynced.len() - limit;
                     stream.unsynced.drain(..drop);
+                    stream.resync.dropped(drop);
                     out.push_back(CaptureEvent::Resync {
                         time,
                         flow,
@@ -631,7 +632,7 @@ fn deliver(
             stream.deframer = Some(d);
             stream.synced = true;
             // Kept while the search goes on, not by every synchronised stream.
-            stream.reach = Vec::new();
+            stream.resync = Resync::default();
         }
         let Some(d) = stream.deframer.as_mut() else {
             return;
@@ -660,6 +661,7 @@ fn deliver(
                     });
                     // Look for the next boundary after the rejected prefix's first byte.
                     stream.unsynced = d.peek().get(1..).unwrap_or_default().to_vec();
+                    stream.resync = Resync::default();
                     d.clear();
                     stream.synced = false;
                     stream.at_start = false;
@@ -670,91 +672,22 @@ fn deliver(
     }
 }
 
-/// Where frames provably start in `data`, and under which of `framings`. At the start of a
-/// connection the first frames must parse; in the middle of a stream (after a gap, a frame
-/// error, or a capture that starts mid-connection) the first offset from which whole frames
-/// parse and end exactly at the end of the held bytes. `reach`: scratch for the offsets whose
-/// frame lengths walk to the end ([`tiling_walks`], one run of `data.len() + 1` a framing);
-/// only those are parsed.
-fn boundary(
-    framings: &[Framing],
-    spec: &Spec,
-    data: &[u8],
-    at_start: bool,
-    reach: &mut Vec<bool>,
-) -> Option<(usize, Framing)> {
-    if at_start {
-        return framings
-            .iter()
-            .copied()
-            .find(|&f| frames_parse(f, spec, data))
-            .map(|f| (0, f));
-    }
-    reach.clear();
-    for &f in framings {
-        tiling_walks(f, data, reach);
-    }
-    let run = data.len() + 1;
-    let walks: &[bool] = reach;
-    (0..data.len()).find_map(|offset| {
-        let rest = data.get(offset..)?;
-        framings
-            .iter()
-            .enumerate()
-            .find(|&(i, &f)| {
-                walks.get(i * run + offset) == Some(&true) && tiled_frames_parse(f, spec, rest)
-            })
-            .map(|(_, &f)| (offset, f))
-    })
+/// The framing of `framings` under which the first frames of `data` (the connection's first
+/// bytes) parse: a boundary at offset 0. In the middle of a stream the search is
+/// [`Resync::find`].
+fn first_frames(framings: &[Framing], spec: &Spec, data: &[u8]) -> Option<(usize, Framing)> {
+    framings
+        .iter()
+        .copied()
+        .find(|&f| frames_parse(f, spec, data))
+        .map(|f| (0, f))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::frames_tile;
     use crate::spec::ISO87_ASCII;
     use std::net::SocketAddr;
-
-    #[test]
-    fn the_boundary_search_finds_what_trying_every_offset_finds() {
-        // Frames of a real message behind garbage, cut anywhere: the search with the walks
-        // found once agrees with parsing from every offset in turn.
-        let msg = b"08000020000000000000123456";
-        let mut framed = Vec::new();
-        for _ in 0..3 {
-            framed.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-            framed.extend_from_slice(msg);
-        }
-        let naive = |data: &[u8]| {
-            (0..data.len()).find_map(|offset| {
-                Framing::ALL
-                    .iter()
-                    .copied()
-                    .find(|&f| frames_tile(f, &ISO87_ASCII, &data[offset..]))
-                    .map(|f| (offset, f))
-            })
-        };
-        let mut seed = 0x9E37_79B9u32;
-        let mut found = 0;
-        // One scratch for every search, as a stream keeps it.
-        let mut reach = Vec::new();
-        for junk in 0..40usize {
-            let mut data: Vec<u8> = (0..junk)
-                .map(|_| {
-                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (seed >> 24) as u8
-                })
-                .collect();
-            data.extend_from_slice(&framed);
-            for cut in [data.len(), data.len() - 1, data.len() - 30, junk + 2] {
-                let held = &data[..cut.min(data.len())];
-                let fast = boundary(&Framing::ALL, &ISO87_ASCII, held, false, &mut reach);
-                assert_eq!(fast, naive(held), "junk {junk}, cut {cut}");
-                found += usize::from(fast.is_some());
-            }
-        }
-        assert!(found >= 40, "{found}");
-    }
 
     #[test]
     fn closed_flows_leave_the_activity_queue_within_bounds() {
