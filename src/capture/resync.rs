@@ -97,14 +97,14 @@ impl Lane {
 /// let go from the front of the held bytes, so offset `o` of the held bytes is position
 /// `o + cut`. Memory: four bytes a held byte per candidate framing, let go with the search.
 #[derive(Debug, Default)]
-pub(crate) struct Resync {
+pub(crate) struct BoundarySearch {
     lanes: Vec<Lane>,
     cut: usize,
     /// Positions read: the held bytes' end at the last search.
     read: usize,
 }
 
-impl Resync {
+impl BoundarySearch {
     /// `count` bytes let go from the front of the held bytes.
     pub(crate) fn dropped(&mut self, count: usize) {
         self.cut += count;
@@ -124,9 +124,9 @@ impl Resync {
         // (the positions before it are dead weight), and before positions outgrow their bits.
         let same = self.lanes.iter().map(|l| &l.framing).eq(tried.clone());
         if !same || self.cut > data.len() || data.len() + self.cut >= NOBODY as usize {
-            *self = Resync {
+            *self = BoundarySearch {
                 lanes: tried.copied().map(Lane::new).collect(),
-                ..Resync::default()
+                ..BoundarySearch::default()
             };
         }
         if data.len() >= NOBODY as usize {
@@ -267,7 +267,7 @@ mod tests {
             } else {
                 &Framing::ALL
             };
-            let mut search = Resync::default();
+            let mut search = BoundarySearch::default();
             let mut held: Vec<u8> = Vec::new();
             let piece = 1 + case % 9;
             for (n, chunk) in stream.chunks(piece).enumerate() {
@@ -282,7 +282,7 @@ mod tests {
                 if kept.is_some() {
                     found += 1;
                     // A stream synchronised: the next search begins afresh.
-                    search = Resync::default();
+                    search = BoundarySearch::default();
                     held.clear();
                 }
             }

@@ -8,7 +8,7 @@
 //! unacknowledged bytes, never by the capture's size.
 
 use super::packet::{Segment, flags};
-use super::resync::Resync;
+use super::resync::BoundarySearch;
 use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, DropReason, Flow, Timestamp};
 use crate::frame::{Deframer, Framing, frames_parse};
 use crate::leg::{LegConfig, leg_of};
@@ -33,7 +33,7 @@ struct Stream {
     fin: bool,
     /// The boundary search, kept from segment to segment while the stream is unsynchronised
     /// and let go once it is synchronised.
-    resync: Resync,
+    resync: BoundarySearch,
 }
 
 impl Stream {
@@ -520,7 +520,7 @@ fn jump_gap(
         d.clear();
     }
     stream.unsynced.clear();
-    stream.resync = Resync::default();
+    stream.resync = BoundarySearch::default();
     stream.synced = false;
     stream.at_start = false;
     stream.next_seq = Some(first);
@@ -632,7 +632,7 @@ fn deliver(
             stream.deframer = Some(d);
             stream.synced = true;
             // Kept while the search goes on, not by every synchronised stream.
-            stream.resync = Resync::default();
+            stream.resync = BoundarySearch::default();
         }
         let Some(d) = stream.deframer.as_mut() else {
             return;
@@ -661,7 +661,7 @@ fn deliver(
                     });
                     // Look for the next boundary after the rejected prefix's first byte.
                     stream.unsynced = d.peek().get(1..).unwrap_or_default().to_vec();
-                    stream.resync = Resync::default();
+                    stream.resync = BoundarySearch::default();
                     d.clear();
                     stream.synced = false;
                     stream.at_start = false;
@@ -674,7 +674,7 @@ fn deliver(
 
 /// The framing of `framings` under which the first frames of `data` (the connection's first
 /// bytes) parse: a boundary at offset 0. In the middle of a stream the search is
-/// [`Resync::find`].
+/// [`BoundarySearch::find`].
 fn first_frames(framings: &[Framing], spec: &Spec, data: &[u8]) -> Option<(usize, Framing)> {
     framings
         .iter()
