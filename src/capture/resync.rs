@@ -18,7 +18,7 @@
 use crate::frame::{DEFAULT_MAX_FRAME, Framing, frame_at, frame_stated};
 use crate::spec::Spec;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 /// Marks a root in [`Lane::link`]; the rest of its bits are the lowest position of its tree
 /// other than itself ([`NOBODY`] if none).
@@ -29,8 +29,10 @@ const NOBODY: u32 = ROOT - 1;
 #[derive(Debug)]
 struct Lane {
     framing: Framing,
-    /// Per position: the position it is linked to, or [`ROOT`] and its tree's lowest position.
-    link: Vec<u32>,
+    /// Per position whose frame parses, the position it is linked to; per root with a tree,
+    /// [`ROOT`] and its tree's lowest position. A position not here is a root of none: held
+    /// this way, the search keeps next to nothing for bytes in which no frame parses.
+    link: HashMap<u32, u32>,
     /// Positions whose frame's length the bytes so far do not state (all near the end).
     open: Vec<u32>,
     /// Frames stated but not yet whole: (position of their end, position of their start).
@@ -41,16 +43,22 @@ impl Lane {
     fn new(framing: Framing) -> Lane {
         Lane {
             framing,
-            link: Vec::new(),
+            link: HashMap::new(),
             open: Vec::new(),
             waiting: BinaryHeap::new(),
         }
     }
 
+    /// What `at` holds: the position it is linked to, or [`ROOT`] and its tree's lowest.
+    fn get(&self, at: u32) -> u32 {
+        self.link.get(&at).copied().unwrap_or(ROOT | NOBODY)
+    }
+
     /// The root of `at`'s tree (compressing the path to it).
     fn root(&mut self, at: u32) -> u32 {
         let mut r = at;
-        while let Some(&l) = self.link.get(r as usize) {
+        loop {
+            let l = self.get(r);
             if l & ROOT != 0 {
                 break;
             }
@@ -58,11 +66,8 @@ impl Lane {
         }
         let mut p = at;
         while p != r {
-            let Some(slot) = self.link.get_mut(p as usize) else {
-                break;
-            };
-            let next = *slot;
-            *slot = r;
+            let next = self.get(p);
+            self.link.insert(p, r);
             p = next;
         }
         r
@@ -70,24 +75,16 @@ impl Lane {
 
     /// The lowest position of the tree whose root is `root`, other than the root.
     fn lowest(&self, root: u32) -> Option<u32> {
-        let l = *self.link.get(root as usize)?;
+        let l = self.get(root);
         (l & ROOT != 0 && l != ROOT | NOBODY).then_some(l & NOBODY)
     }
 
     /// Links `at` (a root: each position is linked once) to the position where its frame ends.
     fn join(&mut self, at: u32, end: u32) {
         let to = self.root(end);
-        let (Some(&mine), Some(&theirs)) = (self.link.get(at as usize), self.link.get(to as usize))
-        else {
-            return;
-        };
-        let lowest = (mine & NOBODY).min(theirs & NOBODY).min(at);
-        if let Some(slot) = self.link.get_mut(to as usize) {
-            *slot = ROOT | lowest;
-        }
-        if let Some(slot) = self.link.get_mut(at as usize) {
-            *slot = to;
-        }
+        let lowest = (self.get(at) & NOBODY).min(self.get(to) & NOBODY).min(at);
+        self.link.insert(to, ROOT | lowest);
+        self.link.insert(at, to);
     }
 }
 
@@ -95,7 +92,8 @@ impl Lane {
 ///
 /// Positions count from the first byte held when the search began: `cut` bytes have since been
 /// let go from the front of the held bytes, so offset `o` of the held bytes is position
-/// `o + cut`. Memory: four bytes a held byte per candidate framing, let go with the search.
+/// `o + cut`. Memory: for each candidate framing, the frames whose length is stated and that are
+/// not whole yet, and the frames that parse; let go with the search.
 #[derive(Debug, Default)]
 pub(crate) struct BoundarySearch {
     lanes: Vec<Lane>,
@@ -123,7 +121,7 @@ impl BoundarySearch {
         // Begun again when the candidates change, when more has been let go than is held
         // (the positions before it are dead weight), and before positions outgrow their bits.
         let same = self.lanes.iter().map(|l| &l.framing).eq(tried.clone());
-        if !same || self.cut > data.len() || data.len() + self.cut >= NOBODY as usize {
+        if !same || self.cut > 8 * data.len() || data.len() + self.cut >= NOBODY as usize {
             *self = BoundarySearch {
                 lanes: tried.copied().map(Lane::new).collect(),
                 ..BoundarySearch::default()
@@ -137,7 +135,6 @@ impl BoundarySearch {
         self.read = end;
         let mut best: Option<(usize, Framing)> = None;
         for lane in &mut self.lanes {
-            lane.link.resize(end + 1, ROOT | NOBODY);
             read_new(lane, spec, data, cut, from as u32..end as u32);
             // Frames made whole by the new bytes.
             while let Some(&Reverse((stop, at))) = lane.waiting.peek() {
@@ -288,5 +285,34 @@ mod tests {
             }
         }
         assert!(found >= 60, "{found}");
+    }
+
+    #[test]
+    fn junk_leaves_little_held() {
+        // A stream of random bytes, held as the reassembler holds it (two frames' worth at
+        // most): what the search keeps is the few frames stated and not whole, and the odd one
+        // that parses (about 1,700 here), far less than an entry a held byte for each framing.
+        let mut seed = 0x1234_5678u32;
+        let mut search = BoundarySearch::default();
+        let mut held: Vec<u8> = Vec::new();
+        let limit = 2 * DEFAULT_MAX_FRAME;
+        let mut most = 0;
+        for _ in 0..200 {
+            held.extend_from_slice(&junk(&mut seed, 1460));
+            assert_eq!(search.find(&Framing::ALL, &ISO87_ASCII, &held), None);
+            if held.len() > limit {
+                let drop = held.len() - limit;
+                held.drain(..drop);
+                search.dropped(drop);
+            }
+            let kept: usize = search
+                .lanes
+                .iter()
+                .map(|l| l.link.len() + l.open.len() + l.waiting.len())
+                .sum();
+            most = most.max(kept);
+        }
+        assert_eq!(search.lanes.len(), Framing::ALL.len() - 1);
+        assert!(most < limit / 4, "{most} entries for {limit} bytes held");
     }
 }
