@@ -433,6 +433,13 @@ pub fn frames_parse(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
     frames(framing, spec, data).is_some_and(|(whole, _)| whole > 0)
 }
 
+/// Whether the first frame of `data` under `framing` is whole and does not parse, or states a
+/// length it cannot have: `data` does not start at a frame boundary of that framing, whatever
+/// follows. Never so under [`Framing::None`], whose one frame is whatever has come.
+pub(crate) fn first_frame_fails(framing: Framing, spec: &Spec, data: &[u8]) -> bool {
+    framing != Framing::None && frames(framing, spec, data).is_none()
+}
+
 /// Whether `data` is exactly a sequence of one or more whole frames under `framing` that all
 /// parse with `spec`: the proof of a frame boundary in the middle of a stream.
 #[must_use]

@@ -308,6 +308,39 @@ fn a_gap_is_reported_and_the_stream_resynchronises() {
 }
 
 #[test]
+fn a_connection_that_begins_with_a_preamble_is_searched_for_its_first_frame() {
+    // A gateway that greets in text before its first frame: no framing starts there, so the
+    // held bytes are searched as mid-stream bytes, and every message after the greeting is
+    // read. Under len2 the greeting's first bytes state a length over the maximum, known at
+    // once; under auto, len2-bcd reads them as 4845 and waits for that many bytes before it
+    // too is ruled out, with every frame still held.
+    let greeting = b"HELLO gateway v2\r\n";
+    let msgs: Vec<Vec<u8>> = (1..=150).map(|i| echo(i, false)).collect();
+    for (config, count) in [(len2(), 3), (CaptureConfig::default(), 150)] {
+        let mut conn = Conn::new("10.0.0.1:40000", "10.0.0.2:8583");
+        conn.data(true, 0, greeting);
+        let mut off = greeting.len();
+        for m in &msgs[..count] {
+            let frame = framed(std::slice::from_ref(m));
+            conn.data(true, off as u32, &frame);
+            off += frame.len();
+        }
+        let events = read(&conn.pcap(), config);
+        let expected: Vec<_> = msgs[..count]
+            .iter()
+            .map(|m| (Direction::Request, m.clone()))
+            .collect();
+        assert_eq!(messages(&events), expected, "{count}");
+        assert!(
+            events.iter().any(
+                |e| matches!(e, CaptureEvent::Resync { skipped, .. } if *skipped == greeting.len())
+            ),
+            "{events:?}"
+        );
+    }
+}
+
+#[test]
 fn a_garbage_length_prefix_is_a_frame_error_and_later_frames_survive() {
     let (a, b) = (echo(1, false), echo(2, false));
     let mut stream = framed(std::slice::from_ref(&a));

@@ -10,7 +10,7 @@
 use super::packet::{Segment, flags};
 use super::resync::BoundarySearch;
 use super::{CaptureConfig, CaptureEvent, CapturedMessage, Direction, DropReason, Flow, Timestamp};
-use crate::frame::{Deframer, Framing, frames_parse};
+use crate::frame::{Deframer, Framing, first_frame_fails, frames_parse};
 use crate::leg::{LegConfig, leg_of};
 use crate::spec::Spec;
 use std::collections::hash_map::Entry;
@@ -590,6 +590,18 @@ fn deliver(
                 }
                 None => &Framing::ALL,
             };
+            // Bytes held from the connection's first that no framing can start with (a
+            // preamble, another protocol first): searched for a boundary as mid-stream bytes.
+            let mut framed = candidates
+                .iter()
+                .filter(|&&f| f != Framing::None)
+                .peekable();
+            if stream.at_start
+                && framed.peek().is_some()
+                && framed.all(|&f| first_frame_fails(f, spec, &stream.unsynced))
+            {
+                stream.at_start = false;
+            }
             let found = if stream.at_start {
                 first_frames(candidates, spec, &stream.unsynced)
             } else {
@@ -602,6 +614,8 @@ fn deliver(
                     let drop = stream.unsynced.len() - limit;
                     stream.unsynced.drain(..drop);
                     stream.resync.dropped(drop);
+                    // What is held no longer starts at the connection's first byte.
+                    stream.at_start = false;
                     out.push_back(CaptureEvent::Resync {
                         time,
                         flow,
