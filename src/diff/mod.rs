@@ -331,11 +331,7 @@ impl Roles {
 
 /// Takes `key` out of `map` if it still names `slot` (a later entry may have taken it over).
 fn unmap(map: &mut KeyMap<usize>, key: u64, slot: usize) {
-    if let std::collections::hash_map::Entry::Occupied(held) = map.entry(key) {
-        if *held.get() == slot {
-            held.remove();
-        }
-    }
+    map.remove_if(key, |&held| held == slot);
 }
 
 /// Whether a request points back at an original by field 90 or as a reversal: the pairer
