@@ -294,7 +294,7 @@ pub(crate) fn frame_stated(
         return Ok((!data.is_empty()).then_some((0, data.len())));
     }
     if framing == Framing::Cups {
-        return cups_frame_at(data, max);
+        return cups_frame_stated(data, max);
     }
     let p = framing.prefix_len();
     let Some(prefix) = data.get(..p) else {
@@ -319,7 +319,7 @@ pub(crate) fn frame_stated(
 
 /// [`frame_stated`] for [`Framing::Cups`]: either form, the header checked as far as it has
 /// come.
-fn cups_frame_at(data: &[u8], max: usize) -> Result<Option<(usize, usize)>, FrameError> {
+fn cups_frame_stated(data: &[u8], max: usize) -> Result<Option<(usize, usize)>, FrameError> {
     use crate::cups::HEADER_LEN;
     let Some(&first) = data.first() else {
         return Ok(None);
@@ -406,7 +406,7 @@ pub fn write_frame<B: BufMut>(framing: Framing, msg: &[u8], out: &mut B) -> Resu
         }
         Framing::Cups => {
             // The header-first form: the message is the frame, its header must say so.
-            if cups_frame_at(msg, usize::MAX) != Ok(Some((0, len))) {
+            if cups_frame_stated(msg, usize::MAX) != Ok(Some((0, len))) {
                 return Err(unframeable);
             }
         }
