@@ -118,8 +118,9 @@ impl BoundarySearch {
         data: &[u8],
     ) -> Option<(usize, Framing)> {
         let tried = framings.iter().filter(|&&f| f != Framing::None);
-        // Begun again when the candidates change, when more has been let go than is held
-        // (the positions before it are dead weight), and before positions outgrow their bits.
+        // Begun again when the candidates change, once eight times what is held has been let
+        // go (what the positions before it keep is dead weight), and before positions outgrow
+        // their bits.
         let same = self.lanes.iter().map(|l| &l.framing).eq(tried.clone());
         if !same || self.cut > 8 * data.len() || data.len() + self.cut >= NOBODY as usize {
             *self = BoundarySearch {
