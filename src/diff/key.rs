@@ -166,6 +166,7 @@ impl Hasher for Sink {
         sip13(&all)
     }
 
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
         // The common case, the whole write kept as it is: one copy.
         let end = self.len + bytes.len();
@@ -177,6 +178,7 @@ impl Hasher for Sink {
         self.spill(bytes);
     }
 
+    #[inline]
     fn write_u16(&mut self, v: u16) {
         self.write(&v.to_ne_bytes());
     }
