@@ -175,9 +175,14 @@ fn read_new(lane: &mut Lane, spec: &Spec, data: &[u8], cut: usize, new: std::ops
     lane.open = open;
 }
 
+/// The held bytes from position `at` on (`None`: let go before it).
+fn held_from(data: &[u8], cut: usize, at: u32) -> Option<&[u8]> {
+    (at as usize).checked_sub(cut).and_then(|o| data.get(o..))
+}
+
 /// Reads the frame at `at`: whether its length is still to be stated.
 fn stated(lane: &mut Lane, spec: &Spec, data: &[u8], cut: usize, at: u32) -> bool {
-    let Some(rest) = (at as usize).checked_sub(cut).and_then(|o| data.get(o..)) else {
+    let Some(rest) = held_from(data, cut, at) else {
         // Let go before it was stated: nothing walks from it any more.
         return false;
     };
@@ -199,7 +204,7 @@ fn stated(lane: &mut Lane, spec: &Spec, data: &[u8], cut: usize, at: u32) -> boo
 /// The frame at `at` is whole: linked to where it ends if it parses (and its first bytes,
 /// read again whole, still hold).
 fn complete(lane: &mut Lane, spec: &Spec, data: &[u8], cut: usize, at: u32) {
-    let Some(rest) = (at as usize).checked_sub(cut).and_then(|o| data.get(o..)) else {
+    let Some(rest) = held_from(data, cut, at) else {
         return;
     };
     let Ok(Some((p, len))) = frame_at(lane.framing, rest, DEFAULT_MAX_FRAME) else {
