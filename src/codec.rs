@@ -170,6 +170,43 @@ fn all_by_words(data: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bo
             .is_some_and(|last| chunks.remainder().is_empty() || word8(last))
 }
 
+/// How many of the first bytes of `data` are ASCII digits (up to the first that is not, or
+/// all of them), eight bytes at a time.
+#[inline]
+pub(crate) fn leading_ascii_digits(data: &[u8]) -> usize {
+    let mut chunks = data.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let Ok(c) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let bad = non_digits(u64::from_le_bytes(c));
+        if bad != 0 {
+            // The first byte is the lowest: its flag is the lowest set bit.
+            return at + bad.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    at + rest
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(rest.len())
+}
+
+/// `0x80` in each byte of a word that is not an ASCII digit (its high nibble not 3, or its
+/// low nibble above 9), `0` in each that is.
+#[inline]
+const fn non_digits(w: u64) -> u64 {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    const CARRIES: u64 = 0x1010_1010_1010_1010;
+    let x = w ^ ASCII_ZEROS;
+    let above_nine = ((x & LOW_NIBBLES).wrapping_add(SIXES) & CARRIES) << 3;
+    nonzero_bytes(x & HIGH_NIBBLES) | above_nine
+}
+
 /// Whether all eight bytes of a word are ASCII digits: every high nibble is 3, and adding 6 to
 /// a low nibble above 9 would carry into it.
 #[inline]
@@ -191,13 +228,7 @@ const fn nonzero_bytes(x: u64) -> u64 {
 /// nibble 3 and its low nibble at most 9), or `=`, or `D`.
 #[inline]
 const fn track_word(w: u64) -> bool {
-    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
-    const SIXES: u64 = 0x0606_0606_0606_0606;
-    const CARRIES: u64 = 0x1010_1010_1010_1010;
-    let x = w ^ ASCII_ZEROS;
-    let above_nine = ((x & LOW_NIBBLES).wrapping_add(SIXES) & CARRIES) << 3;
-    let not_digit = nonzero_bytes(x & HIGH_NIBBLES) | above_nine;
+    let not_digit = non_digits(w);
     let not_separator = nonzero_bytes(w ^ 0x3D3D_3D3D_3D3D_3D3D);
     let not_d = nonzero_bytes(w ^ 0x4444_4444_4444_4444);
     not_digit & not_separator & not_d == 0
@@ -289,6 +320,29 @@ mod tests {
             }
         }
         assert!(all_ascii_digits(b""));
+    }
+
+    #[test]
+    fn leading_digits_agree_with_the_byte_by_byte_count() {
+        let naive = |d: &[u8]| {
+            d.iter()
+                .position(|c| !c.is_ascii_digit())
+                .unwrap_or(d.len())
+        };
+        for b in 0..=255u8 {
+            for at in 0..21 {
+                let mut data = *b"622202123456789012345";
+                data[at] = b;
+                for len in 0..=21 {
+                    let data = &data[..len];
+                    assert_eq!(
+                        leading_ascii_digits(data),
+                        naive(data),
+                        "{b:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -295,16 +295,10 @@ fn text(msg: &Message<'_>, n: usize) -> Option<Vec<u8>> {
 pub(crate) fn pan_digits(msg: &Message<'_>) -> Option<([u8; 19], usize)> {
     let mut out = [0u8; 19];
     let mut len = 0;
-    let field = match (msg.field(2), msg.field(35)) {
-        (Some(f), _) | (None, Some(f)) => f,
-        (None, None) => return None,
-    };
+    let field = msg.field(2).or_else(|| msg.field(35))?;
     if let Some(data) = field.plain() {
         // The characters are the bytes: the leading digits copied at once.
-        let digits = data
-            .iter()
-            .position(|c| !c.is_ascii_digit())
-            .unwrap_or(data.len());
+        let digits = crate::codec::leading_ascii_digits(data);
         out.get_mut(..digits)?.copy_from_slice(data.get(..digits)?);
         return (digits >= 12).then_some((out, digits));
     }
