@@ -38,12 +38,17 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 /// Messages handed to a worker at once.
 const BATCH: usize = 1024;
 
+/// Bytes of messages after which a batch is handed on however few messages it holds: large
+/// messages (up to the largest frame) do not make a batch, and so the queues, hold many times
+/// what typical ones do. A batch holds at most this and one message more.
+const BATCH_BYTES: usize = 1 << 20;
+
 /// Batches a worker's queue holds before the reader waits for it. With more threads than
 /// cores, a thread that is not running lets the others run on: a deeper queue keeps a worker
 /// fed while the reader waits for a core, and the reader going while a worker does (eight ran
 /// about 5% faster than four on two cores; sixteen and thirty-two no faster than eight). Each
-/// batch holds a copy of its messages, so this bounds the bytes held at about
-/// `QUEUE * BATCH` messages a worker.
+/// batch holds a copy of its messages: with [`BATCH_BYTES`], this bounds the bytes queued for
+/// a worker at about `QUEUE` MiB.
 const QUEUE: usize = 8;
 
 /// What the reader hands a worker.
@@ -191,7 +196,7 @@ impl Router {
             job.starts = from..arena.starts.len();
         }
         jobs.push(job);
-        if jobs.len() >= BATCH {
+        if jobs.len() >= BATCH || arena.bytes.len() >= BATCH_BYTES {
             let (fresh_jobs, fresh_arena) = self
                 .spares
                 .try_recv()
@@ -306,7 +311,8 @@ impl<'b> Audit<'b> {
     ///   the shards, each holding its part.
     ///
     /// Hop correlation (legs configured) runs in one worker, which sees every leg's messages:
-    /// it scales less than the rest. Messages go to the workers a batch of 1,024 at a time, so
+    /// it scales less than the rest. Messages go to the workers a batch of 1,024 (or 1 MiB) at a
+    /// time, so
     /// this is for files: on a live pipe, the findings of a batch not yet full wait for it to
     /// fill (use one thread there). `threads` of 0 or 1 is [`Audit::run_with`].
     pub fn run_threads<R: BufRead + Send>(
@@ -546,5 +552,71 @@ impl<'b> Audit<'b> {
             mine.fee_pre2016_fen += stats.fee_pre2016_fen;
             mine.fee_post2016_fen += stats.fee_post2016_fen;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(index: usize) -> Job {
+        Job {
+            index,
+            slot: None,
+            range: 0..0,
+            layout: None,
+            starts: 0..0,
+            at: None,
+            direction: None,
+            context: None,
+            share: Share::NONE,
+            kind: None,
+        }
+    }
+
+    /// The messages of each batch a router hands its one worker, pushed `count` of `size`
+    /// bytes each, and the bytes each batch held.
+    fn batches(count: usize, size: usize) -> Vec<(usize, usize)> {
+        let (tx, rx) = sync_channel(count + 1);
+        let (_spent, spares) = channel();
+        let mut router = Router {
+            batches: vec![(Vec::new(), Arena::default())],
+            senders: vec![tx],
+            spares,
+            clocks: Vec::new(),
+        };
+        let message = vec![b'0'; size];
+        for i in 0..count {
+            router.push(0, &message, None, job(i));
+        }
+        router.finish();
+        drop(router);
+        rx.into_iter()
+            .filter_map(|b| match b {
+                Batch::Jobs(jobs, arena) => Some((jobs.len(), arena.bytes.len())),
+                Batch::End(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_is_handed_on_at_its_count_or_its_bytes_whichever_comes_first() {
+        // Typical messages: 1,024 a batch.
+        let small = batches(2_500, 300);
+        assert_eq!(
+            small.iter().map(|b| b.0).collect::<Vec<_>>(),
+            [1024, 1024, 452]
+        );
+        // Frames of 8 KiB: 128 of them are 1 MiB, and the batch goes then.
+        let large = batches(300, 8 * 1024);
+        assert_eq!(
+            large.iter().map(|b| b.0).collect::<Vec<_>>(),
+            [128, 128, 44]
+        );
+        // A batch holds at most the bound and one message more.
+        let odd = batches(1_000, 5_000);
+        assert!(odd.iter().all(|b| b.1 < BATCH_BYTES + 5_000), "{odd:?}");
+        assert_eq!(odd.iter().map(|b| b.0).sum::<usize>(), 1_000);
+        assert!(odd.len() > 1);
     }
 }
