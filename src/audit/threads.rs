@@ -312,9 +312,8 @@ impl<'b> Audit<'b> {
     ///
     /// Hop correlation (legs configured) runs in one worker, which sees every leg's messages:
     /// it scales less than the rest. Messages go to the workers a batch of 1,024 (or 1 MiB) at a
-    /// time, so
-    /// this is for files: on a live pipe, the findings of a batch not yet full wait for it to
-    /// fill (use one thread there). `threads` of 0 or 1 is [`Audit::run_with`].
+    /// time, so this is for files: on a live pipe, the findings of a batch not yet full wait
+    /// for it to fill (use one thread there). `threads` of 0 or 1 is [`Audit::run_with`].
     pub fn run_threads<R: BufRead + Send>(
         &mut self,
         input: Input<R>,
