@@ -67,50 +67,43 @@ pub struct Validator<'b> {
     fees: &'b FeeTable,
 }
 
-/// A field's characters: an ASCII field's bytes where they lie, another's decoded on the
-/// stack.
-enum Chars<'a> {
-    Plain(&'a [u8]),
-    Decoded(Text),
-}
+/// A field's characters: an ASCII field's bytes where they lie, another's as decoded into a
+/// buffer of the caller's ([`text`]). A slice either way, cheap to hand around.
+#[derive(Clone, Copy)]
+struct Chars<'s>(&'s [u8]);
 
 impl Chars<'_> {
     fn as_bytes(&self) -> &[u8] {
-        match self {
-            Chars::Plain(bytes) => bytes,
-            Chars::Decoded(text) => text.as_bytes(),
-        }
+        self.0
     }
 
     /// Whether the characters are text (UTF-8): at once for ASCII, the usual case.
     fn is_text(&self) -> bool {
-        let bytes = self.as_bytes();
-        bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+        self.0.is_ascii() || std::str::from_utf8(self.0).is_ok()
     }
 }
 
 impl std::fmt::Display for Chars<'_> {
     /// As [`Text`] shows itself: UTF-8 as it is, other bytes as Latin-1 characters.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Chars::Plain(bytes) => match std::str::from_utf8(bytes) {
-                Ok(s) => f.write_str(s),
-                Err(_) => bytes
-                    .iter()
-                    .try_for_each(|&b| std::fmt::Write::write_char(f, char::from(b))),
-            },
-            Chars::Decoded(text) => text.fmt(f),
+        match std::str::from_utf8(self.0) {
+            Ok(s) => f.write_str(s),
+            Err(_) => self
+                .0
+                .iter()
+                .try_for_each(|&b| std::fmt::Write::write_char(f, char::from(b))),
         }
     }
 }
 
 /// A field's characters, if it is present and short (all the fields checked here are: at
-/// most [`Text::CAPACITY`]).
-fn text<'a>(msg: &Message<'a>, n: usize) -> Option<Chars<'a>> {
+/// most [`Text::CAPACITY`]): an ASCII field's bytes where they lie, another's decoded into
+/// `buf`.
+fn text<'a: 's, 's>(msg: &Message<'a>, n: usize, buf: &'s mut Option<Text>) -> Option<Chars<'s>> {
     let f = msg.field(n)?;
     match f.plain() {
-        Some(bytes) => (bytes.len() <= Text::CAPACITY).then_some(Chars::Plain(bytes)),
-        None => f.to_small_text().ok().map(Chars::Decoded),
+        Some(bytes) => (bytes.len() <= Text::CAPACITY).then_some(Chars(bytes)),
+        None => Some(Chars(buf.insert(f.to_small_text().ok()?).as_bytes())),
     }
 }
 
@@ -206,9 +199,11 @@ impl<'b> Validator<'b> {
         }
         let ok = |n: usize| !malformed.get(n).copied().unwrap_or(true);
         self.check_emv(msg, at, kind, ok(4), ok(49), out);
-        let merchant = text(msg, 42).filter(|_| ok(42));
-        let terminal = text(msg, 41).filter(|_| ok(41));
-        let amount = text(msg, 4)
+        let mut bufs: [Option<Text>; 3] = [None, None, None];
+        let [b42, b41, b4] = &mut bufs;
+        let merchant = text(msg, 42, b42).filter(|_| ok(42));
+        let terminal = text(msg, 41, b41).filter(|_| ok(41));
+        let amount = text(msg, 4, b4)
             .filter(|_| ok(4))
             .as_ref()
             .and_then(digits_value);
@@ -284,7 +279,7 @@ impl<'b> Validator<'b> {
                 ));
             }
         }
-        if let Some(c) = text(msg, 49).filter(|_| ok(49)) {
+        if let Some(c) = text(msg, 49, &mut None).filter(|_| ok(49)) {
             if c.as_bytes() != p.currency.as_bytes() {
                 out.push(self.finding(
                     msg,
@@ -310,7 +305,7 @@ impl<'b> Validator<'b> {
         out: &mut Vec<Finding>,
     ) {
         let mcc_field = msg.spec().mcc_field;
-        let used18 = text(msg, usize::from(mcc_field))
+        let used18 = text(msg, usize::from(mcc_field), &mut None)
             .filter(|t| ok18 && is_digits(t, Some(4)))
             .and_then(|t| digits_value(&t));
         let used18 = used18.and_then(|u| u16::try_from(u).ok());
@@ -331,7 +326,7 @@ impl<'b> Validator<'b> {
                 Some(impact),
             ));
         }
-        if let Some(f42) = text(msg, 42) {
+        if let Some(f42) = text(msg, 42, &mut None) {
             if let Ok(code) = MerchantCode::decode(f42.as_bytes()) {
                 let used = code.mcc();
                 if !p.allows_mcc(used) {
@@ -616,7 +611,7 @@ impl<'b> Validator<'b> {
         let Some(f100) = msg.field(100) else {
             return;
         };
-        if let Some(p) = text(msg, 42).and_then(|m| self.book.merchant(m.as_bytes())) {
+        if let Some(p) = text(msg, 42, &mut None).and_then(|m| self.book.merchant(m.as_bytes())) {
             if !p.receivers.is_empty() && !p.receivers.iter().any(|r| f100.text_eq(r)) {
                 out.push(self.finding(
                     msg,
@@ -662,7 +657,7 @@ impl<'b> Validator<'b> {
         if p.acquirer_ids.is_empty() {
             return;
         }
-        if let Some(f32) = text(msg, 32).filter(|_| ok32) {
+        if let Some(f32) = text(msg, 32, &mut None).filter(|_| ok32) {
             if !p
                 .acquirer_ids
                 .iter()
@@ -751,16 +746,22 @@ mod tests {
             parse(&ISO87_ASCII, &a).unwrap(),
             parse(&CUP_POS, &b).unwrap(),
         );
+        let within = |c: &Chars<'_>, m: &Message<'_>| {
+            m.as_bytes().as_ptr_range().contains(&c.as_bytes().as_ptr())
+        };
         for n in [4, 11] {
-            let (x, y) = (text(&a, n).unwrap(), text(&b, n).unwrap());
-            assert!(matches!((&x, &y), (Chars::Plain(_), Chars::Decoded(_))));
+            let (mut bx, mut by) = (None, None);
+            let (x, y) = (text(&a, n, &mut bx).unwrap(), text(&b, n, &mut by).unwrap());
+            // ASCII read where it lies, BCD decoded into the buffer.
+            assert!(within(&x, &a) && !within(&y, &b));
             assert_eq!((x.as_bytes(), x.to_string()), (y.as_bytes(), y.to_string()));
             assert_eq!(digits_value(&x), digits_value(&y));
+            assert!(bx.is_none() && by.is_some());
         }
-        let raw = Chars::Plain(b"\xbd\xf0A");
+        let raw = Chars(b"\xbd\xf0A");
         assert_eq!(raw.to_string(), "\u{bd}\u{f0}A");
         assert!(!raw.is_text());
-        assert!(Chars::Plain("商户A".as_bytes()).is_text() && Chars::Plain(b"A1").is_text());
-        assert_eq!(text(&a, 42).map(|t| t.to_string()), None);
+        assert!(Chars("商户A".as_bytes()).is_text() && Chars(b"A1").is_text());
+        assert_eq!(text(&a, 42, &mut None).map(|t| t.to_string()), None);
     }
 }
