@@ -100,7 +100,12 @@ impl std::fmt::Display for Chars<'_> {
 /// most [`Text::CAPACITY`]): an ASCII field's bytes where they lie, another's decoded into
 /// `buf`.
 fn text<'a: 's, 's>(msg: &Message<'a>, n: usize, buf: &'s mut Option<Text>) -> Option<Chars<'s>> {
-    let f = msg.field(n)?;
+    chars(msg.field(n), buf)
+}
+
+/// [`text`] of a field already looked up.
+fn chars<'a: 's, 's>(f: Option<Field<'a>>, buf: &'s mut Option<Text>) -> Option<Chars<'s>> {
+    let f = f?;
     match f.plain() {
         Some(bytes) => (bytes.len() <= Text::CAPACITY).then_some(Chars(bytes)),
         None => Some(Chars(buf.insert(f.to_small_text().ok()?).as_bytes())),
@@ -176,16 +181,17 @@ impl<'b> Validator<'b> {
         at: &Where<'_>,
         out: &mut Vec<Finding>,
     ) -> Option<Option<&'b MerchantProfile>> {
-        let mut malformed = [false; crate::spec::MAX_FIELD + 1];
+        // The fields of FORMATS, looked up once; bit `i` of `bad`: `FORMATS[i]`'s is malformed.
+        let mut seen: [Option<Field<'_>>; 6] = [None; 6];
+        let mut bad = 0u8;
         let mcc = usize::from(msg.spec().mcc_field);
-        for &(n, len, digits, what) in &FORMATS {
+        for (i, (&(n, len, digits, what), slot)) in FORMATS.iter().zip(&mut seen).enumerate() {
             // The MCC is where the spec says (18, or 26 in ISO 8583:2003).
             let n = if n == 18 { mcc } else { n };
             let Some(f) = msg.field(n) else { continue };
+            *slot = Some(f);
             if !well_formed(&f, len, digits) {
-                if let Some(m) = malformed.get_mut(n) {
-                    *m = true;
-                }
+                bad |= 1 << i;
                 out.push(self.finding(
                     msg,
                     at,
@@ -197,14 +203,17 @@ impl<'b> Validator<'b> {
                 ));
             }
         }
-        let ok = |n: usize| !malformed.get(n).copied().unwrap_or(true);
-        self.check_emv(msg, at, kind, ok(4), ok(49), out);
+        // Well formed, or absent.
+        let ok = |i: u8| bad & (1 << i) == 0;
+        let [f4, f18, f32, f41, f42, f49] = seen;
+        let (ok4, ok18, ok32, ok41, ok42, ok49) = (ok(0), ok(1), ok(2), ok(3), ok(4), ok(5));
+        self.check_emv(msg, at, kind, ok4, ok49, out);
         let mut bufs: [Option<Text>; 3] = [None, None, None];
         let [b42, b41, b4] = &mut bufs;
-        let merchant = text(msg, 42, b42).filter(|_| ok(42));
-        let terminal = text(msg, 41, b41).filter(|_| ok(41));
-        let amount = text(msg, 4, b4)
-            .filter(|_| ok(4))
+        let merchant = chars(f42, b42).filter(|_| ok42);
+        let terminal = chars(f41, b41).filter(|_| ok41);
+        let amount = chars(f4, b4)
+            .filter(|_| ok4)
             .as_ref()
             .and_then(digits_value);
         let profile = merchant
@@ -256,9 +265,9 @@ impl<'b> Validator<'b> {
             }
         }
         let Some(p) = profile else { return looked };
-        self.check_mcc(msg, at, p, amount, ok(mcc), out);
+        self.check_mcc(msg, at, p, amount, (f18, ok18), f42, out);
         self.check_network(msg, at, p, kind, out);
-        self.check_acquirer(msg, at, p, merchant.as_ref(), ok(32), out);
+        self.check_acquirer(msg, at, p, merchant.as_ref(), f32.filter(|_| ok32), out);
         if let Some(a) = amount {
             let low = p.min_amount.is_some_and(|min| a < min);
             let high = p.max_amount.is_some_and(|max| a > max);
@@ -279,7 +288,7 @@ impl<'b> Validator<'b> {
                 ));
             }
         }
-        if let Some(c) = text(msg, 49, &mut None).filter(|_| ok(49)) {
+        if let Some(c) = chars(f49, &mut None).filter(|_| ok49) {
             if c.as_bytes() != p.currency.as_bytes() {
                 out.push(self.finding(
                     msg,
@@ -295,17 +304,21 @@ impl<'b> Validator<'b> {
         looked
     }
 
+    /// The MCC used (the spec's MCC field `f18`, checked only if well formed, and characters
+    /// 8-11 of field 42) against the profile's.
+    #[allow(clippy::too_many_arguments)]
     fn check_mcc(
         &self,
         msg: &Message<'_>,
         at: &Where<'_>,
         p: &MerchantProfile,
         amount: Option<u64>,
-        ok18: bool,
+        (f18, ok18): (Option<Field<'_>>, bool),
+        f42: Option<Field<'_>>,
         out: &mut Vec<Finding>,
     ) {
         let mcc_field = msg.spec().mcc_field;
-        let used18 = text(msg, usize::from(mcc_field), &mut None)
+        let used18 = chars(f18, &mut None)
             .filter(|t| ok18 && is_digits(t, Some(4)))
             .and_then(|t| digits_value(&t));
         let used18 = used18.and_then(|u| u16::try_from(u).ok());
@@ -326,7 +339,7 @@ impl<'b> Validator<'b> {
                 Some(impact),
             ));
         }
-        if let Some(f42) = text(msg, 42, &mut None) {
+        if let Some(f42) = chars(f42, &mut None) {
             if let Ok(code) = MerchantCode::decode(f42.as_bytes()) {
                 let used = code.mcc();
                 if !p.allows_mcc(used) {
@@ -632,7 +645,7 @@ impl<'b> Validator<'b> {
         at: &Where<'_>,
         p: &MerchantProfile,
         merchant: Option<&Chars<'_>>,
-        ok32: bool,
+        f32: Option<Field<'_>>,
         out: &mut Vec<Finding>,
     ) {
         if let (Some(contracted), Some(m)) = (&p.acquirer, merchant) {
@@ -657,7 +670,7 @@ impl<'b> Validator<'b> {
         if p.acquirer_ids.is_empty() {
             return;
         }
-        if let Some(f32) = text(msg, 32, &mut None).filter(|_| ok32) {
+        if let Some(f32) = chars(f32, &mut None) {
             if !p
                 .acquirer_ids
                 .iter()
