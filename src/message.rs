@@ -616,13 +616,16 @@ impl Text {
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.as_str() {
-            Some(s) => f.write_str(s),
-            None => self
-                .as_bytes()
-                .iter()
-                .try_for_each(|&b| fmt::Write::write_char(f, char::from(b))),
-        }
+        write_chars(f, self.as_bytes())
+    }
+}
+
+/// Writes characters as [`Text`] shows them: UTF-8 as it is, other bytes as Latin-1
+/// characters.
+pub(crate) fn write_chars(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => f.write_str(s),
+        Err(_) => bytes.iter().try_for_each(|&b| f.write_char(char::from(b))),
     }
 }
 

@@ -86,13 +86,7 @@ impl Chars<'_> {
 impl std::fmt::Display for Chars<'_> {
     /// As [`Text`] shows itself: UTF-8 as it is, other bytes as Latin-1 characters.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match std::str::from_utf8(self.0) {
-            Ok(s) => f.write_str(s),
-            Err(_) => self
-                .0
-                .iter()
-                .try_for_each(|&b| std::fmt::Write::write_char(f, char::from(b))),
-        }
+        crate::message::write_chars(f, self.0)
     }
 }
 
@@ -265,7 +259,7 @@ impl<'b> Validator<'b> {
             }
         }
         let Some(p) = profile else { return looked };
-        self.check_mcc(msg, at, p, amount, (f18, ok18), f42, out);
+        self.check_mcc(msg, at, p, amount, f18.filter(|_| ok18), f42, out);
         self.check_network(msg, at, p, kind, out);
         self.check_acquirer(msg, at, p, merchant.as_ref(), f32.filter(|_| ok32), out);
         if let Some(a) = amount {
@@ -304,7 +298,7 @@ impl<'b> Validator<'b> {
         looked
     }
 
-    /// The MCC used (the spec's MCC field `f18`, checked only if well formed, and characters
+    /// The MCC used (the spec's MCC field `f18`, given only if well formed, and characters
     /// 8-11 of field 42) against the profile's.
     #[allow(clippy::too_many_arguments)]
     fn check_mcc(
@@ -313,13 +307,13 @@ impl<'b> Validator<'b> {
         at: &Where<'_>,
         p: &MerchantProfile,
         amount: Option<u64>,
-        (f18, ok18): (Option<Field<'_>>, bool),
+        f18: Option<Field<'_>>,
         f42: Option<Field<'_>>,
         out: &mut Vec<Finding>,
     ) {
         let mcc_field = msg.spec().mcc_field;
         let used18 = chars(f18, &mut None)
-            .filter(|t| ok18 && is_digits(t, Some(4)))
+            .filter(|t| is_digits(t, Some(4)))
             .and_then(|t| digits_value(&t));
         let used18 = used18.and_then(|u| u16::try_from(u).ok());
         if let Some(used) = used18 {
