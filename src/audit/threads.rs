@@ -157,31 +157,37 @@ fn field_shard(field: Option<Field<'_>>, shards: usize) -> usize {
 
 /// Which shard does which part of the work on a message (`hop`: whether it is on a leg): `own`
 /// is the shard of its STAN, `marks` that of the STAN of the original it points at (its own
-/// if none); the replay window is the reader's own.
-fn route(own: usize, marks: usize, hop: bool) -> impl Iterator<Item = (usize, Share)> {
-    let pair = Share {
-        primary: true,
-        pairing: Roles {
-            pair: true,
-            mark: marks == own,
-            replay: false,
-        },
-        hop: hop && own == 0,
-    };
-    let mark = (marks != own).then_some((
-        marks,
+/// if none); the replay window is the reader's own. `to` gets each shard's part, its own first.
+fn route(own: usize, marks: usize, hop: bool, mut to: impl FnMut(usize, Share)) {
+    to(
+        own,
         Share {
+            primary: true,
             pairing: Roles {
-                mark: true,
-                ..Roles::NONE
+                pair: true,
+                mark: marks == own,
+                replay: false,
             },
-            hop: hop && marks == 0,
-            ..Share::NONE
+            hop: hop && own == 0,
         },
-    ));
+    );
+    if marks != own {
+        to(
+            marks,
+            Share {
+                pairing: Roles {
+                    mark: true,
+                    ..Roles::NONE
+                },
+                hop: hop && marks == 0,
+                ..Share::NONE
+            },
+        );
+    }
     // The hop work is shard 0's, with whatever else it has of this message.
-    let hop_alone = (hop && own != 0 && marks != 0).then_some((0, Share { hop, ..Share::NONE }));
-    [Some((own, pair)), mark, hop_alone].into_iter().flatten()
+    if hop && own != 0 && marks != 0 {
+        to(0, Share { hop, ..Share::NONE });
+    }
 }
 
 /// The reader's side: a batch a worker, filled and sent.
@@ -454,7 +460,7 @@ impl<'b> Audit<'b> {
             }
             let spec = audit.spec_on(slot);
             let mut send = |own, marks, msg: Option<&Message<'_>>, kind| {
-                for (worker, share) in route(own, marks, slot.is_some()) {
+                route(own, marks, slot.is_some(), |worker, share| {
                     let job = Job {
                         index,
                         slot,
@@ -468,7 +474,7 @@ impl<'b> Audit<'b> {
                         kind,
                     };
                     router.push(worker, bytes, msg, job);
-                }
+                });
             };
             // A response goes by its STAN alone, found without a parse: its worker parses it
             // (and counts it unreadable if it is).
