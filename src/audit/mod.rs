@@ -16,7 +16,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::capture::{CaptureError, CaptureEvent, CaptureReader, Direction, Flow, Timestamp};
+use crate::capture::{
+    CaptureError, CaptureEvent, CaptureReader, CapturedMessage, Direction, Flow, Timestamp,
+};
 use crate::diff::{DiffConfig, HopConfig, HopMatcher, Link, Pairer, Roles, Seen};
 use crate::finding::{Finding, Rule};
 use crate::leg::{Leg, LegConfig};
@@ -32,6 +34,9 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
 mod threads;
+
+/// Messages of a capture checked a stage at a time ([`Audit::check_batch`]).
+const STAGE: usize = 32;
 
 /// Something that keeps a record of the audited traffic as it goes (a transaction ledger):
 /// every message parsed, how messages belong together, and the findings. Set with
@@ -375,6 +380,64 @@ impl<'b> Audit<'b> {
         self.check_parsed(msg, index, slot, bytes, at, share, None, describe);
     }
 
+    /// Messages of a capture checked as [`Audit::check`] checks each in turn, with the same
+    /// findings in the same order, but a stage at a time: all parsed, then all paired, then all
+    /// validated. Each stage's code then stays in the processor's instruction cache from one
+    /// message to the next (a message's whole path through reassembly, parsing, pairing and
+    /// validation is larger than that cache). Validation reads only the message and the
+    /// profile book, and pairing never looks at what validation found, so the stages may run
+    /// apart; their findings are put back in message order, each message's pairing findings
+    /// before its validation ones, and counted a message at a time as `check` counts them.
+    fn check_batch(&mut self, batch: &[CapturedMessage]) {
+        let mut parsed = Vec::with_capacity(batch.len());
+        for m in batch {
+            let index = self.messages;
+            self.messages += 1;
+            self.saw(m.time);
+            let slot = self.slot_of(m.flow);
+            let msg = parse(self.spec_on(slot), &m.bytes);
+            self.unreadable += usize::from(msg.is_err());
+            parsed.push((index, slot, msg));
+        }
+        let start = self.findings.len();
+        // Where each message's findings of each stage end, and what each request is.
+        let mut ends: Vec<(usize, usize, Option<TransactionType>)> =
+            Vec::with_capacity(batch.len());
+        for (m, (index, slot, msg)) in batch.iter().zip(&parsed) {
+            let at = Some((m.time, m.flow));
+            let kind = msg
+                .as_ref()
+                .ok()
+                .and_then(|msg| self.pair_part(msg, *index, *slot, &m.bytes, at, Share::ALL, None));
+            ends.push((self.findings.len(), 0, kind));
+        }
+        for ((m, (index, slot, msg)), end) in batch.iter().zip(&parsed).zip(&mut ends) {
+            if let Ok(msg) = msg {
+                let at = Some((m.time, m.flow));
+                self.validate_part(msg, *index, *slot, at, end.2, || {
+                    Some(seen_text(m.time, m.flow, m.direction))
+                });
+            }
+            end.1 = self.findings.len();
+        }
+        if self.findings.len() == start {
+            return;
+        }
+        let mut found: Vec<Option<Finding>> = self.findings.drain(start..).map(Some).collect();
+        let paired = ends.last().map_or(start, |e| e.0);
+        let (mut pair_from, mut valid_from) = (start, paired);
+        for &(pair_end, valid_end, _) in &ends {
+            let before = self.findings.len();
+            for i in (pair_from..pair_end).chain(valid_from..valid_end) {
+                if let Some(f) = found.get_mut(i - start).and_then(Option::take) {
+                    self.findings.push(f);
+                }
+            }
+            (pair_from, valid_from) = (pair_end, valid_end);
+            self.count(before);
+        }
+    }
+
     /// [`Audit::check_share`] on a message already parsed (with the spec of its leg); `typed`:
     /// its [`transaction_type`] where the caller has it already.
     #[allow(clippy::too_many_arguments)]
@@ -389,6 +452,28 @@ impl<'b> Audit<'b> {
         typed: Option<TransactionType>,
         describe: impl FnOnce() -> Option<(String, String)>,
     ) {
+        let before = self.findings.len();
+        let kind = self.pair_part(msg, index, slot, bytes, at, share, typed);
+        if share.primary {
+            self.validate_part(msg, index, slot, at, kind, describe);
+        }
+        self.count(before);
+    }
+
+    /// The first part of [`Audit::check_parsed`]: the message recorded, paired and correlated
+    /// across legs. Returns what a request is (validation asks too).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn pair_part(
+        &mut self,
+        msg: &Message<'_>,
+        index: usize,
+        slot: Option<usize>,
+        bytes: &[u8],
+        at: Option<(Timestamp, Flow)>,
+        share: Share,
+        typed: Option<TransactionType>,
+    ) -> Option<TransactionType> {
         let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
         let leg = slot.and_then(|i| self.legs.get(i)).map(|l| l.leg);
         if let Some(r) = self.recorder.0.as_mut().filter(|_| share.primary) {
@@ -411,10 +496,23 @@ impl<'b> Audit<'b> {
             self.stamp_leg(hop, Some("terminal+network"));
         }
         self.pass_links();
-        if !share.primary {
-            self.count(before);
-            return;
-        }
+        kind
+    }
+
+    /// The second part of [`Audit::check_parsed`], for the message's primary share: its
+    /// validation (`kind`: what [`Audit::pair_part`] found it is) and its merchant's count.
+    #[inline(always)]
+    fn validate_part(
+        &mut self,
+        msg: &Message<'_>,
+        index: usize,
+        slot: Option<usize>,
+        at: Option<(Timestamp, Flow)>,
+        kind: Option<TransactionType>,
+        describe: impl FnOnce() -> Option<(String, String)>,
+    ) {
+        let (time, flow) = at.map_or((Default::default(), None), |(t, f)| (t, Some(f)));
+        let leg = slot.and_then(|i| self.legs.get(i)).map(|l| l.leg);
         if msg.mti().is_response() {
             let validated = self.findings.len();
             self.validator
@@ -449,7 +547,6 @@ impl<'b> Audit<'b> {
                 None => self.tally_by_field(msg, looked),
             }
         }
-        self.count(before);
     }
 
     /// The replay window's part of a request parsed already (`kind`: its transaction type, if
@@ -598,8 +695,9 @@ impl<'b> Audit<'b> {
 
     /// [`Audit::run`], handing `found` the findings of each message as soon as it has been
     /// checked (and those of the end of the input last), so that a live input (a pipe from
-    /// `tcpdump -w -`) reports as it goes. An error from `found` (a closed pipe) stops the
-    /// reading. With [`Audit::keep_findings`] off, findings handed on are not kept: memory
+    /// `tcpdump -w -`) reports as it goes. A capture's messages are checked up to 32 at a time,
+    /// those its bytes read so far hold, before any more is read: on a pipe, no finding waits
+    /// for more traffic. An error from `found` (a closed pipe) stops the reading. With [`Audit::keep_findings`] off, findings handed on are not kept: memory
     /// then depends on the traffic in flight, not on how many findings a long input makes.
     pub fn run_with<R: BufRead + Send>(
         &mut self,
@@ -616,22 +714,38 @@ impl<'b> Audit<'b> {
             // A capture is read here rather than through `read_input`, whose per-message
             // context is printed up front: the audit prints only where it reports.
             Input::Capture(reader, config) => {
-                CaptureReader::with_legs(reader, spec, config, &self.legs.clone()).map(|events| {
-                    for event in events {
-                        match &event {
-                            CaptureEvent::Message(m) => {
-                                self.check(&m.bytes, Some((m.time, m.flow)), || {
-                                    Some(seen_text(m.time, m.flow, m.direction))
-                                });
+                CaptureReader::with_legs(reader, spec, config, &self.legs.clone()).map(
+                    |mut events| {
+                        // A recorder takes each message before the findings of the next:
+                        // with one, a message at a time.
+                        let stage = if self.recorder.0.is_some() { 1 } else { STAGE };
+                        let mut batch = Vec::with_capacity(stage);
+                        // What the bytes read so far hold, a batch at a time; then a read.
+                        while let Some(first) = events.next() {
+                            let mut next = Some(first);
+                            while let Some(event) = next {
+                                match event {
+                                    CaptureEvent::Message(m) => batch.push(m),
+                                    other => {
+                                        // Events keep their place among the messages.
+                                        self.check_batch(&batch);
+                                        batch.clear();
+                                        self.event(&other);
+                                    }
+                                }
+                                next = (batch.len() < stage)
+                                    .then(|| events.next_buffered())
+                                    .flatten();
                             }
-                            other => self.event(other),
+                            self.check_batch(&batch);
+                            batch.clear();
+                            if let Err(e) = self.hand_on(&mut found) {
+                                failed = Some(out_err(e));
+                                return;
+                            }
                         }
-                        if let Err(e) = self.hand_on(&mut found) {
-                            failed = Some(out_err(e));
-                            return;
-                        }
-                    }
-                })
+                    },
+                )
             }
             hex @ (Input::Hex(_) | Input::HexFramed(..)) => read_input(hex, spec, |item| {
                 match item {

@@ -611,6 +611,22 @@ impl Iterator for CaptureReader<'_> {
     type Item = CaptureEvent;
 
     fn next(&mut self) -> Option<CaptureEvent> {
+        self.next_event(true)
+    }
+}
+
+impl CaptureReader<'_> {
+    /// The next event if the bytes read so far hold it: `None` where it needs another read of
+    /// the input (which, on a pipe, waits for more traffic) as well as at the end. A caller
+    /// that works on events a batch at a time takes these, and works on what it has before
+    /// it asks [`Iterator::next`] for more: a live capture is then reported as it comes.
+    pub(crate) fn next_buffered(&mut self) -> Option<CaptureEvent> {
+        self.next_event(false)
+    }
+
+    /// The next event, reading more of the input for it only if `read`.
+    #[inline(always)]
+    fn next_event(&mut self, read: bool) -> Option<CaptureEvent> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
@@ -642,6 +658,7 @@ impl Iterator for CaptureReader<'_> {
                     self.offset += len as u64;
                 }
                 Err(PcapError::Eof) => self.finish(),
+                Err(PcapError::Incomplete(_) | PcapError::BufferTooSmall) if !read => return None,
                 Err(PcapError::Incomplete(needed)) => {
                     if pcap.reader_exhausted() {
                         let reason = format!(
