@@ -625,7 +625,6 @@ impl CaptureReader<'_> {
     }
 
     /// The next event, reading more of the input for it only if `read`.
-    #[inline(always)]
     fn next_event(&mut self, read: bool) -> Option<CaptureEvent> {
         loop {
             if let Some(event) = self.events.pop_front() {
