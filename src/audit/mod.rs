@@ -697,8 +697,9 @@ impl<'b> Audit<'b> {
     /// checked (and those of the end of the input last), so that a live input (a pipe from
     /// `tcpdump -w -`) reports as it goes. A capture's messages are checked up to 32 at a time,
     /// those its bytes read so far hold, before any more is read: on a pipe, no finding waits
-    /// for more traffic. An error from `found` (a closed pipe) stops the reading. With [`Audit::keep_findings`] off, findings handed on are not kept: memory
-    /// then depends on the traffic in flight, not on how many findings a long input makes.
+    /// for more traffic. An error from `found` (a closed pipe) stops the reading. With
+    /// [`Audit::keep_findings`] off, findings handed on are not kept: memory then depends on
+    /// the traffic in flight, not on how many findings a long input makes.
     pub fn run_with<R: BufRead + Send>(
         &mut self,
         input: Input<R>,
